@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters over the pure core; documentation is in the sidecar YAML files beside this one."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.vigil.observability.plugins.module_utils import model, prune, slo
+from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, load
+from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.promql import SelectorError, decimal_str, parse_selector
+
+
+def stale_objects(found, generated, only_teams=None):
+    return prune.stale_objects(found, generated, only_teams or None)
+
+
+def slo_burn_rates(objective, period="30d", tiers=None):
+    """The burn factor and error-ratio threshold of each tier for one objective."""
+    problems = Problems()
+    settings = model.parse_settings({"slo_period": period, "slo_tiers": tiers or []}, problems, path="slo_burn_rates")
+    probe = model.parse_slo(
+        {"name": "probe", "objective": objective, "period": period, "errors": "up", "total": "up"},
+        "slo_burn_rates", problems, settings,
+    )
+    if problems:
+        raise AnsibleFilterError("; ".join(problems.items))
+    return [
+        {
+            "action": t.action,
+            "budget_percent": decimal_str(t.budget_percent),
+            "long_window": str(t.long_window),
+            "short_window": str(t.short_window),
+            "burn_factor": decimal_str(t.burn_factor(probe.period)),
+            "error_ratio_threshold": decimal_str(slo.threshold(probe, t)),
+        }
+        for t in probe.tiers
+    ]
+
+
+def promql_selector(value):
+    try:
+        return str(parse_selector(value))
+    except SelectorError as exc:
+        raise AnsibleFilterError("promql_selector: %s" % exc) from None
+
+
+def observability_teams(team_vars, teams=None, settings=None):
+    """Validated teams as plain data (names, namespaces, services and SLOs)."""
+    try:
+        _settings, parsed = load(team_vars, teams or [], settings or {})
+    except BuildError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    return [
+        {
+            "name": t.name,
+            "namespace": t.namespace,
+            "labels": dict(t.labels),
+            "clusters": list(t.clusters) if t.clusters is not None else None,
+            "services": [
+                {"name": s.name, "slos": [{"name": o.name, "kind": o.kind, "objective": decimal_str(o.objective),
+                                           "period": str(o.period)} for o in s.slos]}
+                for s in t.services
+            ],
+        }
+        for t in parsed
+    ]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "observability_teams": observability_teams,
+            "promql_selector": promql_selector,
+            "slo_burn_rates": slo_burn_rates,
+            "stale_objects": stale_objects,
+        }

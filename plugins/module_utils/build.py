@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One call from raw inventory data to the validated objects of one cluster.
+
+This is the entry point the modules and filters share: parse and validate
+everything first, generate, then check the generated rules with promtool, so
+that no caller ever writes or applies a partial result.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vigil.observability.plugins.module_utils import manifests, model
+from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
+from ansible_collections.vigil.observability.plugins.module_utils.validate import ToolMissing, find_tool, promtool_check_rules
+
+
+class BuildError(Exception):
+    def __init__(self, message, problems=None):
+        self.problems = list(problems or [])
+        super().__init__(message)
+
+
+def load(team_vars, team_list, settings_raw):
+    """Parse settings and teams; raise BuildError listing every problem."""
+    problems = Problems()
+    settings = model.parse_settings(settings_raw or {}, problems)
+    inputs = model.collect_team_inputs(team_vars or {}, team_list or [])
+    teams = model.parse_teams(inputs, settings, problems)
+    if problems:
+        err = ModelError(problems.items)
+        raise BuildError(str(err), err.problems)
+    return settings, teams
+
+
+def rule_files(objects):
+    """The `spec` of every PrometheusRule, keyed by object, as Prometheus would load it."""
+    return {
+        "%s/%s" % (o["metadata"].get("namespace", ""), o["metadata"]["name"]): {"groups": o["spec"]["groups"]}
+        for o in objects
+        if o["kind"] == "PrometheusRule"
+    }
+
+
+def check_rules(objects, promtool="auto"):
+    """promtool-check every PrometheusRule; returns whether the check ran."""
+    if promtool == "skip":
+        return False
+    path = find_tool("promtool")
+    if not path:
+        if promtool == "require":
+            raise BuildError("promtool is required (promtool: require) but was not found on PATH; "
+                             "install the Debian package prometheus or set promtool: skip")
+        return False
+    files = rule_files(objects)
+    if not files:
+        return True
+    try:
+        failures = promtool_check_rules(files, promtool=path)
+    except ToolMissing as exc:  # pragma: no cover - raced removal
+        raise BuildError(str(exc)) from None
+    if failures:
+        raise BuildError("generated rules fail promtool check rules:\n" + "\n".join(failures), failures)
+    return True
+
+
+def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool="auto"):
+    settings, teams = load(team_vars, team_list, settings_raw)
+    if only_teams is not None:
+        unknown = sorted(set(only_teams) - {t.name for t in teams})
+        if unknown:
+            raise BuildError("observability_only_teams names unknown teams: %s (known: %s)" % (
+                ", ".join(unknown), ", ".join(t.name for t in teams)))
+    bundle = manifests.build_cluster(cluster, teams, settings, only_teams)
+    objects = bundle.objects
+    checked = check_rules(objects, promtool)
+    return {
+        "objects": objects,
+        "scopes": {scope: manifests.sort_objects(objs) for scope, objs in sorted(bundle.scopes.items())},
+        "teams": sorted(scope.split("/", 1)[1] for scope in bundle.scopes if scope.startswith("team/")),
+        "warnings_lint": list(bundle.warnings),
+        "promtool_checked": checked,
+    }

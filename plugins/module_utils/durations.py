@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Prometheus durations: parse, compare, and print in their canonical form."""
+
+from __future__ import annotations
+
+import re
+
+UNITS = (
+    ("y", 365 * 24 * 3600 * 1000),
+    ("w", 7 * 24 * 3600 * 1000),
+    ("d", 24 * 3600 * 1000),
+    ("h", 3600 * 1000),
+    ("m", 60 * 1000),
+    ("s", 1000),
+    ("ms", 1),
+)
+_UNIT_MS = dict(UNITS)
+# The order Prometheus requires: each unit at most once, largest first.
+_DURATION_RE = re.compile(
+    r"^(?:(?P<y>\d+)y)?(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?"
+    r"(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
+)
+
+
+class Duration:
+    """A Prometheus duration, held as whole milliseconds."""
+
+    __slots__ = ("ms",)
+
+    def __init__(self, ms):
+        if not isinstance(ms, int) or ms <= 0:
+            raise ValueError("a duration must be a positive whole number of milliseconds")
+        self.ms = ms
+
+    @classmethod
+    def parse(cls, text):
+        """Parse '1h30m' style text; raise ValueError with a reason otherwise."""
+        if isinstance(text, bool) or not isinstance(text, str):
+            raise ValueError("must be a Prometheus duration such as 30s, 5m or 1h (a string), got %r" % (text,))
+        match = _DURATION_RE.match(text.strip())
+        if not text.strip() or not match or not any(match.groupdict().values()):
+            raise ValueError("must be a Prometheus duration such as 30s, 5m or 1h30m, got %r" % (text,))
+        total = sum(int(v) * _UNIT_MS[u] for u, v in match.groupdict().items() if v)
+        if total <= 0:
+            raise ValueError("must be longer than zero, got %r" % (text,))
+        return cls(total)
+
+    @property
+    def seconds(self):
+        return self.ms // 1000 if self.ms % 1000 == 0 else self.ms / 1000.0
+
+    def __str__(self):
+        # Largest units first, skipping weeks and years: '30d' reads better than '4w2d'.
+        rest, parts = self.ms, []
+        for unit, size in UNITS:
+            if unit in ("y", "w"):
+                continue
+            if rest >= size:
+                parts.append("%d%s" % (rest // size, unit))
+                rest %= size
+        return "".join(parts)
+
+    def __repr__(self):
+        return "Duration(%r)" % str(self)
+
+    def __eq__(self, other):
+        return isinstance(other, Duration) and self.ms == other.ms
+
+    def __lt__(self, other):
+        return self.ms < other.ms
+
+    def __le__(self, other):
+        return self.ms <= other.ms
+
+    def __gt__(self, other):
+        return self.ms > other.ms
+
+    def __ge__(self, other):
+        return self.ms >= other.ms
+
+    def __hash__(self):
+        return hash(self.ms)
+
+    def __mul__(self, factor):
+        return Duration(int(self.ms * factor))

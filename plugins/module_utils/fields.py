@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typed reads from one inventory mapping, reporting problems with their variable path.
+
+Every parser of an inventory block uses a `Reader`: it records what went wrong
+(and where) instead of raising, and `done()` reports keys nobody read, so a
+typo such as `objectve` is an error rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.promql import (
+    LABEL_NAME_RE,
+    SelectorError,
+    check_regex,
+    parse_selector,
+)
+
+# RFC 1123 label, as Kubernetes requires for namespaces and most object names.
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_MISSING = object()
+
+
+def is_dns_label(value, max_len=63):
+    return isinstance(value, str) and len(value) <= max_len and bool(DNS_LABEL_RE.match(value))
+
+
+def describe(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Reader:
+    """Read keys of `data` (found at `path`) into typed values, collecting problems."""
+
+    def __init__(self, data, path, problems):
+        self.path = path
+        self.problems = problems
+        self.ok = isinstance(data, dict)
+        if data is None:
+            data, self.ok = {}, True
+        if not self.ok:
+            problems.add(path, "must be a mapping, got %s" % describe(data))
+            data = {}
+        self.data = data
+        self._seen = set()
+
+    def sub(self, key):
+        return join_path(self.path, key)
+
+    def has(self, key):
+        return key in self.data and self.data[key] is not None
+
+    def raw(self, key, default=None):
+        self._seen.add(key)
+        value = self.data.get(key)
+        return default if value is None else value
+
+    def fail(self, key, message):
+        self.problems.add(self.sub(key), message)
+
+    def _get(self, key, required):
+        """The value of `key`, or _MISSING when it is absent or null (a problem when required)."""
+        self._seen.add(key)
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.problems.add(self.sub(key), "is required")
+            return _MISSING
+        return value
+
+    def string(self, key, default=None, required=False, choices=None, pattern=None, what=None):
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, str):
+            self.fail(key, "must be a string, got %s" % describe(value))
+            return default
+        if choices is not None and value not in choices:
+            self.fail(key, "must be one of %s, got %s" % (", ".join(choices), describe(value)))
+            return default
+        if pattern is not None and not re.match(pattern, value):
+            self.fail(key, "must be %s, got %s" % (what or "of the form %s" % pattern, describe(value)))
+            return default
+        return value
+
+    def name(self, key, default=None, required=False, max_len=63):
+        """A Kubernetes object name (RFC 1123 label)."""
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        if not is_dns_label(value, max_len):
+            self.fail(
+                key,
+                "must be a valid Kubernetes name (lower-case letters, digits and '-', starting and ending "
+                "with a letter or digit, at most %d characters), got %s" % (max_len, describe(value)),
+            )
+            return default
+        return value
+
+    def boolean(self, key, default=False):
+        value = self._get(key, False)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false, got %s" % describe(value))
+            return default
+        return value
+
+    def integer(self, key, default=None, minimum=None, required=False):
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, "must be a whole number, got %s" % describe(value))
+            return default
+        if minimum is not None and value < minimum:
+            self.fail(key, "must be at least %s, got %s" % (minimum, value))
+            return default
+        return value
+
+    def decimal(self, key, default=None, required=False, low=None, high=None, low_open=True, high_open=True):
+        """A number read exactly (as a Fraction), from an int, a float's repr or a numeric string."""
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        number = to_fraction(value)
+        if number is None:
+            self.fail(key, "must be a number, got %s" % describe(value))
+            return default
+        bad_low = low is not None and (number <= low if low_open else number < low)
+        bad_high = high is not None and (number >= high if high_open else number > high)
+        if bad_low or bad_high:
+            bounds = "exclusive" if low_open and high_open else "inclusive" if not (low_open or high_open) else (
+                "excluding %s" % (low if low_open else high))
+            self.fail(key, "must be between %s and %s (%s), got %s" % (low, high, bounds, describe(value)))
+            return default
+        return number
+
+    def duration(self, key, default=None, required=False):
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        try:
+            return Duration.parse(value)
+        except ValueError as exc:
+            self.fail(key, str(exc))
+            return default
+
+    def selector(self, key, required=False, default=None):
+        value = self._get(key, required)
+        if value is _MISSING:
+            return default
+        try:
+            return parse_selector(value)
+        except SelectorError as exc:
+            self.fail(key, "is not a PromQL selector: %s" % exc)
+            return None
+
+    def mapping(self, key, required=False):
+        value = self._get(key, required)
+        if value is _MISSING:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(key, "must be a mapping, got %s" % describe(value))
+            return {}
+        return value
+
+    def items(self, key, required=False):
+        """A list, returned as (path, item) pairs."""
+        value = self._get(key, required)
+        if value is _MISSING:
+            return []
+        if not isinstance(value, list):
+            self.fail(key, "must be a list, got %s" % describe(value))
+            return []
+        return [(join_path(self.sub(key), i), item) for i, item in enumerate(value)]
+
+    def string_list(self, key, regex=False):
+        out = []
+        for path, item in self.items(key):
+            if not isinstance(item, str):
+                self.problems.add(path, "must be a string, got %s" % describe(item))
+                continue
+            if regex:
+                try:
+                    check_regex(item)
+                except SelectorError as exc:
+                    self.problems.add(path, str(exc))
+                    continue
+            out.append(item)
+        return out
+
+    def label_map(self, key):
+        """A mapping of Prometheus label names to string values."""
+        out = {}
+        for name, value in sorted(self.mapping(key).items(), key=lambda kv: str(kv[0])):
+            path = join_path(self.sub(key), str(name))
+            if not isinstance(name, str) or not LABEL_NAME_RE.match(name) or name.startswith("__"):
+                self.problems.add(path, "is not a valid Prometheus label name")
+                continue
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                self.problems.add(path, "must be a string, got %s" % describe(value))
+                continue
+            out[name] = str(value)
+        return out
+
+    def done(self):
+        """Report keys that no read asked for."""
+        for key in sorted(set(self.data) - self._seen, key=str):
+            known = sorted(str(k) for k in self._seen)
+            self.problems.add(self.sub(str(key)), "unknown key (known keys: %s)" % ", ".join(known))
+
+
+def to_fraction(value):
+    """An exact number from an int, float or numeric string; None when it is not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return Fraction(Decimal(repr(value)))
+    if isinstance(value, str):
+        try:
+            dec = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        if not dec.is_finite():
+            return None
+        return Fraction(dec)
+    return None

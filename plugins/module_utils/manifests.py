@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every object of one cluster, labelled and named consistently.
+
+Generators return specs; this module wraps them into Kubernetes objects with
+the labels that offboarding relies on: managed-by marks what the collection
+owns, the team label scopes it, and nothing without both is ever pruned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.vigil.observability.plugins.module_utils import slo as slo_rules
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "vigil.observability"
+TEAM_LABEL = "vigil.observability/team"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+FIELD_MANAGER = "vigil.observability"
+
+
+@dataclass
+class Bundle:
+    """Everything generated for one cluster: objects grouped by scope, and lint warnings.
+
+    A scope ('team/payments', 'platform') is the unit of pruning: rendering or
+    applying a scope removes what that scope generated before and no longer does.
+    """
+
+    cluster: str
+    scopes: dict = field(default_factory=dict)  # scope -> list of objects
+    warnings: list = field(default_factory=list)
+
+    def add(self, scope, obj):
+        self.scopes.setdefault(scope, []).append(obj)
+
+    @property
+    def objects(self):
+        return [obj for scope in sorted(self.scopes) for obj in sort_objects(self.scopes[scope])]
+
+
+def team_scope(team_name):
+    return "team/%s" % team_name
+
+
+def labels_for(team=None, component=None):
+    labels = {MANAGED_BY_LABEL: MANAGED_BY}
+    if team is not None:
+        labels[TEAM_LABEL] = team.name
+    if component:
+        labels[COMPONENT_LABEL] = component
+    return labels
+
+
+def k8s_object(api_version, kind, name, namespace, labels, spec=None, **extra):
+    obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}}
+    if namespace:
+        obj["metadata"]["namespace"] = namespace
+    if spec is not None:
+        obj["spec"] = spec
+    obj.update(extra)
+    return obj
+
+
+def prometheus_rule(name, namespace, labels, groups):
+    return k8s_object("monitoring.coreos.com/v1", "PrometheusRule", name, namespace, labels, {"groups": groups})
+
+
+def object_key(obj):
+    meta = obj["metadata"]
+    return (meta.get("namespace", ""), obj["kind"], meta["name"])
+
+
+def sort_objects(objects):
+    return sorted(objects, key=object_key)
+
+
+def team_objects(team, settings):
+    """Every object one team owns on a cluster."""
+    objects = []
+    groups = slo_rules.team_groups(team, settings)
+    if groups:
+        objects.append(prometheus_rule("%s-slos" % team.name, team.namespace, labels_for(team, "slo"), groups))
+    return objects
+
+
+def build_cluster(cluster, teams, settings, only_teams=None):
+    """The bundle of one cluster: each selected team's objects, with lint warnings.
+
+    `only_teams` limits the build to those team names (AWX onboarding of chosen teams).
+    """
+    bundle = Bundle(cluster)
+    for team in teams:
+        if not team.on_cluster(cluster) or (only_teams is not None and team.name not in only_teams):
+            continue
+        bundle.scopes[team_scope(team.name)] = team_objects(team, settings)
+        bundle.warnings.extend(slo_rules.lint(team, settings))
+    return bundle

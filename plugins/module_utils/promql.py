@@ -1,0 +1,269 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PromQL pieces built from inventory values.
+
+Nothing from the inventory reaches an expression as raw text: selectors are
+parsed into `Selector` objects and printed back with every value escaped, so a
+value cannot close a string and add a matcher, a label or a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+OPERATORS = ("=~", "!~", "!=", "=")
+# Constructs Python's re accepts but RE2 (Prometheus) rejects.
+_NOT_RE2 = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9]|\(\?>|\*\+|\+\+|\?\+|\}\+")
+
+
+class SelectorError(ValueError):
+    """A selector or regex that Prometheus would not accept."""
+
+
+def quote(value):
+    """A PromQL double-quoted string literal holding `value` exactly."""
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
+    return '"%s"' % escaped
+
+
+def check_regex(pattern):
+    """Raise SelectorError when `pattern` is not a regex Prometheus can use (RE2, fully anchored)."""
+    if not isinstance(pattern, str):
+        raise SelectorError("a regex must be a string, got %r" % (pattern,))
+    if _NOT_RE2.search(pattern):
+        raise SelectorError("regex %r uses lookaround, backreferences or possessive quantifiers, which RE2 does not support" % pattern)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise SelectorError("regex %r does not parse: %s" % (pattern, exc)) from None
+
+
+@dataclass(frozen=True, order=True)
+class Matcher:
+    name: str
+    op: str
+    value: str
+
+    def __post_init__(self):
+        if not LABEL_NAME_RE.match(self.name):
+            raise SelectorError("%r is not a valid label name" % self.name)
+        if self.op not in OPERATORS:
+            raise SelectorError("%r is not a matcher operator (one of = != =~ !~)" % self.op)
+        if not isinstance(self.value, str):
+            raise SelectorError("label %s: value must be a string" % self.name)
+        if self.op in ("=~", "!~"):
+            check_regex(self.value)
+
+    def __str__(self):
+        return "%s%s%s" % (self.name, self.op, quote(self.value))
+
+
+@dataclass(frozen=True)
+class Selector:
+    """An instant-vector selector: an optional metric name and label matchers."""
+
+    metric: str = ""
+    matchers: tuple = field(default_factory=tuple)
+
+    def __post_init__(self):
+        if self.metric and not METRIC_NAME_RE.match(self.metric):
+            raise SelectorError("%r is not a valid metric name" % self.metric)
+        if not self.metric and not any(_matches_something(m) for m in self.matchers):
+            raise SelectorError("a selector needs a metric name or a matcher that does not match the empty string")
+
+    def with_metric(self, metric):
+        return Selector(metric, self.matchers)
+
+    def with_matchers(self, *extra):
+        """A copy with `extra` matchers added; an existing matcher of the same name and operator is replaced."""
+        keep = [m for m in self.matchers if not any(m.name == e.name and m.op == e.op for e in extra)]
+        return Selector(self.metric, tuple(keep) + tuple(extra))
+
+    def label_values(self):
+        """Labels fixed to one value by an equality matcher."""
+        return {m.name: m.value for m in self.matchers if m.op == "="}
+
+    def __str__(self):
+        inner = ",".join(str(m) for m in self.matchers)
+        if not inner:
+            return self.metric
+        return "%s{%s}" % (self.metric, inner)
+
+
+def _matches_something(matcher):
+    if matcher.op == "=":
+        return matcher.value != ""
+    if matcher.op == "=~":
+        return re.fullmatch(matcher.value, "") is None
+    return False
+
+
+def eq(name, value):
+    return Matcher(name, "=", value)
+
+
+class _Scanner:
+    def __init__(self, text):
+        self.text = text
+        self.pos = 0
+
+    def skip_space(self):
+        while self.pos < len(self.text) and self.text[self.pos] in " \t\n\r":
+            self.pos += 1
+
+    def peek(self):
+        self.skip_space()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def take(self, regex):
+        self.skip_space()
+        match = regex.match(self.text, self.pos)
+        if not match:
+            return None
+        self.pos = match.end()
+        return match.group(0)
+
+    def expect(self, char):
+        if self.peek() != char:
+            raise SelectorError("expected %r at position %d of %r" % (char, self.pos, self.text))
+        self.pos += 1
+
+    def string(self):
+        self.skip_space()
+        if self.pos >= len(self.text) or self.text[self.pos] not in "\"'`":
+            raise SelectorError("expected a quoted label value at position %d of %r" % (self.pos, self.text))
+        quote_char = self.text[self.pos]
+        self.pos += 1
+        out = []
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            self.pos += 1
+            if char == quote_char:
+                return "".join(out)
+            if char == "\\" and quote_char != "`":
+                if self.pos >= len(self.text):
+                    break
+                nxt = self.text[self.pos]
+                self.pos += 1
+                mapping = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+                if nxt not in mapping:
+                    raise SelectorError("unsupported escape \\%s in %r" % (nxt, self.text))
+                out.append(mapping[nxt])
+            elif char == "\n" and quote_char != "`":
+                raise SelectorError("unterminated string in %r" % self.text)
+            else:
+                out.append(char)
+        raise SelectorError("unterminated string in %r" % self.text)
+
+
+_IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_OP = re.compile(r"=~|!~|!=|=")
+
+
+def parse_selector(text):
+    """Parse `metric{label="value", ...}`, `{...}` or `metric` into a Selector.
+
+    Only a single instant-vector selector is accepted: no functions, ranges,
+    offsets or operators, which is what keeps generated expressions under our control.
+    """
+    if not isinstance(text, str):
+        raise SelectorError("a selector must be a string, got %r" % (text,))
+    scan = _Scanner(text)
+    metric = scan.take(_IDENT) or ""
+    matchers = []
+    if scan.peek() == "{":
+        scan.expect("{")
+        while scan.peek() != "}":
+            name = scan.take(_LABEL)
+            if not name:
+                raise SelectorError("expected a label name at position %d of %r" % (scan.pos, text))
+            op = scan.take(_OP)
+            if not op:
+                raise SelectorError("expected one of = != =~ !~ after %r in %r" % (name, text))
+            matchers.append(Matcher(name, op, scan.string()))
+            if scan.peek() == ",":
+                scan.expect(",")
+            elif scan.peek() != "}":
+                raise SelectorError("expected ',' or '}' at position %d of %r" % (scan.pos, text))
+        scan.expect("}")
+    scan.skip_space()
+    if scan.pos != len(text):
+        raise SelectorError("unexpected %r at position %d of %r: only a metric name and label matchers are allowed" % (text[scan.pos:], scan.pos, text))
+    if not metric and not matchers:
+        raise SelectorError("empty selector")
+    for matcher in matchers:
+        if matcher.name == "__name__" and metric:
+            raise SelectorError("metric name given twice in %r" % text)
+    return Selector(metric, tuple(matchers))
+
+
+def parse_matcher(text):
+    """Parse one matcher such as `severity="critical"` (Alertmanager and PromQL share the syntax)."""
+    selector = parse_selector("{%s}" % text) if isinstance(text, str) else None
+    if selector is None or len(selector.matchers) != 1:
+        raise SelectorError("expected exactly one matcher such as severity=\"critical\", got %r" % (text,))
+    return selector.matchers[0]
+
+
+def decimal_str(value):
+    """Print a number exactly when it has a finite decimal form (0.0144, never 0.014399999999999998).
+
+    Fractions without one (1/3) are printed with 15 significant digits.
+    """
+    if isinstance(value, float):
+        value = Fraction(repr(value))
+    value = Fraction(value)
+    den = value.denominator
+    for prime in (2, 5):
+        while den % prime == 0:
+            den //= prime
+    if den == 1:
+        text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+    else:
+        text = format(Decimal(value.numerator) / Decimal(value.denominator), ".15g")
+        if "e" in text or "E" in text:
+            text = format(Decimal(text), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def le_values(threshold):
+    """Every `le` label spelling of a bucket boundary: Prometheus 2 writes `1`, Prometheus 3 writes `1.0`."""
+    exact = decimal_str(threshold)
+    spellings = {exact}
+    if "." not in exact:
+        spellings.add(exact + ".0")
+    # Go's float formatting switches to exponent form for large and tiny numbers.
+    as_float = float(Fraction(threshold))
+    spellings.add(_go_float(as_float))
+    return sorted(spellings)
+
+
+def _go_float(value):
+    """strconv.FormatFloat(v, 'g', -1, 64) plus Prometheus 3's '.0' for whole numbers in `le`."""
+    dec = Decimal(repr(value)).normalize()
+    digits = "".join(str(d) for d in dec.as_tuple().digits).rstrip("0") or "0"
+    exp = dec.adjusted()
+    if exp < -4 or exp >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return "%se%s%02d" % (mantissa, "-" if exp < 0 else "+", abs(exp))
+    text = format(dec, "f")
+    return text if "." in text else text + ".0"
+
+
+def le_matcher(threshold):
+    """A matcher for the bucket `le` label that works under Prometheus 2 and 3."""
+    values = le_values(threshold)
+    if len(values) == 1:
+        return eq("le", values[0])
+    return Matcher("le", "=~", "|".join(re.escape(v) for v in values))

@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which objects found on a cluster are no longer generated (offboarding in apply mode)."""
+
+from __future__ import annotations
+
+from ansible_collections.vigil.observability.plugins.module_utils.manifests import MANAGED_BY, MANAGED_BY_LABEL, TEAM_LABEL
+
+
+def _key(obj):
+    meta = obj.get("metadata") or {}
+    return (obj.get("apiVersion"), obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+
+
+def stale_objects(found, generated, only_teams=None):
+    """Objects in `found` that carry both the managed-by and team labels but are not in `generated`.
+
+    Objects without both labels are never returned, whatever they are. With `only_teams`,
+    only objects of those teams can be stale (a partial run must not offboard the rest).
+    """
+    wanted = {_key(obj) for obj in generated or []}
+    stale = []
+    for obj in found or []:
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if labels.get(MANAGED_BY_LABEL) != MANAGED_BY or not labels.get(TEAM_LABEL):
+            continue
+        if only_teams and labels[TEAM_LABEL] not in only_teams:
+            continue
+        if _key(obj) in wanted:
+            continue
+        api_version, kind, namespace, name = _key(obj)
+        ref = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+        if namespace:
+            ref["metadata"]["namespace"] = namespace
+        stale.append(ref)
+    return sorted(stale, key=_key)

@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks with the real tools: promtool for rules, CRD schemas for custom resources.
+
+Used by the modules before anything is written or applied, and by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover
+    yaml = None
+
+try:
+    import jsonschema
+except ImportError:  # pragma: no cover - optional: only the tests and CRD checks need it
+    jsonschema = None
+
+
+class ToolMissing(Exception):
+    pass
+
+
+def find_tool(name):
+    return shutil.which(name)
+
+
+def promtool_check_rules(rule_files, promtool=None, lint_fatal=True):
+    """Run `promtool check rules` on {label: {'groups': [...]}}; return a list of failure texts.
+
+    Raises ToolMissing when promtool cannot be found.
+    """
+    promtool = promtool or find_tool("promtool")
+    if not promtool:
+        raise ToolMissing("promtool was not found on PATH (Debian: apt-get install prometheus)")
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="vigil-promtool-") as tmp:
+        paths = {}
+        for index, (label, content) in enumerate(sorted(rule_files.items())):
+            path = os.path.join(tmp, "rules-%04d.yaml" % index)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(content))  # JSON is YAML, and needs no PyYAML here
+            paths[path] = label
+        args = [promtool, "check", "rules"] + (["--lint-fatal"] if lint_fatal else []) + sorted(paths)
+        proc = subprocess.run(args, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            output = proc.stdout + proc.stderr
+            for path, label in paths.items():
+                output = output.replace(path, label)
+            failures.append(output.strip())
+    return failures
+
+
+class CRDValidator:
+    """Validate custom resources against CustomResourceDefinition schemas found in a directory tree."""
+
+    def __init__(self, crd_dir, strict=True):
+        if jsonschema is None or yaml is None:
+            raise ToolMissing("jsonschema and PyYAML are required for CRD validation")
+        self.schemas = {}
+        self.strict = strict
+        for root, _dirs, files in os.walk(crd_dir):
+            for name in sorted(files):
+                if name.endswith((".yaml", ".yml")):
+                    self._load(os.path.join(root, name))
+
+    def _load(self, path):
+        class Loader(yaml.SafeLoader):
+            pass
+
+        # One CRD carries a bare '=' enum value, which YAML 1.1 reads as a special tag.
+        Loader.add_constructor("tag:yaml.org,2002:value", Loader.construct_yaml_str)
+        with open(path, encoding="utf-8") as handle:
+            for doc in yaml.load_all(handle, Loader=Loader):
+                if not doc or doc.get("kind") != "CustomResourceDefinition":
+                    continue
+                group = doc["spec"]["group"]
+                kind = doc["spec"]["names"]["kind"]
+                for version in doc["spec"]["versions"]:
+                    if version.get("served"):
+                        schema = version["schema"]["openAPIV3Schema"]
+                        self.schemas[("%s/%s" % (group, version["name"]), kind)] = _strict(schema) if self.strict else schema
+
+    def kinds(self):
+        return sorted(self.schemas)
+
+    def errors(self, obj):
+        """Schema violations of one object, as 'path: message' strings; unknown kinds are an error."""
+        key = (obj.get("apiVersion"), obj.get("kind"))
+        schema = self.schemas.get(key)
+        if schema is None:
+            return ["no CRD schema for %s %s" % key]
+        validator = jsonschema.Draft7Validator(schema)
+        found = []
+        for err in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in err.absolute_path) or "(root)"
+            found.append("%s %s: %s" % (obj["kind"], where, err.message))
+        return found
+
+
+def _strict(schema):
+    """Forbid unknown fields (Kubernetes would prune them silently), except where the CRD preserves them."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items() if k != "x-kubernetes-validations"}
+        if "properties" in out and not schema.get("x-kubernetes-preserve-unknown-fields") and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        if "properties" in out:
+            out["properties"] = {k: _strict(v) for k, v in schema["properties"].items()}
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
