@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+"""Run the collection's playbooks the way a user does: ansible-playbook from the repository root."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE_INVENTORY = REPO / "inventories" / "example"
+
+
+def ansible_playbook():
+    path = REPO / ".venv" / "bin" / "ansible-playbook"
+    return str(path) if path.exists() else shutil.which("ansible-playbook")
+
+
+def copy_example_inventory(dest):
+    """A private copy of the example inventory, so tests can add and remove team files."""
+    shutil.copytree(EXAMPLE_INVENTORY, dest)
+    return Path(dest)
+
+
+def run_playbook(playbook, inventory, *args, check=True, extra_env=None):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+    })
+    env.update(extra_env or {})
+    cmd = [ansible_playbook(), "-i", str(inventory), str(playbook)] + list(args)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(cmd), proc.returncode, proc.stdout[-20000:], proc.stderr[-5000:]))
+    return proc
+
+
+def recap(output):
+    """{host: {'ok': n, 'changed': n, 'failed': n, ...}} from the PLAY RECAP."""
+    hosts = {}
+    for match in re.finditer(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", output, re.M):
+        hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
+    return hosts
+
+
+def tree(root):
+    """{relative path: (content, mtime_ns)} of every file under root."""
+    root = Path(root)
+    return {
+        str(p.relative_to(root)): (p.read_text(encoding="utf-8"), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
