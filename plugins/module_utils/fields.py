@@ -10,6 +10,7 @@ typo such as `objectve` is an error rather than a silently ignored setting.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -226,7 +227,7 @@ def to_fraction(value):
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             return None
         return Fraction(Decimal(repr(value)))
     if isinstance(value, str):

@@ -292,7 +292,7 @@ def parse_service(raw, path, problems, settings):
     runbook_url = r.string("runbook_url", default="")
     r.done()
     slos = tuple(s for s in (parse_slo(raw_slo, p, problems, settings) for p, raw_slo in slo_items) if s)
-    _no_duplicates([(p, raw_slo) for p, raw_slo in slo_items], "SLO", problems)
+    _no_duplicates(list(slo_items), "SLO", problems)
     if name is None:
         return None
     return Service(name=name, monitor=monitor, slos=slos, runbook_url=runbook_url, path=path)

@@ -181,7 +181,8 @@ def slo_groups(team, service, slo, settings):
 
     budget_rules = []
     if slo.period != base:
-        budget_rules.append({"record": record_name("error_ratio", slo.period), "expr": _ratio_expr(team, service, slo, slo.period, base), "labels": dict(ident)})
+        budget_rules.append({"record": record_name("error_ratio", slo.period), "expr": _ratio_expr(team, service, slo, slo.period, base),
+                             "labels": dict(ident)})
     budget_rules += [
         {"record": OBJECTIVE, "expr": "vector(%s)" % decimal_str(slo.objective / 100), "labels": dict(ident)},
         {"record": ERROR_BUDGET, "expr": "vector(%s)" % decimal_str(slo.error_budget), "labels": dict(ident)},

@@ -21,7 +21,7 @@ description:
   - The module only computes; it changes nothing, so it always reports C(changed=false) and
     behaves the same in check mode.
 author:
-  - Vigil contributors
+  - Vigil platform team (@vigil)
 options:
   cluster:
     description: Name of the cluster (the inventory host of C(observability_clusters)).

@@ -21,7 +21,7 @@ description:
     O(prune_absent). Files the module did not write are never removed. The record of what each scope wrote
     is C(<dest>/.vigil-index.json).
 author:
-  - Vigil contributors
+  - Vigil platform team (@vigil)
 options:
   dest:
     description: Directory of one cluster's rendered output; created when missing.

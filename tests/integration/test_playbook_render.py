@@ -39,7 +39,7 @@ def test_layout_and_second_run_changes_nothing(inventory, tmp_path):
     manifests = [p for p in files if p.split("/")[1:2] == ["manifests"]]
     assert manifests, files.keys()
     for rel in manifests:
-        cluster, _, namespace, filename = rel.split("/")
+        cluster, _manifests, namespace, filename = rel.split("/")
         obj = yaml.safe_load(files[rel][0])
         # The layout contract: <cluster>/manifests/<namespace>/<kind lower>-<name>.yaml
         assert filename == "%s-%s.yaml" % (obj["kind"].lower(), obj["metadata"]["name"])
