@@ -11,7 +11,9 @@ if [ -z "${VIGIL_REFERENCE_DIR:-}" ] && [ -d ../shared/reference ]; then
   export VIGIL_REFERENCE_DIR="$(cd ../shared/reference && pwd)"
 fi
 
-step() { printf '\n== %s\n' "$*"; step_start=$SECONDS; }
+step() { printf '\n== %s\n' "$*"; step_name=$*; step_start=$SECONDS; }
+step_name=setup
+trap 'echo "== FAILED: $step_name" >&2' ERR
 done_step() { echo "-- ok ($((SECONDS - step_start))s)"; }
 
 step "pytest"
@@ -53,9 +55,11 @@ done_step
 
 step "antsibull-changelog lint"
 antsibull-changelog lint
+antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 done_step
 
 step "antsibull-docs lint-collection-docs"
+# It lints the collection at the given path (it sets up its own collection tree), plugin docs included.
 antsibull-docs lint-collection-docs --plugin-docs .
 done_step
 
