@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent setup: Debian tools (promtool, amtool), .venv with pinned Python
+# Idempotent setup: Debian tools (promtool, amtool, rsync, shellcheck), .venv with pinned Python
 # requirements, and the checkout linked as the collection vigil.observability.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ need_pkgs=()
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need_pkgs+=(prometheus-alertmanager)
 command -v rsync >/dev/null 2>&1 || need_pkgs+=(rsync)
+# ansible-test sanity skips its shellcheck test (with only a warning) when shellcheck is missing.
+command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing Debian packages: ${need_pkgs[*]}"

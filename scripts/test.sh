@@ -8,7 +8,8 @@ export PATH="$root/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$root/ansible.cfg"
 export VIGIL_REQUIRE_TOOLS="${VIGIL_REQUIRE_TOOLS:-1}"
 if [ -z "${VIGIL_REFERENCE_DIR:-}" ] && [ -d ../shared/reference ]; then
-  export VIGIL_REFERENCE_DIR="$(cd ../shared/reference && pwd)"
+  VIGIL_REFERENCE_DIR="$(cd ../shared/reference && pwd)"
+  export VIGIL_REFERENCE_DIR
 fi
 
 step() { printf '\n== %s\n' "$*"; step_name=$*; step_start=$SECONDS; }
@@ -32,6 +33,11 @@ if [ ! -x "$offline_pip" ]; then
   exit 1
 fi
 PYTHON="$root/.venv/bin/python" "$offline_pip"
+# ansible-test only warns and skips its shellcheck test without the tool; `make setup` installs it.
+if [ "$VIGIL_REQUIRE_TOOLS" = 1 ] && ! command -v shellcheck >/dev/null 2>&1; then
+  echo "shellcheck is missing (apt-get install shellcheck, or make setup as root)" >&2
+  exit 1
+fi
 coll="$root/.cache/ansible-test/ansible_collections/vigil/observability"
 mkdir -p "$coll"
 # One rsync with the file list (and its parent directories) as include rules copies the list and
