@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.vigil.observability.plugins.module_utils import model, prune, slo
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, load
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.helm import version_satisfies as _version_satisfies
 from ansible_collections.vigil.observability.plugins.module_utils.promql import SelectorError, decimal_str, parse_selector
 
 
@@ -37,6 +38,13 @@ def slo_burn_rates(objective, period="30d", tiers=None):
         }
         for t in probe.tiers
     ]
+
+
+def version_satisfies(version, constraint):
+    try:
+        return _version_satisfies(version, constraint)
+    except ValueError as exc:
+        raise AnsibleFilterError("version_satisfies: %s" % exc) from None
 
 
 def promql_selector(value):
@@ -75,4 +83,5 @@ class FilterModule:
             "promql_selector": promql_selector,
             "slo_burn_rates": slo_burn_rates,
             "stale_objects": stale_objects,
+            "version_satisfies": version_satisfies,
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -118,3 +119,25 @@ def _strict(schema):
     if isinstance(schema, list):
         return [_strict(v) for v in schema]
     return schema
+
+
+def unknown_value_paths(values, reference, reference_text="", path=""):
+    """Key paths of chart `values` that the chart's own values.yaml (`reference`) does not have.
+
+    A key under a map the chart leaves empty ({}: resources, storageSpec, labels) is free-form and allowed;
+    so is a key the chart documents only as a comment (`# storageClassName:`) under a key that exists.
+    Lists and scalars are replaced whole by Helm, so their content is not compared.
+    """
+    unknown = []
+    for key, value in sorted(values.items(), key=lambda kv: str(kv[0])):
+        here = "%s.%s" % (path, key) if path else str(key)
+        if not isinstance(reference, dict):
+            continue
+        if key not in reference:
+            if reference == {} or re.search(r"^\s*#\s*%s:" % re.escape(str(key)), reference_text, re.M):
+                continue
+            unknown.append(here)
+            continue
+        if isinstance(value, dict) and isinstance(reference[key], dict):
+            unknown.extend(unknown_value_paths(value, reference[key], reference_text, here))
+    return unknown

@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kube-prometheus-stack values: Prometheus, Alertmanager and Grafana as the platform needs them.
+
+The values are a private base (per profile) combined recursively with the user's
+overrides. Every key set here exists in the pinned chart's values.yaml (the tests
+check this against the reference copy), so a chart upgrade that renames one fails
+in CI rather than being silently ignored by Helm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.helm import deep_merge
+
+PROFILES = ("small", "production")
+
+# Sizes per profile; a user's setting of any of them wins.
+_PROFILE_DEFAULTS = {
+    "small": {
+        "prometheus_replicas": 1,
+        "prometheus_retention": "35d",
+        "prometheus_retention_size": "",
+        "prometheus_storage_size": "",
+        "prometheus_resources": {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        "alertmanager_replicas": 1,
+        "alertmanager_storage_size": "",
+        "alertmanager_resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+        "grafana_persistence": False,
+        "grafana_storage_size": "10Gi",
+        "anti_affinity": "soft",
+    },
+    "production": {
+        "prometheus_replicas": 2,
+        "prometheus_retention": "35d",
+        "prometheus_retention_size": "90GB",
+        "prometheus_storage_size": "100Gi",
+        "prometheus_resources": {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"memory": "8Gi"}},
+        "alertmanager_replicas": 3,
+        "alertmanager_storage_size": "5Gi",
+        "alertmanager_resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        "grafana_persistence": True,
+        "grafana_storage_size": "10Gi",
+        "anti_affinity": "hard",
+    },
+}
+
+
+@dataclass(frozen=True)
+class KpsSettings:
+    profile: str = "small"
+    cluster: str = ""
+    prometheus_replicas: int = 1
+    prometheus_retention: str = "35d"
+    prometheus_retention_size: str = ""
+    prometheus_storage_class: str = ""
+    prometheus_storage_size: str = ""
+    prometheus_resources: dict = field(default_factory=dict)
+    scrape_interval: str = "30s"
+    evaluation_interval: str = "30s"
+    alertmanager_replicas: int = 1
+    alertmanager_storage_class: str = ""
+    alertmanager_storage_size: str = ""
+    alertmanager_resources: dict = field(default_factory=dict)
+    grafana_admin_secret: str = ""
+    grafana_admin_user_key: str = "admin-user"
+    grafana_admin_password_key: str = "admin-password"
+    grafana_persistence: bool = False
+    grafana_storage_class: str = ""
+    grafana_storage_size: str = "10Gi"
+    grafana_plugins: tuple = ()
+    dashboard_label: str = "grafana_dashboard"
+    dashboard_label_value: str = "1"
+    dashboard_folder_annotation: str = "grafana_folder"
+    prometheus_datasource_uid: str = "prometheus"
+    alertmanager_datasource_uid: str = "alertmanager"
+    monitor_etcd: bool = True
+    monitor_scheduler: bool = True
+    monitor_controller_manager: bool = True
+    anti_affinity: str = "soft"
+    values: dict = field(default_factory=dict)
+
+
+def parse_kps_settings(raw, problems, path="kube_prometheus_stack"):
+    """Settings from the role's variables (already gathered into one mapping by the role)."""
+    r = Reader(raw, path, problems)
+    profile = r.string("profile", default="small", choices=PROFILES)
+    base = _PROFILE_DEFAULTS[profile or "small"]
+
+    def pick(key, reader):
+        # The profile's value unless the user set one (a bad setting is reported and falls back).
+        if not r.has(key):
+            r.raw(key)
+            return base[key]
+        value = reader(key)
+        return base[key] if value is None else value
+
+    settings = KpsSettings(
+        profile=profile or "small",
+        cluster=r.string("cluster", default=""),
+        prometheus_replicas=pick("prometheus_replicas", lambda k: r.integer(k, minimum=1)),
+        prometheus_retention=pick("prometheus_retention", lambda k: str(r.duration(k) or base[k])),
+        prometheus_retention_size=pick("prometheus_retention_size", lambda k: r.string(k, pattern=r"^(\d+(\.\d+)?(B|KB|MB|GB|TB|PB|EB))?$",
+                                                                                       what="a Prometheus size such as 50GB")),
+        prometheus_storage_class=r.string("prometheus_storage_class", default=""),
+        prometheus_storage_size=pick("prometheus_storage_size", lambda k: r.string(k, pattern=_QUANTITY, what="a Kubernetes quantity such as 100Gi")),
+        prometheus_resources=pick("prometheus_resources", r.mapping),
+        scrape_interval=str(r.duration("scrape_interval") or "30s"),
+        evaluation_interval=str(r.duration("evaluation_interval") or "30s"),
+        alertmanager_replicas=pick("alertmanager_replicas", lambda k: r.integer(k, minimum=1)),
+        alertmanager_storage_class=r.string("alertmanager_storage_class", default=""),
+        alertmanager_storage_size=pick("alertmanager_storage_size", lambda k: r.string(k, pattern=_QUANTITY, what="a Kubernetes quantity such as 5Gi")),
+        alertmanager_resources=pick("alertmanager_resources", r.mapping),
+        grafana_admin_secret=r.name("grafana_admin_secret", required=True, max_len=253),
+        grafana_admin_user_key=r.string("grafana_admin_user_key", default="admin-user"),
+        grafana_admin_password_key=r.string("grafana_admin_password_key", default="admin-password"),
+        grafana_persistence=pick("grafana_persistence", r.boolean),
+        grafana_storage_class=r.string("grafana_storage_class", default=""),
+        grafana_storage_size=pick("grafana_storage_size", lambda k: r.string(k, pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi")),
+        grafana_plugins=tuple(r.string_list("grafana_plugins")),
+        dashboard_label=r.string("dashboard_label", default="grafana_dashboard"),
+        dashboard_label_value=r.string("dashboard_label_value", default="1"),
+        dashboard_folder_annotation=r.string("dashboard_folder_annotation", default="grafana_folder"),
+        prometheus_datasource_uid=r.string("prometheus_datasource_uid", default="prometheus"),
+        alertmanager_datasource_uid=r.string("alertmanager_datasource_uid", default="alertmanager"),
+        monitor_etcd=r.boolean("monitor_etcd", default=True),
+        monitor_scheduler=r.boolean("monitor_scheduler", default=True),
+        monitor_controller_manager=r.boolean("monitor_controller_manager", default=True),
+        anti_affinity=base["anti_affinity"],
+        values=r.mapping("values"),
+    )
+    r.done()
+    if "adminPassword" in (settings.values.get("grafana") or {}):
+        problems.add(join_path(r.sub("values"), "grafana.adminPassword"),
+                     "a literal Grafana password is not allowed; put it in the Secret named by grafana_admin_secret")
+    return settings
+
+
+_QUANTITY = r"^(\d+(\.\d+)?([KMGTPE]i?|[kmu]|e\d+)?)?$"
+
+
+def _storage(storage_class, size):
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {"volumeClaimTemplate": {"spec": spec}}
+
+
+def kps_values(settings, alertmanager_config=None, alertmanager_secrets=(), datasources=(), exemplar_trace_uid=None,
+               alertmanager_config_selector=None):
+    """The chart values: base for the profile, the platform's wiring, then the user's overrides."""
+    prometheus_spec = {
+        "replicas": settings.prometheus_replicas,
+        "retention": settings.prometheus_retention,
+        "retentionSize": settings.prometheus_retention_size,
+        "resources": settings.prometheus_resources,
+        "scrapeInterval": settings.scrape_interval,
+        "evaluationInterval": settings.evaluation_interval,
+        "podAntiAffinity": settings.anti_affinity,
+        # Exemplars link metrics to traces; the remote-write receiver takes Tempo's generated metrics.
+        "enableFeatures": ["exemplar-storage"],
+        "enableRemoteWriteReceiver": True,
+        # Select monitors, rules and probes in every namespace, not only those labelled for this release.
+        "ruleSelectorNilUsesHelmValues": False,
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "podMonitorSelectorNilUsesHelmValues": False,
+        "probeSelectorNilUsesHelmValues": False,
+        "scrapeConfigSelectorNilUsesHelmValues": False,
+        "ruleNamespaceSelector": {},
+        "serviceMonitorNamespaceSelector": {},
+        "podMonitorNamespaceSelector": {},
+        "probeNamespaceSelector": {},
+    }
+    if settings.cluster:
+        prometheus_spec["externalLabels"] = {"cluster": settings.cluster}
+    if settings.prometheus_storage_size:
+        prometheus_spec["storageSpec"] = _storage(settings.prometheus_storage_class, settings.prometheus_storage_size)
+
+    alertmanager_spec = {
+        "replicas": settings.alertmanager_replicas,
+        "resources": settings.alertmanager_resources,
+        "podAntiAffinity": settings.anti_affinity,
+        "secrets": sorted(alertmanager_secrets),
+    }
+    if settings.alertmanager_storage_size:
+        alertmanager_spec["storage"] = _storage(settings.alertmanager_storage_class, settings.alertmanager_storage_size)
+    if alertmanager_config_selector:
+        alertmanager_spec["alertmanagerConfigSelector"] = alertmanager_config_selector
+    alertmanager = {"alertmanagerSpec": alertmanager_spec}
+    if alertmanager_config is not None:
+        alertmanager["config"] = alertmanager_config
+
+    datasource_sidecar = {"uid": settings.prometheus_datasource_uid}
+    if exemplar_trace_uid:
+        datasource_sidecar["exemplarTraceIdDestinations"] = {"datasourceUid": exemplar_trace_uid, "traceIdLabelName": "trace_id"}
+    datasource_sidecar["alertmanager"] = {"uid": settings.alertmanager_datasource_uid}
+    persistence = {"enabled": settings.grafana_persistence, "size": settings.grafana_storage_size}
+    if settings.grafana_storage_class:
+        persistence["storageClassName"] = settings.grafana_storage_class
+    grafana = {
+        "admin": {
+            "existingSecret": settings.grafana_admin_secret,
+            "userKey": settings.grafana_admin_user_key,
+            "passwordKey": settings.grafana_admin_password_key,
+        },
+        "persistence": persistence,
+        "plugins": list(settings.grafana_plugins),
+        "sidecar": {
+            "dashboards": {
+                "enabled": True,
+                "label": settings.dashboard_label,
+                "labelValue": settings.dashboard_label_value,
+                "searchNamespace": "ALL",
+                "folderAnnotation": settings.dashboard_folder_annotation,
+                # The folder annotation only takes effect with folders taken from the file structure.
+                "provider": {"foldersFromFilesStructure": True},
+            },
+            "datasources": datasource_sidecar,
+        },
+        "additionalDataSources": [dict(ds) for ds in datasources],
+    }
+    base = {
+        "prometheus": {"prometheusSpec": prometheus_spec},
+        "alertmanager": alertmanager,
+        "grafana": grafana,
+        "kubeEtcd": {"enabled": settings.monitor_etcd},
+        "kubeScheduler": {"enabled": settings.monitor_scheduler},
+        "kubeControllerManager": {"enabled": settings.monitor_controller_manager},
+    }
+    return deep_merge(base, settings.values)
