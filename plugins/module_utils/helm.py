@@ -48,7 +48,7 @@ def parse_chart(raw, path, problems, default_name):
     release = r.name("release", default=default_name)
     namespace = r.name("namespace", required=True)
     chart = r.string("chart", required=True)
-    repository = r.string("repository", required=True, pattern=r"^(https?|oci)://", what="an http(s):// or oci:// URL")
+    repository = r.string("repository", required=True, pattern=r"(https?|oci)://\S+", what="an http(s):// or oci:// URL")
     version = r.string("version", required=True)
     r.done()
     if version is not None and (version.strip().lower() in ("latest", "") or not _SEMVER_RE.match(version)):

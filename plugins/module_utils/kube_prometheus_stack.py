@@ -92,9 +92,9 @@ def parse_kps_settings(raw, problems, path="kube_prometheus_stack"):
     base = _PROFILE_DEFAULTS[profile or "small"]
 
     def pick(key, reader):
-        # The profile's value unless the user set one (a bad setting is reported and falls back).
-        if not r.has(key):
-            r.raw(key)
+        # The profile's value unless the user set one; "", 0 and {} mean "keep the profile's" (role defaults).
+        raw_value = r.raw(key)
+        if raw_value is None or raw_value == "" or raw_value == {} or (isinstance(raw_value, int) and not isinstance(raw_value, bool) and raw_value == 0):
             return base[key]
         value = reader(key)
         return base[key] if value is None else value

@@ -155,10 +155,42 @@ def plan(root, scoped_files, prune_absent=()):
     return writes, removes, new_index, index
 
 
-def apply_plan(root, scoped_files, prune_absent=(), check_mode=False):
-    """Write changed files, remove stale ones, update the index. Returns a result dict."""
+RELEASES_SCOPE = "helm/releases"
+RELEASES_FILE = "helm/releases.yaml"
+
+
+def load_releases(root):
+    text = _read(os.path.join(root, INDEX_FILE))
+    return json.loads(text).get("releases", {}) if text else {}
+
+
+def _merge_releases(old, releases, scoped_files, prune_absent):
+    """Release records by scope after this run: given scopes replace theirs, pruned absent scopes drop theirs."""
+    merged = {}
+    for scope, records in old.items():
+        if scope in scoped_files or scope in releases:
+            continue
+        if any(fnmatch.fnmatchcase(scope, pat) for pat in prune_absent):
+            continue
+        merged[scope] = records
+    merged.update({scope: records for scope, records in releases.items() if records})
+    return merged
+
+
+def apply_plan(root, scoped_files, prune_absent=(), check_mode=False, releases=None):
+    """Write changed files, remove stale ones, update the index. Returns a result dict.
+
+    releases: {scope: [{release, namespace, chart, repository, version}]}; every release any scope
+    recorded is listed in helm/releases.yaml, so a run limited to one component keeps the others.
+    """
+    old_releases = load_releases(root)
+    new_releases = _merge_releases(old_releases, releases or {}, scoped_files, prune_absent)
+    if new_releases or old_releases:
+        scoped_files = dict(scoped_files)
+        listing = sorted((r for records in new_releases.values() for r in records), key=lambda r: (r["namespace"], r["release"]))
+        scoped_files[RELEASES_SCOPE] = {RELEASES_FILE: to_yaml({"releases": listing})} if listing else {}
     writes, removes, new_index, old_index = plan(root, scoped_files, prune_absent)
-    index_changed = new_index != old_index
+    index_changed = new_index != old_index or new_releases != old_releases
     diff = [
         {"before_header": rel, "after_header": rel, "before": before or "", "after": after}
         for rel, (before, after) in sorted(writes.items())
@@ -170,7 +202,10 @@ def apply_plan(root, scoped_files, prune_absent=(), check_mode=False):
             os.unlink(_safe_join(root, rel))
             _remove_empty_dirs(root, rel)
         if index_changed:
-            _write_atomic(os.path.join(root, INDEX_FILE), json.dumps({"scopes": new_index}, indent=2, sort_keys=True) + "\n")
+            index = {"scopes": new_index}
+            if new_releases:
+                index["releases"] = new_releases
+            _write_atomic(os.path.join(root, INDEX_FILE), json.dumps(index, indent=2, sort_keys=True) + "\n")
     return {
         "changed": bool(writes or removes or index_changed),
         "written": sorted(writes),

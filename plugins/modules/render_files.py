@@ -35,6 +35,13 @@ options:
     description: Other files to write, by scope, as a mapping of relative path to text content.
     type: dict
     default: {}
+  releases:
+    description:
+      - Helm releases by scope, each with C(release), C(namespace), C(chart), C(repository) and C(version).
+      - Every release recorded by any scope is listed in C(<dest>/helm/releases.yaml), so a run limited to one
+        component keeps the others' entries; a scope given here with an empty list drops its releases.
+    type: dict
+    default: {}
   prune_absent:
     description:
       - Glob patterns of scopes whose files are all removed when the scope is absent from O(scopes)
@@ -84,6 +91,7 @@ def main():
             dest=dict(type="path", required=True),
             scopes=dict(type="dict", default={}),
             files=dict(type="dict", default={}),
+            releases=dict(type="dict", default={}),
             prune_absent=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
@@ -101,7 +109,7 @@ def main():
                 if rel in target:
                     raise render.RenderError("%s is given twice in scope %s" % (rel, scope))
                 target[rel] = content
-        result = render.apply_plan(p["dest"], scoped, p["prune_absent"], check_mode=module.check_mode)
+        result = render.apply_plan(p["dest"], scoped, p["prune_absent"], check_mode=module.check_mode, releases=p["releases"])
     except (render.RenderError, OSError) as exc:
         module.fail_json(msg="rendering to %s failed: %s" % (p["dest"], exc))
     diff = result.pop("diff")

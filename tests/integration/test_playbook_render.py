@@ -97,7 +97,7 @@ def test_check_mode_reports_and_writes_nothing_and_diff_shows_content(inventory,
     proc = render(inventory, out, "--check", "--diff")
     assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
     changed = recap(proc.stdout)
-    assert changed["prod-eu"]["changed"] == 1
+    assert changed["prod-eu"]["changed"] >= 1
     assert "PrometheusRule" in proc.stdout  # the diff carries the would-be file content
 
     render(inventory, out)

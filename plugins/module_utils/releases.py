@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One platform component's pinned Helm release: values, extra objects and rendered files.
+
+The chart roles call this once each (through the platform_release module); apply
+and render share everything up to the last step.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
+from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
+from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
+from ansible_collections.vigil.observability.plugins.module_utils.helm import Release, parse_chart
+from ansible_collections.vigil.observability.plugins.module_utils.render import to_yaml
+
+COMPONENTS = ("kube_prometheus_stack",)
+
+
+def release_scope(name):
+    return "release/%s" % name
+
+
+def values_path(name):
+    return "helm/%s.values.yaml" % name
+
+
+def _kube_prometheus_stack(release, settings_raw, cluster, problems):
+    settings_raw = dict(settings_raw or {})
+    settings_raw.setdefault("cluster", cluster)
+    settings = kps.parse_kps_settings(settings_raw, problems, path="kube_prometheus_stack")
+    if problems:
+        return None, [], {}
+    values = kps.kps_values(settings)
+    return values, [], {}
+
+
+_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack}
+
+
+def build_release(component, cluster, chart_raw, settings_raw):
+    """The release of one component, or BuildError listing every problem of its settings."""
+    if component not in _BUILDERS:
+        raise BuildError("unknown component %r (known: %s)" % (component, ", ".join(COMPONENTS)))
+    problems = Problems()
+    coords = parse_chart(chart_raw, "%s_chart" % component, problems, component.replace("_", "-"))
+    values, objects, files = _BUILDERS[component](coords, settings_raw, cluster, problems)
+    if problems or coords is None:
+        err = ModelError(problems.items)
+        raise BuildError(str(err), err.problems)
+    release = Release(*coords, values=values)
+    scope = release_scope(release.name)
+    rendered = {values_path(release.name): to_yaml(values)}
+    rendered.update(files)
+    return {
+        "release": dict(release.summary(), values=values),
+        "scope": scope,
+        "files": {scope: rendered},
+        "objects": objects,
+        "releases": {scope: [release.summary()]},
+    }
