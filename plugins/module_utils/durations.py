@@ -18,9 +18,10 @@ UNITS = (
 )
 _UNIT_MS = dict(UNITS)
 # The order Prometheus requires: each unit at most once, largest first.
+# [0-9], not \d, which also matches other scripts' digits; \Z, not $, which allows a trailing newline.
 _DURATION_RE = re.compile(
-    r"^(?:(?P<y>\d+)y)?(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?"
-    r"(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
+    r"^(?:(?P<y>[0-9]+)y)?(?:(?P<w>[0-9]+)w)?(?:(?P<d>[0-9]+)d)?(?:(?P<h>[0-9]+)h)?"
+    r"(?:(?P<m>[0-9]+)m(?!s))?(?:(?P<s>[0-9]+)s)?(?:(?P<ms>[0-9]+)ms)?\Z"
 )
 
 

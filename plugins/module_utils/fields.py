@@ -25,12 +25,13 @@ from ansible_collections.vigil.observability.plugins.module_utils.promql import 
 )
 
 # RFC 1123 label, as Kubernetes requires for namespaces and most object names.
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _MISSING = object()
 
 
 def is_dns_label(value, max_len=63):
-    return isinstance(value, str) and len(value) <= max_len and bool(DNS_LABEL_RE.match(value))
+    # fullmatch: `$` would accept a trailing newline.
+    return isinstance(value, str) and len(value) <= max_len and bool(DNS_LABEL_RE.fullmatch(value))
 
 
 def describe(value):
@@ -72,7 +73,8 @@ class Reader:
         self._seen.add(key)
         value = self.data.get(key)
         if value is None:
-            if required:
+            # When the block itself is not a mapping, that one problem says it all.
+            if required and self.ok:
                 self.problems.add(self.sub(key), "is required")
             return _MISSING
         return value
@@ -87,7 +89,7 @@ class Reader:
         if choices is not None and value not in choices:
             self.fail(key, "must be one of %s, got %s" % (", ".join(choices), describe(value)))
             return default
-        if pattern is not None and not re.match(pattern, value):
+        if pattern is not None and not re.fullmatch(pattern, value):
             self.fail(key, "must be %s, got %s" % (what or "of the form %s" % pattern, describe(value)))
             return default
         return value
@@ -139,9 +141,7 @@ class Reader:
         bad_low = low is not None and (number <= low if low_open else number < low)
         bad_high = high is not None and (number >= high if high_open else number > high)
         if bad_low or bad_high:
-            bounds = "exclusive" if low_open and high_open else "inclusive" if not (low_open or high_open) else (
-                "excluding %s" % (low if low_open else high))
-            self.fail(key, "must be between %s and %s (%s), got %s" % (low, high, bounds, describe(value)))
+            self.fail(key, "%s, got %s" % (_range_text(low, high, low_open, high_open), describe(value)))
             return default
         return number
 
@@ -204,7 +204,7 @@ class Reader:
         out = {}
         for name, value in sorted(self.mapping(key).items(), key=lambda kv: str(kv[0])):
             path = join_path(self.sub(key), str(name))
-            if not isinstance(name, str) or not LABEL_NAME_RE.match(name) or name.startswith("__"):
+            if not isinstance(name, str) or not LABEL_NAME_RE.fullmatch(name) or name.startswith("__"):
                 self.problems.add(path, "is not a valid Prometheus label name")
                 continue
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -218,6 +218,20 @@ class Reader:
         for key in sorted(set(self.data) - self._seen, key=str):
             known = sorted(str(k) for k in self._seen)
             self.problems.add(self.sub(str(key)), "unknown key (known keys: %s)" % ", ".join(known))
+
+
+def _range_text(low, high, low_open, high_open):
+    if high is None:
+        return "must be %s %s" % ("greater than" if low_open else "at least", low)
+    if low is None:
+        return "must be %s %s" % ("less than" if high_open else "at most", high)
+    if low_open and high_open:
+        bounds = "exclusive"
+    elif not (low_open or high_open):
+        bounds = "inclusive"
+    else:
+        bounds = "excluding %s" % (low if low_open else high)
+    return "must be between %s and %s (%s)" % (low, high, bounds)
 
 
 def to_fraction(value):

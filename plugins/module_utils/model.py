@@ -20,6 +20,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.promql import 
 
 TEAM_VAR_PREFIX = "observability_team_"
 TEAM_LIST_VAR = "observability_teams"
+NOT_A_LIST = object()  # marks an observability_teams value that is not a list
 PAGE, TICKET = "page", "ticket"
 
 # The SRE workbook's tiers, as budget spent in a window (issue 2 fixes these defaults).
@@ -131,7 +132,7 @@ class Settings:
 
 def parse_tiers(items, problems, period=None):
     """Parse a list of tier mappings (global or per SLO)."""
-    tiers = []
+    tiers, first_for = [], {}
     for path, raw in items:
         r = Reader(raw, path, problems)
         action = r.string("action", required=True, choices=(PAGE, TICKET))
@@ -141,13 +142,20 @@ def parse_tiers(items, problems, period=None):
         for_ = r.duration("for")
         min_events = r.integer("min_events", minimum=1)
         r.done()
+        bad = False
         if long_window and short_window and short_window >= long_window:
             problems.add(join_path(path, "short_window"), "must be shorter than long_window (%s), got %s" % (long_window, short_window))
-            continue
+            bad = True
         if period and long_window and long_window > period:
             problems.add(join_path(path, "long_window"), "must not be longer than the SLO period (%s), got %s" % (period, long_window))
+            bad = True
+        if bad or None in (action, budget, long_window, short_window):
             continue
-        if None in (action, budget, long_window, short_window):
+        # The tiers of one action make one alert rule: two `for` values would make two rules with the same labels.
+        first = first_for.setdefault(action, (path, for_))
+        if first[1] != for_:
+            problems.add(join_path(path, "for"), "must be the same for every %s tier (%s has %s), got %s" % (
+                action, first[0], first[1] or "none", for_ or "none"))
             continue
         tiers.append(Tier(action, budget, long_window, short_window, for_, min_events))
     return tuple(tiers)
@@ -303,7 +311,7 @@ def parse_team(raw, path, problems, settings, default_name=None):
     name = r.name("name", required=default_name is None, default=default_name)
     namespace = r.name("namespace", default=name)
     labels = r.label_map("labels")
-    for reserved in ("team", "namespace", "service", "slo", "severity"):
+    for reserved in ("alertname", "namespace", "service", "severity", "slo", "team"):
         if reserved in labels:
             problems.add(join_path(r.sub("labels"), reserved), "is set by the platform and cannot be overridden")
     clusters = None
@@ -353,6 +361,10 @@ def collect_team_inputs(variables, team_list=None):
         if var.startswith(TEAM_VAR_PREFIX) and var != TEAM_LIST_VAR:
             suffix = var[len(TEAM_VAR_PREFIX):]
             inputs.append((var, variables[var], suffix.replace("_", "-")))
+    if team_list is not None and not isinstance(team_list, list):
+        # Enumerating a mapping or a string would report its keys or characters as teams.
+        inputs.append((TEAM_LIST_VAR, team_list, NOT_A_LIST))
+        return inputs
     for index, raw in enumerate(team_list or []):
         inputs.append((join_path(TEAM_LIST_VAR, index), raw, None))
     return inputs
@@ -364,7 +376,11 @@ def parse_teams(inputs, settings, problems=None):
     problems = Problems() if own else problems
     teams, seen_names = [], {}
     for path, raw, default_name in inputs:
-        if default_name is not None and not is_dns_label(default_name):
+        if default_name is NOT_A_LIST:
+            problems.add(path, "must be a list of team mappings, got %s" % describe(raw))
+            continue
+        named = isinstance(raw, dict) and raw.get("name") is not None
+        if default_name is not None and not named and not is_dns_label(default_name):
             problems.add(path, "the variable name gives team name %r, which is not a valid Kubernetes name; set `name`" % default_name)
         team = parse_team(raw, path, problems, settings, default_name)
         if team is None:

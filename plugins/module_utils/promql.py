@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# \Z, not $: `$` also matches before a trailing newline.
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
 OPERATORS = ("=~", "!~", "!=", "=")
-# Constructs Python's re accepts but RE2 (Prometheus) rejects.
-_NOT_RE2 = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9]|\(\?>|\*\+|\+\+|\?\+|\}\+")
+# Constructs Python's re accepts but RE2 (Prometheus) rejects: lookaround, backreferences,
+# atomic groups, possessive quantifiers, comments, conditionals, \Z.
+_NOT_RE2 = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9]|\(\?>|\*\+|\+\+|\?\+|\}\+|\(\?#|\(\?\(|\\Z")
+# Inline flags: RE2 knows i, m, s and U; Python also a, L, u and x.
+_FLAGS = re.compile(r"\(\?([a-zA-Z-]+)[:)]")
 
 
 class SelectorError(ValueError):
@@ -39,7 +43,11 @@ def check_regex(pattern):
     if not isinstance(pattern, str):
         raise SelectorError("a regex must be a string, got %r" % (pattern,))
     if _NOT_RE2.search(pattern):
-        raise SelectorError("regex %r uses lookaround, backreferences or possessive quantifiers, which RE2 does not support" % pattern)
+        raise SelectorError("regex %r uses lookaround, backreferences, possessive quantifiers, comments, conditionals or \\Z, "
+                            "which RE2 does not support" % pattern)
+    for flags in _FLAGS.findall(pattern):
+        if set(flags) - set("imsU-"):
+            raise SelectorError("regex %r uses inline flags %r; RE2 supports only i, m, s and U" % (pattern, flags))
     try:
         re.compile(pattern)
     except re.error as exc:

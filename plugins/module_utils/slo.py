@@ -158,7 +158,8 @@ def slo_groups(team, service, slo, settings):
         "labels": dict(ident),
     })
     by_action = {}
-    for tier in slo.tiers:
+    # Sorted, so that listing the same tiers in another order renders the same rules.
+    for tier in sorted(slo.tiers, key=_tier_key):
         by_action.setdefault((tier.action, tier.for_.ms if tier.for_ else 0), []).append(tier)
     for (action, _for_ms), tiers in sorted(by_action.items(), key=lambda kv: (kv[0][0] != PAGE, kv[0][1])):
         rules.append(_alert(team, service, slo, action, tiers, base))
@@ -192,11 +193,21 @@ def slo_groups(team, service, slo, settings):
             "labels": dict(ident),
         },
     ]
-    name = "slo-%s-%s" % (service.name, slo.name)
-    budget_group = {"name": name + "-budget", "rules": budget_rules}
+    # '/' cannot occur in service or SLO names, so no two SLOs share a group name
+    # (with '-', service a-b SLO c and service a SLO b-c would both be slo-a-b-c).
+    name = group_name(service, slo)
+    budget_group = {"name": name + "/budget", "rules": budget_rules}
     if settings.budget_interval:
         budget_group["interval"] = str(settings.budget_interval)
     return [{"name": name, "rules": rules}, budget_group]
+
+
+def group_name(service, slo):
+    return "slo/%s/%s" % (service.name, slo.name)
+
+
+def _tier_key(tier):
+    return (tier.long_window, tier.short_window, tier.budget_percent, tier.min_events or 0)
 
 
 def team_groups(team, settings):
@@ -212,9 +223,9 @@ def lint(team, settings):
     warnings = []
     for service in team.services:
         interval = (service.monitor.interval if service.monitor and service.monitor.interval else None) or settings.scrape_interval
-        for slo in service.slos:
+        for slo in sorted(service.slos, key=lambda s: s.name):
             where = slo.path or "%s/%s/%s" % (team.name, service.name, slo.name)
-            for tier in slo.tiers:
+            for tier in sorted(slo.tiers, key=lambda t: (t.action != PAGE,) + _tier_key(t)):
                 factor = tier.burn_factor(slo.period)
                 if threshold(slo, tier) >= 1:
                     lowest = 100 * (1 - 1 / factor)
