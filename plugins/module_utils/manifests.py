@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, monitors
 from ansible_collections.vigil.observability.plugins.module_utils import slo as slo_rules
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -39,6 +40,9 @@ class Bundle:
     @property
     def objects(self):
         return [obj for scope in sorted(self.scopes) for obj in sort_objects(self.scopes[scope])]
+
+
+PLATFORM_SCOPE = "platform"
 
 
 def team_scope(team_name):
@@ -83,7 +87,27 @@ def team_objects(team, settings):
     groups = slo_rules.team_groups(team, settings)
     if groups:
         objects.append(prometheus_rule("%s-slos" % team.name, team.namespace, labels_for(team, "slo"), groups))
+    groups = golden.team_groups(team, settings)
+    if groups:
+        objects.append(prometheus_rule("%s-golden-signals" % team.name, team.namespace, labels_for(team, "golden-signals"), groups))
+    for service in team.services:
+        spec = monitors.monitor_spec(team, service)
+        if spec:
+            kind, name, body = spec
+            objects.append(k8s_object(monitors.API_VERSION, kind, name, team.namespace, labels_for(team, "monitor"), body))
+    for cm in dashboards.configmap_specs(team, settings):
+        labels = labels_for(team, "dashboard")
+        labels.update(cm["labels"])
+        obj = k8s_object("v1", "ConfigMap", cm["name"], cm["namespace"], labels, data=cm["data"])
+        obj["metadata"]["annotations"] = cm["annotations"]
+        objects.append(obj)
     return objects
+
+
+def platform_objects(settings):
+    """Objects of the platform itself, in its namespace: the self-check alerts."""
+    return [prometheus_rule("vigil-platform-self-check", settings.platform_namespace, labels_for(None, "self-check"),
+                            golden.self_check_groups(settings))]
 
 
 def build_cluster(cluster, teams, settings, only_teams=None):
@@ -97,4 +121,7 @@ def build_cluster(cluster, teams, settings, only_teams=None):
             continue
         bundle.scopes[team_scope(team.name)] = team_objects(team, settings)
         bundle.warnings.extend(slo_rules.lint(team, settings))
+        bundle.warnings.extend(golden.lint(team, settings))
+    for obj in platform_objects(settings):
+        bundle.add(PLATFORM_SCOPE, obj)
     return bundle

@@ -10,13 +10,22 @@ Every problem is reported with the variable path it came from, all at once.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe, is_dns_label
-from ansible_collections.vigil.observability.plugins.module_utils.promql import eq
+from ansible_collections.vigil.observability.plugins.module_utils.monitors import (
+    Monitor,
+    dropped_by,
+    is_label_key,
+    is_label_value,
+    parse_monitor,
+)
+from ansible_collections.vigil.observability.plugins.module_utils.promql import SelectorError, check_regex, eq
 
 TEAM_VAR_PREFIX = "observability_team_"
 TEAM_LIST_VAR = "observability_teams"
@@ -80,15 +89,48 @@ class SLO:
         return 1 - self.objective / 100
 
 
+GOLDEN_SIGNALS = ("error_rate", "latency", "saturation", "traffic_drop")
+ALERT_SEVERITIES = ("critical", "warning", "info")
+# Grafana dashboard and datasource UIDs: at most 40 of these characters.
+# Anchored both ends, whichever of re.match or re.fullmatch the Reader uses.
+_METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z"
+_LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*\Z"
+_GRAFANA_UID = r"^[a-zA-Z0-9_-]{1,40}\Z"
+GRAFANA_UID_RE = re.compile(_GRAFANA_UID)
+# Room left for the ConfigMap's other fields under Kubernetes' 1 MiB object limit.
+MAX_DASHBOARD_BYTES = 900 * 1024
+
+
 @dataclass(frozen=True)
-class Monitor:
-    kind: str = "ServiceMonitor"
-    selector: tuple = ()  # sorted (label, value) pairs
-    port: str = "metrics"
-    path: str = "/metrics"
-    interval: Duration | None = None
-    scrape_timeout: Duration | None = None
-    drop_metrics: tuple = ()
+class Metrics:
+    """How a service's request series are named (the platform design's defaults) and selected."""
+
+    selector: object = None  # promql.Selector of label matchers only; None: namespace and job of the service
+    requests: str = "http_requests_total"
+    status_label: str = "status"
+    error_pattern: str = "5.."
+    duration_histogram: str = "http_request_duration_seconds"
+    queue_depth: str = "http_request_queue_depth"
+    explicit: tuple = ()  # the keys the inventory set
+
+
+@dataclass(frozen=True)
+class GoldenSignal:
+    """One golden-signal alert of a service.
+
+    `threshold` is an error ratio (error_rate), seconds (latency), a gauge value
+    (saturation) or a share of the earlier request rate (traffic_drop).
+    """
+
+    signal: str
+    threshold: Fraction
+    for_: Duration
+    severity: str
+    window: Duration | None = None
+    quantile: Fraction | None = None  # latency
+    min_rate: Fraction | None = None  # traffic_drop: silent when the earlier rate was at most this (per second)
+    offset: Duration | None = None  # traffic_drop: how far back the comparison looks
+    runbook_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +139,21 @@ class Service:
     monitor: Monitor | None
     slos: tuple = ()
     runbook_url: str = ""
+    path: str = ""
+    metrics: Metrics = field(default_factory=Metrics)
+    golden: tuple = ()  # enabled GoldenSignal, in GOLDEN_SIGNALS order
+
+    def signal(self, name):
+        return next((g for g in self.golden if g.signal == name), None)
+
+
+@dataclass(frozen=True)
+class CustomDashboard:
+    """A dashboard a team ships itself, as canonical JSON text (sorted keys)."""
+
+    name: str
+    json_text: str
+    uid: str = ""  # the uid in the JSON; empty: derived from team and name
     path: str = ""
 
 
@@ -108,6 +165,7 @@ class Team:
     clusters: tuple | None = None  # None: every cluster
     services: tuple = ()
     path: str = ""
+    dashboards: tuple = ()  # CustomDashboard
 
     @property
     def label_dict(self):
@@ -128,6 +186,15 @@ class Settings:
     tiers: tuple = ()
     period: Duration = field(default_factory=lambda: Duration.parse("30d"))
     budget_interval: Duration | None = None
+    # Dashboards: the Grafana sidecar's label and folder annotation, where the ConfigMaps go, datasource UIDs.
+    dashboard_label: str = "grafana_dashboard"
+    dashboard_label_value: str = "1"
+    dashboard_folder_annotation: str = "grafana_folder"
+    dashboard_placement: str = "team"  # team or platform namespace
+    prometheus_datasource_uid: str = "prometheus"
+    tempo_datasource_uid: str = "tempo"
+    loki_datasource_uid: str = "loki"
+    runbook_base_url: str = ""  # runbook links of alerts that have none of their own: <base>/<alertname>
 
 
 def parse_tiers(items, problems, period=None):
@@ -171,7 +238,20 @@ def parse_settings(raw, problems, path="observability_settings"):
     period = r.duration("slo_period", default=Duration.parse("30d"))
     budget_interval = r.duration("slo_budget_interval")
     tier_items = r.items("slo_tiers")
+    dashboard_label = r.string("dashboard_label", default="grafana_dashboard")
+    dashboard_label_value = r.string("dashboard_label_value", default="1")
+    folder_annotation = r.string("dashboard_folder_annotation", default="grafana_folder")
+    placement = r.string("dashboard_placement", default="team", choices=("team", "platform"))
+    uids = {}
+    for key, default in (("prometheus_datasource_uid", "prometheus"), ("tempo_datasource_uid", "tempo"), ("loki_datasource_uid", "loki")):
+        uids[key] = r.string(key, default=default, pattern=_GRAFANA_UID, what="a Grafana UID (at most 40 letters, digits, '-', '_')")
+    runbook_base_url = r.string("runbook_base_url", default="", pattern=r"^(https?://\S+)?\Z", what="an http(s) URL")
     r.done()
+    for key, value in (("dashboard_label", dashboard_label), ("dashboard_folder_annotation", folder_annotation)):
+        if value is not None and not is_label_key(value):
+            problems.add(r.sub(key), "must be a Kubernetes label or annotation key, got %s" % describe(value))
+    if dashboard_label_value is not None and not is_label_value(dashboard_label_value):
+        problems.add(r.sub("dashboard_label_value"), "must be a Kubernetes label value, got %s" % describe(dashboard_label_value))
     tiers = parse_tiers(tier_items, problems) if tier_items else parse_tiers(
         [("default", t) for t in DEFAULT_TIERS], problems)
     return Settings(
@@ -182,6 +262,14 @@ def parse_settings(raw, problems, path="observability_settings"):
         tiers=tiers,
         period=period,
         budget_interval=budget_interval,
+        dashboard_label=dashboard_label or "grafana_dashboard",
+        dashboard_label_value=dashboard_label_value if dashboard_label_value is not None else "1",
+        dashboard_folder_annotation=folder_annotation or "grafana_folder",
+        dashboard_placement=placement or "team",
+        prometheus_datasource_uid=uids["prometheus_datasource_uid"] or "prometheus",
+        tempo_datasource_uid=uids["tempo_datasource_uid"] or "tempo",
+        loki_datasource_uid=uids["loki_datasource_uid"] or "loki",
+        runbook_base_url=(runbook_base_url or "").rstrip("/"),
     )
 
 
@@ -267,43 +355,189 @@ def parse_slo(raw, path, problems, settings):
     )
 
 
-def parse_monitor(raw, path, problems, service_name):
+def _parse_metrics(raw, path, problems):
     r = Reader(raw, path, problems)
-    kind = r.string("kind", default="ServiceMonitor", choices=("ServiceMonitor", "PodMonitor"))
-    selector = r.label_map("selector") if r.has("selector") else {"app": service_name}
-    r.raw("selector")
-    port = r.string("port", default="metrics")
-    metrics_path = r.string("path", default="/metrics", pattern=r"^/", what="a path starting with /")
-    interval = r.duration("interval")
-    scrape_timeout = r.duration("scrape_timeout")
-    drop_metrics = tuple(r.string_list("drop_metrics", regex=True))
+    selector = r.selector("selector")
+    names = {}
+    for key, default in (("requests", "http_requests_total"), ("duration_histogram", "http_request_duration_seconds"),
+                         ("queue_depth", "http_request_queue_depth")):
+        names[key] = r.string(key, default=default, pattern=_METRIC_NAME, what="a metric name")
+    status_label = r.string("status_label", default="status", pattern=_LABEL_NAME, what="a label name")
+    error_pattern = r.string("error_pattern", default="5..")
     r.done()
-    if interval and scrape_timeout and scrape_timeout > interval:
-        problems.add(r.sub("scrape_timeout"), "must not be longer than interval (%s), got %s" % (interval, scrape_timeout))
-    return Monitor(
-        kind=kind,
-        selector=tuple(sorted(selector.items())),
-        port=port,
-        path=metrics_path,
-        interval=interval,
-        scrape_timeout=scrape_timeout,
-        drop_metrics=drop_metrics,
+    if selector is not None and selector.metric:
+        problems.add(r.sub("selector"), "must hold only label matchers such as '{job=\"api\"}'; metric names are set by requests, "
+                     "duration_histogram and queue_depth")
+        selector = None
+    for matcher in selector.matchers if selector else ():
+        if matcher.name in ("__name__", "le"):
+            problems.add(r.sub("selector"), "must not match on %s" % matcher.name)
+            selector = None
+            break
+    histogram = names["duration_histogram"]
+    if histogram and histogram.endswith(("_bucket", "_count", "_sum")):
+        problems.add(r.sub("duration_histogram"), "must be the histogram's base name without _bucket, _count or _sum, got %s" % describe(histogram))
+    if status_label in ("le", "__name__"):
+        problems.add(r.sub("status_label"), "cannot be %s" % status_label)
+    if error_pattern is not None:
+        try:
+            check_regex(error_pattern)
+        except SelectorError as exc:
+            problems.add(r.sub("error_pattern"), str(exc))
+    return Metrics(
+        selector=selector,
+        requests=names["requests"] or "http_requests_total",
+        status_label=status_label or "status",
+        error_pattern=error_pattern or "5..",
+        duration_histogram=histogram or "http_request_duration_seconds",
+        queue_depth=names["queue_depth"] or "http_request_queue_depth",
+        explicit=tuple(sorted(str(k) for k, v in r.data.items() if v is not None)),
     )
+
+
+def _parse_golden(raw, path, problems):
+    """The enabled golden signals: each is on by default (saturation once it has a threshold), false turns it off."""
+    r = Reader(raw, path, problems)
+    signals = []
+    five = Duration.parse("5m")
+    for signal in GOLDEN_SIGNALS:
+        where = r.sub(signal)
+        value = r.raw(signal)
+        if value is False:
+            continue
+        if signal == "saturation" and value in (None, True):
+            if value is True:
+                problems.add(where, "needs a threshold: {threshold: <queue depth or in-flight requests>}")
+            continue
+        if value is None or value is True:
+            value = {}
+        if not isinstance(value, dict):
+            problems.add(where, "must be true, false or a mapping, got %s" % describe(value))
+            continue
+        g = Reader(value, where, problems)
+        severity = g.string("severity", default="critical" if signal == "error_rate" else "warning", choices=ALERT_SEVERITIES)
+        for_ = g.duration("for", default=Duration.parse("10m") if signal == "traffic_drop" else five)
+        window = None if signal == "saturation" else g.duration("window", default=five)
+        runbook_url = g.string("runbook_url", default="")
+        quantile = min_rate = offset = None
+        if signal == "error_rate":
+            percent = g.decimal("threshold_percent", default=Fraction(1), low=0, high=100)
+            threshold = percent / 100 if percent is not None else None
+        elif signal == "latency":
+            threshold = g.decimal("threshold", default=Fraction(1), low=0)
+            quantile = g.decimal("quantile", default=Fraction(99, 100), low=0, high=1)
+        elif signal == "saturation":
+            threshold = g.decimal("threshold", required=True)
+        else:
+            threshold = g.decimal("ratio", default=Fraction(1, 2), low=0, high=1)
+            min_rate = g.decimal("min_rate", default=Fraction(1, 10), low=0, low_open=False)
+            offset = g.duration("offset", default=Duration.parse("1h"))
+            if offset and window and window > offset:
+                problems.add(g.sub("window"), "must not be longer than offset (%s), or the two windows overlap" % offset)
+                threshold = None
+        g.done()
+        if None in (threshold, for_, severity) or (signal == "latency" and quantile is None) or (signal == "traffic_drop" and None in (min_rate, offset)):
+            continue
+        signals.append(GoldenSignal(signal, threshold, for_, severity, window, quantile, min_rate, offset, runbook_url or ""))
+    r.done()
+    return tuple(signals)
+
+
+def series_read(service):
+    """(series name, reader) pairs: what the golden-signal alerts and SLOs read from the service's scrape."""
+    out = []
+    metrics = service.metrics
+    for signal in service.golden:
+        if signal.signal in ("error_rate", "traffic_drop"):
+            out.append((metrics.requests, "the %s alert" % signal.signal))
+        elif signal.signal == "latency":
+            out.append((metrics.duration_histogram + "_bucket", "the latency alert"))
+        else:
+            out.append((metrics.queue_depth, "the saturation alert"))
+    for slo in service.slos:
+        if slo.latency:
+            for suffix in ("_bucket", "_count"):
+                out.append((slo.latency.histogram + suffix, "SLO %s" % slo.name))
+        for selector in (slo.errors, slo.total):
+            if selector is not None and selector.metric:
+                out.append((selector.metric, "SLO %s" % slo.name))
+    return sorted(set(out))
+
+
+def _parse_dashboards(items, problems):
+    dashboards = []
+    for path, raw in items:
+        r = Reader(raw, path, problems)
+        name = r.name("name", required=True, max_len=40)
+        content = r.raw("json")
+        r.done()
+        where = join_path(path, "json")
+        if not r.ok:
+            continue
+        if content is None:
+            problems.add(where, "is required: the dashboard as a mapping or JSON text (e.g. \"{{ lookup('file', 'dash.json') }}\")")
+            continue
+        if isinstance(content, str):
+            try:
+                content = json.loads(content, parse_constant=_no_constant)
+            except ValueError as exc:
+                problems.add(where, "is not valid JSON: %s" % exc)
+                continue
+        if not isinstance(content, dict):
+            problems.add(where, "must be a JSON object (a Grafana dashboard), got %s" % describe(content))
+            continue
+        try:
+            text = json.dumps(content, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            problems.add(where, "holds a value JSON cannot represent: %s" % exc)
+            continue
+        uid = content.get("uid")
+        if uid is not None and not (isinstance(uid, str) and GRAFANA_UID_RE.match(uid)):
+            problems.add(join_path(where, "uid"), "must be a Grafana UID (at most 40 letters, digits, '-', '_'), got %s" % describe(uid))
+            continue
+        if not isinstance(content.get("title"), str) or not content["title"].strip():
+            problems.add(join_path(where, "title"), "is required: Grafana does not load a dashboard without a title")
+            continue
+        if "panels" in content and not isinstance(content["panels"], list):
+            problems.add(join_path(where, "panels"), "must be a list")
+            continue
+        if len(text.encode("utf-8")) > MAX_DASHBOARD_BYTES:
+            problems.add(where, "is %d bytes; a ConfigMap holds at most about 1 MiB" % len(text.encode("utf-8")))
+            continue
+        if name:
+            dashboards.append(CustomDashboard(name, text, uid or "", path))
+    _no_duplicates(items, "dashboard", problems)
+    return tuple(sorted(dashboards, key=lambda d: d.name))
+
+
+def _no_constant(name):
+    raise ValueError("%s is not a JSON number" % name)
 
 
 def parse_service(raw, path, problems, settings):
     r = Reader(raw, path, problems)
     name = r.name("name", required=True)
-    monitor = parse_monitor(r.raw("monitor"), r.sub("monitor"), problems, name) if r.has("monitor") else None
+    monitor = parse_monitor(r.raw("monitor"), r.sub("monitor"), problems, name, settings.scrape_interval) if r.has("monitor") else None
     r.raw("monitor")
     slo_items = r.items("slos")
     runbook_url = r.string("runbook_url", default="")
+    metrics = _parse_metrics(r.raw("metrics"), r.sub("metrics"), problems)
+    golden = _parse_golden(r.raw("golden_signals"), r.sub("golden_signals"), problems)
     r.done()
     slos = tuple(s for s in (parse_slo(raw_slo, p, problems, settings) for p, raw_slo in slo_items) if s)
     _no_duplicates(list(slo_items), "SLO", problems)
     if name is None:
         return None
-    return Service(name=name, monitor=monitor, slos=slos, runbook_url=runbook_url, path=path)
+    service = Service(name=name, monitor=monitor, slos=slos, runbook_url=runbook_url, path=path, metrics=metrics, golden=golden)
+    if monitor is not None:
+        readers = {}
+        for series, reader in series_read(service):
+            readers.setdefault(series, []).append(reader)
+        for series, names in sorted(readers.items()):
+            reason = dropped_by(monitor, series)
+            if reason:
+                problems.add(r.sub("monitor"), "%s: %s, which %s read%s" % (reason, series, " and ".join(names), "" if len(names) > 1 else "s"))
+    return service
 
 
 def parse_team(raw, path, problems, settings, default_name=None):
@@ -324,6 +558,7 @@ def parse_team(raw, path, problems, settings, default_name=None):
     else:
         r.raw("clusters")
     service_items = r.items("services")
+    dashboards = _parse_dashboards(r.items("dashboards"), problems)
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
     _no_duplicates(service_items, "service", problems)
@@ -336,6 +571,7 @@ def parse_team(raw, path, problems, settings, default_name=None):
         clusters=clusters,
         services=tuple(sorted(services, key=lambda s: s.name)),
         path=path,
+        dashboards=dashboards,
     )
 
 
@@ -390,9 +626,23 @@ def parse_teams(inputs, settings, problems=None):
             continue
         seen_names[team.name] = path
         teams.append(team)
+    _unique_dashboard_uids(teams, problems)
     if own:
         problems.raise_if_any()
     return sorted(teams, key=lambda t: t.name)
+
+
+def _unique_dashboard_uids(teams, problems):
+    """Grafana keys dashboards by UID across every folder: two teams' dashboards must not share one."""
+    seen = {}
+    for team in teams:
+        for dashboard in team.dashboards:
+            if not dashboard.uid:
+                continue
+            if dashboard.uid in seen:
+                problems.add(join_path(join_path(dashboard.path, "json"), "uid"), "%r is also the uid of %s" % (dashboard.uid, seen[dashboard.uid]))
+            else:
+                seen[dashboard.uid] = dashboard.path
 
 
 def slo_identity(team, service, slo):

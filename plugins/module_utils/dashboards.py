@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Grafana dashboards as code, delivered as ConfigMaps the Grafana sidecar picks up.
+
+Per team an SLO dashboard (reading only the series `slo` records) and per service
+a RED dashboard (reading only the service's declared metrics), plus the team's own
+dashboards from the inventory. UIDs derive from team and name, datasources are
+referenced by UID, and the JSON is written with sorted keys, so a render is stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from ansible_collections.vigil.observability.plugins.module_utils import golden
+from ansible_collections.vigil.observability.plugins.module_utils.model import identity_matchers
+from ansible_collections.vigil.observability.plugins.module_utils.promql import Selector, decimal_str, eq, quote
+from ansible_collections.vigil.observability.plugins.module_utils.slo import (
+    BUDGET_REMAINING,
+    CURRENT_BURN,
+    OBJECTIVE,
+    base_window,
+    record_name,
+)
+
+SCHEMA_VERSION = 39
+RATE_WINDOW = "$__rate_interval"  # Grafana picks it from the scrape interval and the panel's resolution
+QUANTILES = ("0.5", "0.9", "0.99")
+MAX_UID = 40
+
+
+def dashboard_uid(team_name, name):
+    """A Grafana UID (at most 40 characters) that is the same on every run: readable prefix, hash of both parts."""
+    digest = hashlib.sha256(("%s/%s" % (team_name, name)).encode("utf-8")).hexdigest()[:8]
+    slug = re.sub(r"[^a-zA-Z0-9_-]", "-", "%s-%s" % (team_name, name))[:MAX_UID - len(digest) - 1].rstrip("-")
+    return "%s-%s" % (slug, digest)
+
+
+def slo_uid(team):
+    return dashboard_uid(team.name, "slo")
+
+
+def red_uid(team, service):
+    return dashboard_uid(team.name, "red-" + service.name)
+
+
+class _Layout:
+    """Panels on Grafana's 24-column grid, numbered in the order they are added."""
+
+    def __init__(self):
+        self.panels = []
+        self.x = self.y = self.row_height = 0
+
+    def add(self, panel, width, height):
+        if self.x + width > 24:
+            self.x, self.y, self.row_height = 0, self.y + self.row_height, 0
+        panel["id"] = len(self.panels) + 1
+        panel["gridPos"] = {"h": height, "w": width, "x": self.x, "y": self.y}
+        self.panels.append(panel)
+        self.x += width
+        self.row_height = max(self.row_height, height)
+
+    def row(self, title):
+        if self.x:
+            self.x, self.y, self.row_height = 0, self.y + self.row_height, 0
+        self.add({"type": "row", "title": title, "collapsed": False, "panels": []}, 24, 1)
+        self.x, self.y, self.row_height = 0, self.y + 1, 0
+
+
+def _prom(settings):
+    return {"type": "prometheus", "uid": settings.prometheus_datasource_uid}
+
+
+def _target(settings, ref, expr, legend, **extra):
+    target = {"datasource": _prom(settings), "refId": ref, "expr": expr, "legendFormat": legend}
+    target.update(extra)
+    return target
+
+
+def _refs(targets):
+    for index, target in enumerate(targets):
+        target["refId"] = chr(ord("A") + index)
+    return targets
+
+
+def _timeseries(settings, title, targets, unit, description=""):
+    panel = {
+        "type": "timeseries",
+        "title": title,
+        "datasource": _prom(settings),
+        "targets": _refs(targets),
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "options": {"legend": {"displayMode": "list", "placement": "bottom"}, "tooltip": {"mode": "multi"}},
+    }
+    if description:
+        panel["description"] = description
+    return panel
+
+
+def _stat(settings, title, expr, unit, thresholds=(), description="", base="green"):
+    steps = [{"color": base, "value": None}]
+    for value, color in thresholds:
+        steps.append({"color": color, "value": value})
+    panel = {
+        "type": "stat",
+        "title": title,
+        "datasource": _prom(settings),
+        "targets": _refs([_target(settings, "A", expr, "", instant=True)]),
+        "fieldConfig": {"defaults": {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}, "overrides": []},
+        "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value"},
+    }
+    if description:
+        panel["description"] = description
+    return panel
+
+
+def _dashboard(uid, title, tags, panels, links=()):
+    return {
+        "uid": uid,
+        "title": title,
+        "tags": sorted(tags),
+        "editable": False,
+        "schemaVersion": SCHEMA_VERSION,
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "1m",
+        "timezone": "browser",
+        "graphTooltip": 1,
+        "annotations": {"list": []},
+        "templating": {"list": []},
+        "links": list(links),
+        "panels": panels,
+    }
+
+
+def firing_alerts_expr(team):
+    return "sum by (alertname, service, slo, severity) (%s)" % Selector("ALERTS", (eq("alertstate", "firing"), eq("team", team.name)))
+
+
+def _slo_selector(kind, team, service, slo):
+    return str(Selector(kind, identity_matchers(team, service, slo)))
+
+
+def slo_dashboard(team, settings):
+    layout = _Layout()
+    layout.add({
+        "type": "table",
+        "title": "Firing alerts of %s" % team.name,
+        "datasource": _prom(settings),
+        "targets": _refs([_target(settings, "A", firing_alerts_expr(team), "", instant=True, format="table")]),
+        "fieldConfig": {"defaults": {}, "overrides": []},
+        "options": {"showHeader": True},
+        "transformations": [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True}}}],
+    }, 24, 6)
+    slos = [(service, slo) for service in team.services for slo in sorted(service.slos, key=lambda s: s.name)]
+    if not slos:
+        layout.add({"type": "text", "title": "No SLOs", "options": {"mode": "markdown", "content": (
+            "Team %s defines no SLOs yet: add `slos` to its services in the inventory." % team.name)}}, 24, 3)
+    for service, slo in slos:
+        budget = decimal_str(slo.error_budget)
+        period_ratio = _slo_selector(record_name("error_ratio", slo.period), team, service, slo)
+        base = base_window(slo)
+        layout.row("%s / %s: %s%% over %s" % (service.name, slo.name, decimal_str(slo.objective), slo.period))
+        layout.add(_stat(settings, "SLI over %s" % slo.period, "1 - %s" % period_ratio, "percentunit",
+                         description="Share of good events over the SLO period."), 6, 4)
+        layout.add(_stat(settings, "Objective", _slo_selector(OBJECTIVE, team, service, slo), "percentunit"), 6, 4)
+        layout.add(_stat(settings, "Error budget remaining", _slo_selector(BUDGET_REMAINING, team, service, slo), "percentunit",
+                         thresholds=[(0, "orange"), (0.25, "green")], base="red"), 6, 4)
+        layout.add(_stat(settings, "Burn rate now", _slo_selector(CURRENT_BURN, team, service, slo), "none",
+                         thresholds=[(1, "orange")],
+                         description="How many times faster than sustainable the budget burns over the shortest alert window."), 6, 4)
+        layout.add(_timeseries(settings, "SLI", [
+            _target(settings, "", "1 - %s" % _slo_selector(record_name("error_ratio", base), team, service, slo), "SLI (%s)" % base),
+            _target(settings, "", _slo_selector(OBJECTIVE, team, service, slo), "objective"),
+        ], "percentunit"), 8, 8)
+        windows = sorted({w for tier in slo.tiers for w in (tier.long_window, tier.short_window)})
+        layout.add(_timeseries(settings, "Burn rate per alert window", [
+            _target(settings, "", "%s / %s" % (_slo_selector(record_name("error_ratio", w), team, service, slo), budget), str(w))
+            for w in windows
+        ], "none", description="Error ratio over each window of the burn-rate alerts, divided by the error budget (%s)." % budget), 8, 8)
+        layout.add(_timeseries(settings, "Error budget remaining over %s" % slo.period, [
+            _target(settings, "", _slo_selector(BUDGET_REMAINING, team, service, slo), "remaining"),
+        ], "percentunit"), 8, 8)
+    links = [{"type": "link", "title": "%s RED" % s.name, "url": "/d/%s" % red_uid(team, s), "targetBlank": False} for s in team.services]
+    return _dashboard(slo_uid(team), "%s / SLOs" % team.name, ["vigil", "slo", "team:%s" % team.name], layout.panels, links)
+
+
+def has_histogram(service):
+    return service.signal("latency") is not None or "duration_histogram" in service.metrics.explicit
+
+
+def has_queue(service):
+    return service.signal("saturation") is not None or "queue_depth" in service.metrics.explicit
+
+
+def _traceql(service):
+    latency = service.signal("latency")
+    condition = "status = error"
+    if latency is not None:
+        condition = "(status = error || duration > %ss)" % decimal_str(latency.threshold)
+    return "{ resource.service.name = %s && %s }" % (json.dumps(service.name), condition)
+
+
+def red_dashboard(team, service, settings):
+    layout = _Layout()
+    metrics = service.metrics
+    requests = golden.requests_selector(team, service)
+    layout.add(_timeseries(settings, "Request rate by %s" % metrics.status_label, [
+        _target(settings, "", "sum by (%s) (rate(%s[%s]))" % (metrics.status_label, requests, RATE_WINDOW), "{{%s}}" % metrics.status_label),
+    ], "reqps"), 12, 8)
+    layout.add(_timeseries(settings, "Error ratio (%s =~ %s)" % (metrics.status_label, metrics.error_pattern), [
+        _target(settings, "", golden.error_ratio_expr(team, service, RATE_WINDOW), "errors"),
+    ], "percentunit"), 12, 8)
+    if has_histogram(service):
+        layout.add(_timeseries(settings, "Latency (%s)" % metrics.duration_histogram, [
+            _target(settings, "", golden.quantile_expr(team, service, q, RATE_WINDOW), "p" + decimal_str(float(q) * 100), exemplar=True)
+            for q in QUANTILES
+        ], "s", description="Exemplars link to their traces in Tempo."), 12, 8)
+    if has_queue(service):
+        layout.add(_timeseries(settings, "Saturation (%s)" % metrics.queue_depth, [
+            _target(settings, "", "max(%s)" % golden.queue_selector(team, service), "busiest instance"),
+        ], "short"), 12, 8)
+    layout.add({
+        "type": "table",
+        "title": "Failed and slow traces",
+        "datasource": {"type": "tempo", "uid": settings.tempo_datasource_uid},
+        "targets": _refs([{"datasource": {"type": "tempo", "uid": settings.tempo_datasource_uid}, "refId": "A",
+                           "queryType": "traceql", "query": _traceql(service), "limit": 20, "tableType": "traces"}]),
+        "fieldConfig": {"defaults": {}, "overrides": []},
+        "options": {"showHeader": True},
+    }, 12, 8)
+    layout.add({
+        "type": "logs",
+        "title": "Logs",
+        "datasource": {"type": "loki", "uid": settings.loki_datasource_uid},
+        "targets": _refs([{"datasource": {"type": "loki", "uid": settings.loki_datasource_uid}, "refId": "A",
+                           "expr": "{service_name=%s}" % quote(service.name)}]),
+        "options": {"showTime": True, "wrapLogMessage": True, "sortOrder": "Descending"},
+    }, 12, 8)
+    links = [{"type": "link", "title": "%s SLOs" % team.name, "url": "/d/%s" % slo_uid(team), "targetBlank": False}]
+    return _dashboard(red_uid(team, service), "%s / %s / RED" % (team.name, service.name),
+                      ["vigil", "red", "team:%s" % team.name], layout.panels, links)
+
+
+def custom_dashboard(team, dashboard):
+    content = json.loads(dashboard.json_text)
+    if not content.get("uid"):
+        content["uid"] = dashboard_uid(team.name, "custom-" + dashboard.name)
+    return content
+
+
+def to_json(dashboard):
+    return json.dumps(dashboard, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def configmap_specs(team, settings):
+    """Every dashboard ConfigMap of a team: name, namespace, the sidecar's label and folder annotation, data."""
+    namespace = settings.platform_namespace if settings.dashboard_placement == "platform" else team.namespace
+    items = [("%s-slo-dashboard" % team.name, slo_dashboard(team, settings))]
+    items += [("%s-%s-red-dashboard" % (team.name, s.name), red_dashboard(team, s, settings)) for s in team.services]
+    items += [("%s-custom-%s-dashboard" % (team.name, d.name), custom_dashboard(team, d)) for d in team.dashboards]
+    return [
+        {
+            "name": name,
+            "namespace": namespace,
+            "labels": {settings.dashboard_label: settings.dashboard_label_value},
+            "annotations": {settings.dashboard_folder_annotation: team.name},
+            "data": {"%s.json" % name: to_json(dashboard)},
+        }
+        for name, dashboard in items
+    ]

@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+"""Dashboards as ConfigMaps: sidecar label and folder, placement, stable UIDs, datasources by UID, deterministic JSON,
+the panels the issue asks for, a team's own dashboards, and kubernetes-validate on every ConfigMap."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import kubernetes_validate
+import pytest
+
+from ansible_collections.vigil.observability.plugins.module_utils import dashboards, manifests
+from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
+
+KUBERNETES_VERSION = "1.33"  # a version kubernetes-validate ships schemas for
+SLO_AVAILABILITY = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",status=~"5.."}',
+                    "total": 'http_requests_total{job="api"}'}
+SLO_LATENCY = {"name": "latency", "objective": 99, "period": "7d", "latency": {
+    "histogram": "http_request_duration_seconds", "threshold": 0.5, "selector": '{job="api"}'},
+    "tiers": [{"action": "page", "budget_percent": 5, "long_window": "1h", "short_window": "5m"},
+              {"action": "ticket", "budget_percent": 10, "long_window": "6h", "short_window": "30m"}]}
+
+
+def load(teams_raw, settings_raw=None):
+    problems = Problems()
+    settings = parse_settings(settings_raw or {}, problems)
+    inputs = [("observability_team_%s" % name.replace("-", "_"), raw, name) for name, raw in teams_raw.items()]
+    teams = parse_teams(inputs, settings, problems)
+    return teams, settings, problems.items
+
+
+def configmaps(teams_raw, settings_raw=None):
+    teams, settings, problems = load(teams_raw, settings_raw)
+    assert problems == []
+    out = {}
+    for team in teams:
+        for obj in manifests.team_objects(team, settings):
+            if obj["kind"] == "ConfigMap":
+                out[obj["metadata"]["name"]] = obj
+    return out
+
+
+def dashboard_of(cm):
+    (text,) = cm["data"].values()
+    return json.loads(text)
+
+
+SHOP = {"namespace": "shop-ns", "services": [
+    {"name": "api", "slos": [SLO_AVAILABILITY, SLO_LATENCY], "golden_signals": {"saturation": {"threshold": 10}}},
+    {"name": "worker", "golden_signals": {"latency": False}},
+]}
+
+
+def test_one_slo_dashboard_per_team_and_one_red_dashboard_per_service():
+    cms = configmaps({"shop": SHOP})
+    titles = sorted(dashboard_of(cm)["title"] for cm in cms.values())
+    assert titles == ["shop / SLOs", "shop / api / RED", "shop / worker / RED"]
+
+
+def test_configmaps_carry_the_sidecar_label_and_the_team_folder():
+    for cm in configmaps({"shop": SHOP}).values():
+        meta = cm["metadata"]
+        assert meta["labels"]["grafana_dashboard"] == "1"
+        assert meta["labels"][manifests.TEAM_LABEL] == "shop"
+        assert meta["labels"][manifests.MANAGED_BY_LABEL] == manifests.MANAGED_BY
+        assert meta["annotations"] == {"grafana_folder": "shop"}
+        assert meta["namespace"] == "shop-ns"
+    custom = configmaps({"shop": SHOP}, {"dashboard_label": "example.com/dashboard", "dashboard_label_value": "yes",
+                                         "dashboard_folder_annotation": "example.com/folder", "dashboard_placement": "platform",
+                                         "platform_namespace": "obs"})
+    for cm in custom.values():
+        meta = cm["metadata"]
+        assert meta["labels"]["example.com/dashboard"] == "yes" and "grafana_dashboard" not in meta["labels"]
+        assert meta["annotations"] == {"example.com/folder": "shop"}
+        assert meta["namespace"] == "obs"
+
+
+@pytest.mark.parametrize("settings, where", [
+    ({"dashboard_label": "not a key"}, "dashboard_label"),
+    ({"dashboard_label_value": "x" * 64}, "dashboard_label_value"),
+    ({"dashboard_placement": "cluster"}, "dashboard_placement"),
+    ({"prometheus_datasource_uid": "a" * 41}, "prometheus_datasource_uid"),
+    ({"tempo_datasource_uid": "has space"}, "tempo_datasource_uid"),
+    ({"runbook_base_url": "runbooks"}, "runbook_base_url"),
+])
+def test_bad_dashboard_settings_are_errors(settings, where):
+    problems = Problems()
+    parse_settings(settings, problems)
+    assert any(p.startswith("observability_settings.%s:" % where) for p in problems.items), problems.items
+
+
+def test_uids_are_short_stable_and_distinct():
+    pairs = [("shop", "slo"), ("a-b", "c"), ("a", "b-c"), ("x" * 63, "red-" + "y" * 63), ("x" * 63, "red-" + "y" * 62 + "z")]
+    uids = [dashboards.dashboard_uid(t, n) for t, n in pairs]
+    assert uids == [dashboards.dashboard_uid(t, n) for t, n in pairs]  # same on every call
+    assert len(set(uids)) == len(uids)
+    assert all(len(u) <= 40 and re.fullmatch(r"[a-zA-Z0-9_-]+", u) for u in uids)
+    # Derived from team and name only: another run, another settings object, the same UIDs.
+    first = {n: dashboard_of(cm)["uid"] for n, cm in configmaps({"shop": SHOP}).items()}
+    second = {n: dashboard_of(cm)["uid"] for n, cm in configmaps({"shop": SHOP}, {"dashboard_placement": "platform"}).items()}
+    assert first == second and len(set(first.values())) == len(first)
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def test_datasources_are_referenced_by_uid_and_the_json_is_sorted():
+    settings = {"prometheus_datasource_uid": "prom-main", "tempo_datasource_uid": "traces", "loki_datasource_uid": "logs"}
+    for cm in configmaps({"shop": SHOP}, settings).values():
+        (text,) = cm["data"].values()
+        data = json.loads(text)
+        assert text == json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        refs = [node["datasource"] for node in _walk(data) if "datasource" in node]
+        assert refs
+        for ref in refs:
+            assert isinstance(ref, dict) and set(ref) == {"type", "uid"}
+            assert ref["uid"] == {"prometheus": "prom-main", "tempo": "traces", "loki": "logs"}[ref["type"]]
+
+
+def _targets(dashboard, title_prefix=""):
+    return [t for p in dashboard["panels"] if p.get("title", "").startswith(title_prefix) for t in p.get("targets", [])]
+
+
+def test_slo_dashboard_shows_sli_burn_rate_per_window_budget_and_firing_alerts():
+    dash = dashboard_of(configmaps({"shop": SHOP})["shop-slo-dashboard"])
+    rows = [p["title"] for p in dash["panels"] if p["type"] == "row"]
+    assert rows == ["api / availability: 99.9% over 30d", "api / latency: 99% over 7d"]
+    alerts = _targets(dash, "Firing alerts")
+    assert len(alerts) == 1 and 'ALERTS{alertstate="firing",team="shop"}' in alerts[0]["expr"]
+    burn_panels = [p for p in dash["panels"] if p.get("title") == "Burn rate per alert window"]
+    assert len(burn_panels) == 2
+    # One line per distinct window of the SLO's tiers: the default tiers, then the latency SLO's own.
+    assert sorted(t["legendFormat"] for t in burn_panels[0]["targets"]) == sorted(["1h", "5m", "6h", "30m", "1d", "2h", "3d"])
+    assert sorted(t["legendFormat"] for t in burn_panels[1]["targets"]) == sorted(["1h", "5m", "6h", "30m"])
+    assert len([p for p in dash["panels"] if p.get("title") == "Error budget remaining"]) == 2
+    assert len([p for p in dash["panels"] if p.get("title", "").startswith("SLI")]) == 4
+
+
+def test_red_dashboard_panels_follow_what_the_service_declares():
+    cms = configmaps({"shop": SHOP})
+    api = dashboard_of(cms["shop-api-red-dashboard"])
+    titles = [p["title"] for p in api["panels"]]
+    assert titles[:2] == ["Request rate by status", "Error ratio (status =~ 5..)"]
+    latency = next(p for p in api["panels"] if p["title"].startswith("Latency"))
+    assert sorted(t["legendFormat"] for t in latency["targets"]) == ["p50", "p90", "p99"]
+    assert all(t["exemplar"] is True for t in latency["targets"])
+    assert any(t.startswith("Saturation") for t in titles)
+    assert {p["type"] for p in api["panels"]} >= {"logs", "table", "timeseries"}
+    worker = [p["title"] for p in dashboard_of(cms["shop-worker-red-dashboard"])["panels"]]
+    assert not any(t.startswith(("Latency", "Saturation")) for t in worker)
+
+
+def test_panels_have_unique_ids_and_do_not_overlap():
+    for cm in configmaps({"shop": SHOP}).values():
+        panels = dashboard_of(cm)["panels"]
+        assert len({p["id"] for p in panels}) == len(panels)
+        cells = set()
+        for p in panels:
+            g = p["gridPos"]
+            assert g["x"] + g["w"] <= 24
+            for x in range(g["x"], g["x"] + g["w"]):
+                for y in range(g["y"], g["y"] + g["h"]):
+                    assert (x, y) not in cells, (cm["metadata"]["name"], p["title"])
+                    cells.add((x, y))
+
+
+def test_team_dashboards_from_the_inventory_keep_or_get_a_uid():
+    team = dict(SHOP, dashboards=[
+        {"name": "business", "json": {"title": "Business", "panels": []}},
+        {"name": "ops", "json": json.dumps({"title": "Ops", "uid": "shop-ops", "panels": [{"type": "text"}]})},
+    ])
+    cms = configmaps({"shop": team})
+    business = dashboard_of(cms["shop-custom-business-dashboard"])
+    ops = dashboard_of(cms["shop-custom-ops-dashboard"])
+    assert ops["uid"] == "shop-ops" and ops["panels"] == [{"type": "text"}]
+    assert business["uid"] and len(business["uid"]) <= 40
+    assert business["uid"] == dashboard_of(configmaps({"shop": team})["shop-custom-business-dashboard"])["uid"]
+    assert business["uid"] not in {dashboard_of(cm)["uid"] for n, cm in cms.items() if n != "shop-custom-business-dashboard"}
+    assert cms["shop-custom-ops-dashboard"]["metadata"]["annotations"] == {"grafana_folder": "shop"}
+
+
+@pytest.mark.parametrize("entry, where, message", [
+    ({"name": "x", "json": "{not json"}, "dashboards[0].json", "is not valid JSON"),
+    ({"name": "x", "json": "[1, 2]"}, "dashboards[0].json", "must be a JSON object"),
+    ({"name": "x", "json": '{"title": "t", "v": NaN}'}, "dashboards[0].json", "is not valid JSON"),
+    ({"name": "x", "json": {"title": "t", "uid": "u" * 41}}, "dashboards[0].json.uid", "Grafana UID"),
+    ({"name": "x", "json": {"panels": []}}, "dashboards[0].json.title", "is required"),
+    ({"name": "x", "json": {"title": "t", "panels": {}}}, "dashboards[0].json.panels", "must be a list"),
+    ({"name": "x"}, "dashboards[0].json", "is required"),
+    ({"name": "Bad Name", "json": {"title": "t"}}, "dashboards[0].name", "valid Kubernetes name"),
+    ({"name": "x", "json": {"title": "t"}, "file": "x.json"}, "dashboards[0].file", "unknown key"),
+])
+def test_bad_team_dashboards_are_clear_errors(entry, where, message):
+    _teams, _settings, problems = load({"shop": dict(SHOP, dashboards=[entry])})
+    path = "observability_team_shop.%s" % where
+    assert any(p.startswith(path + ":") and message in p for p in problems), problems
+
+
+def test_two_teams_cannot_claim_one_dashboard_uid():
+    dash = [{"name": "overview", "json": {"title": "Overview", "uid": "overview"}}]
+    _teams, _settings, problems = load({"shop": dict(SHOP, dashboards=dash), "cart": {"dashboards": dash}})
+    assert any("json.uid" in p and "'overview' is also the uid" in p for p in problems), problems
+
+
+def test_every_configmap_passes_kubernetes_validate():
+    team = dict(SHOP, dashboards=[{"name": "business", "json": {"title": "Business", "panels": []}}])
+    cms = configmaps({"shop": team, "cart": {"services": [{"name": "cart"}]}}, {"dashboard_placement": "platform"})
+    assert len(cms) == 6
+    for cm in cms.values():
+        kubernetes_validate.validate(cm, KUBERNETES_VERSION, strict=True)
+
+
+def test_kubernetes_validate_rejects_a_broken_configmap():
+    cm = next(iter(configmaps({"shop": SHOP}).values()))
+    cm["data"] = {"a.json": {"not": "a string"}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(cm, KUBERNETES_VERSION, strict=True)

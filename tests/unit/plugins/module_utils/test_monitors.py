@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+"""ServiceMonitor / PodMonitor generation: what the CRD fields mean for each inventory setting, every problem at once,
+and every generated monitor valid against the Prometheus Operator v0.93 CRDs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from ansible_collections.vigil.observability.plugins.module_utils import manifests
+from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
+
+VAR = "observability_team_shop"
+
+
+def load(service, settings_raw=None):
+    """Teams, settings and problems for one team `shop` (namespace `shop-ns`) with one service."""
+    problems = Problems()
+    settings = parse_settings(settings_raw or {}, problems)
+    teams = parse_teams([(VAR, {"namespace": "shop-ns", "services": [service]}, "shop")], settings, problems)
+    return teams, settings, problems.items
+
+
+def monitor_object(service, settings_raw=None):
+    teams, settings, problems = load(service, settings_raw)
+    assert problems == []
+    found = [o for o in manifests.team_objects(teams[0], settings) if o["kind"] in ("ServiceMonitor", "PodMonitor")]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def endpoints(obj):
+    return obj["spec"]["endpoints" if obj["kind"] == "ServiceMonitor" else "podMetricsEndpoints"]
+
+
+def test_defaults_scrape_app_label_on_port_metrics_and_set_job_to_the_service():
+    obj = monitor_object({"name": "api", "monitor": {}})
+    assert obj["kind"] == "ServiceMonitor"
+    assert obj["apiVersion"] == "monitoring.coreos.com/v1"
+    assert obj["metadata"]["namespace"] == "shop-ns"
+    assert obj["metadata"]["labels"][manifests.MANAGED_BY_LABEL] == manifests.MANAGED_BY
+    assert obj["metadata"]["labels"][manifests.TEAM_LABEL] == "shop"
+    assert obj["spec"]["selector"] == {"matchLabels": {"app": "api"}}
+    (ep,) = endpoints(obj)
+    assert (ep["port"], ep["path"]) == ("metrics", "/metrics")
+    assert "namespaceSelector" not in obj["spec"]
+    # The last relabeling decides the job label: it must set the service name.
+    last = ep["relabelings"][-1]
+    assert last["targetLabel"] == "job" and last["replacement"] == "api" and last.get("action", "replace") == "replace"
+
+
+def test_pod_monitor_uses_pod_metrics_endpoints_and_still_sets_job():
+    obj = monitor_object({"name": "worker", "monitor": {"kind": "PodMonitor", "port": "http-metrics", "selector": {"app.kubernetes.io/name": "w"}}})
+    assert obj["kind"] == "PodMonitor"
+    assert "endpoints" not in obj["spec"]
+    (ep,) = obj["spec"]["podMetricsEndpoints"]
+    assert ep["port"] == "http-metrics"
+    assert obj["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "w"}
+    assert ep["relabelings"][-1]["replacement"] == "worker"
+
+
+def test_drop_and_keep_metrics_become_metric_relabelings_on_the_metric_name():
+    obj = monitor_object({
+        "name": "api",
+        "monitor": {"drop_metrics": ["go_gc_.*", "process_.*"], "keep_metrics": ["http_.*", "go_.*", "up"]},
+        "golden_signals": {"latency": False},
+    })
+    (ep,) = endpoints(obj)
+    rules = ep["metricRelabelings"]
+    drops = [r for r in rules if r["action"] == "drop"]
+    keeps = [r for r in rules if r["action"] == "keep"]
+    assert all(r["sourceLabels"] == ["__name__"] for r in rules)
+    assert sorted(r["regex"] for r in drops) == ["go_gc_.*", "process_.*"]
+    assert len(keeps) == 1
+
+    # Prometheus anchors relabel regexes; apply the rules as Prometheus does and see which names survive.
+    def stored(name):
+        for rule in rules:
+            hit = re.fullmatch(rule["regex"], name) is not None
+            if (rule["action"] == "drop" and hit) or (rule["action"] == "keep" and not hit):
+                return False
+        return True
+
+    assert stored("http_requests_total") and stored("up") and stored("go_goroutines")
+    assert not stored("go_gc_duration_seconds") and not stored("process_cpu_seconds_total") and not stored("node_load1")
+    assert not stored("upx")  # anchored: 'up' keeps only 'up'
+
+
+def test_interval_timeout_scheme_tls_and_basic_auth_reference_secrets_only():
+    obj = monitor_object({"name": "api", "monitor": {
+        "interval": "30s", "scrape_timeout": "10s",
+        "tls": {"ca": {"configmap": "shop-ca", "key": "ca.crt"}, "cert": {"secret": "shop-client", "key": "tls.crt"},
+                "key": {"secret": "shop-client", "key": "tls.key"}, "server_name": "api.shop-ns.svc"},
+        "basic_auth": {"username": {"secret": "scrape-auth", "key": "user"}, "password": {"secret": "scrape-auth", "key": "pass"}},
+    }})
+    (ep,) = endpoints(obj)
+    assert (ep["interval"], ep["scrapeTimeout"]) == ("30s", "10s")
+    assert ep["scheme"] == "https"  # TLS implies https
+    assert ep["tlsConfig"]["ca"] == {"configMap": {"name": "shop-ca", "key": "ca.crt"}}
+    assert ep["tlsConfig"]["cert"] == {"secret": {"name": "shop-client", "key": "tls.crt"}}
+    assert ep["tlsConfig"]["keySecret"] == {"name": "shop-client", "key": "tls.key"}
+    assert ep["tlsConfig"]["serverName"] == "api.shop-ns.svc"
+    assert ep["basicAuth"] == {"username": {"name": "scrape-auth", "key": "user"}, "password": {"name": "scrape-auth", "key": "pass"}}
+
+
+def test_targets_in_other_namespaces_and_extra_relabelings_before_the_job_label():
+    obj = monitor_object({"name": "api", "monitor": {
+        "namespaces": ["shop-b", "shop-a", "shop-a"],
+        "relabelings": [
+            {"source_labels": ["__meta_kubernetes_pod_node_name"], "target_label": "node"},
+            {"action": "labeldrop", "regex": "pod_template_hash"},
+        ],
+    }})
+    assert obj["spec"]["namespaceSelector"] == {"matchNames": ["shop-a", "shop-b"]}
+    (ep,) = endpoints(obj)
+    first, second, last = ep["relabelings"]
+    assert first == {"action": "replace", "sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}
+    assert second == {"action": "labeldrop", "regex": "pod_template_hash"}
+    assert last["targetLabel"] == "job"
+
+
+@pytest.mark.parametrize("monitor, settings, where, message", [
+    ({"interval": "10s", "scrape_timeout": "20s"}, {}, "monitor.scrape_timeout", "must not be longer than the scrape interval (10s"),
+    ({"scrape_timeout": "45s"}, {"scrape_interval": "30s"}, "monitor.scrape_timeout", "global interval"),
+    ({"drop_metrics": ["go_(.*"]}, {}, "monitor.drop_metrics[0]", "does not parse"),
+    ({"drop_metrics": ["(?=x)y"]}, {}, "monitor.drop_metrics[0]", "RE2"),
+    ({"keep_metrics": ["[a-"]}, {}, "monitor.keep_metrics[0]", "does not parse"),
+    ({"kind": "Monitor"}, {}, "monitor.kind", "must be one of ServiceMonitor, PodMonitor"),
+    ({"scheme": "http", "tls": {"server_name": "x"}}, {}, "monitor.scheme", "TLS needs scheme https"),
+    ({"relabelings": [{"target_label": "job", "replacement": "x"}]}, {}, "monitor.relabelings[0].target_label", "job is set"),
+    ({"relabelings": [{"action": "hashmod", "source_labels": ["a"], "target_label": "b"}]}, {}, "monitor.relabelings[0]", "modulus"),
+    ({"relabelings": [{"action": "keep", "regex": "(x"}]}, {}, "monitor.relabelings[0].regex", "does not parse"),
+    ({"basic_auth": {"username": {"secret": "s", "key": "u"}}}, {}, "monitor.basic_auth.password", "is required"),
+    ({"basic_auth": {"username": {"secret": "s", "key": "u"}, "password": "hunter2"}}, {}, "monitor.basic_auth.password",
+     "credentials are never written inline"),
+    ({"tls": {"ca": {"key": "ca.crt"}}}, {}, "monitor.tls.ca", "exactly one of secret and configmap"),
+    ({"tls": {"cert": {"secret": "c", "key": "tls.crt"}}}, {}, "monitor.tls", "cert and key go together"),
+    ({"intervall": "30s"}, {}, "monitor.intervall", "unknown key"),
+    ({"selector": {}}, {}, "monitor.selector", "must not be empty"),
+    ({"selector": {"app": "a b"}}, {}, "monitor.selector.app", "label value"),
+    ({"port": "Metrics_Port"}, {}, "monitor.port", "named container or Service port"),
+    ({"path": "metrics"}, {}, "monitor.path", "starting with /"),
+    ({"namespaces": ["Bad_NS"]}, {}, "monitor.namespaces[0]", "namespace name"),
+    ({"drop_metrics": ["http_.*"]}, {}, "monitor",
+     "drop_metrics 'http_.*' drops it: http_requests_total, which the error_rate alert and the traffic_drop alert read"),
+    ({"keep_metrics": ["go_.*"]}, {}, "monitor", "http_request_duration_seconds_bucket, which the latency alert reads"),
+])
+def test_bad_monitor_settings_are_clear_errors(monitor, settings, where, message):
+    _teams, _settings, problems = load({"name": "api", "monitor": monitor}, settings)
+    path = "%s.services[0].%s" % (VAR, where)
+    assert any(p.startswith(path + ":") and message in p for p in problems), problems
+
+
+def test_a_series_an_slo_reads_must_not_be_dropped():
+    service = {
+        "name": "api",
+        "monitor": {"drop_metrics": ["orders_.*"]},
+        "golden_signals": {"error_rate": False, "latency": False, "traffic_drop": False},
+        "slos": [{"name": "ok", "objective": 99, "errors": 'orders_total{result="error"}', "total": "orders_total"}],
+    }
+    _teams, _settings, problems = load(service)
+    assert any("orders_total, which SLO ok reads" in p for p in problems), problems
+    # With nothing reading them, dropping is fine.
+    service["slos"] = []
+    assert load(service)[2] == []
+
+
+def test_every_problem_is_reported_at_once():
+    _teams, _settings, problems = load({"name": "api", "monitor": {
+        "interval": "10s", "scrape_timeout": "20s", "drop_metrics": ["(x"], "kind": "Other", "bogus": 1}})
+    joined = "\n".join(problems)
+    for fragment in ("monitor.scrape_timeout", "monitor.drop_metrics[0]", "monitor.kind", "monitor.bogus"):
+        assert fragment in joined, joined
+
+
+def test_no_monitor_block_no_monitor_object():
+    teams, settings, problems = load({"name": "api"})
+    assert problems == []
+    assert not [o for o in manifests.team_objects(teams[0], settings) if o["kind"] in ("ServiceMonitor", "PodMonitor")]
+
+
+MONITOR_VARIANTS = [
+    {},
+    {"kind": "PodMonitor", "port": "http-metrics", "interval": "15s"},
+    {"selector": {"app.kubernetes.io/name": "api", "tier": "backend"}, "path": "/internal/metrics", "interval": "1m",
+     "scrape_timeout": "50s", "scheme": "http", "drop_metrics": ["go_gc_.*"], "keep_metrics": ["http_.*", "up"],
+     "namespaces": ["shop-a"],
+     "relabelings": [{"action": "hashmod", "source_labels": ["__address__"], "target_label": "__tmp_shard", "modulus": 4},
+                     {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)", "replacement": "$1"}]},
+    {"kind": "PodMonitor", "tls": {"ca": {"secret": "ca", "key": "ca.crt"}, "cert": {"configmap": "c", "key": "tls.crt"},
+                                   "key": {"secret": "k", "key": "tls.key"}, "insecure_skip_verify": True},
+     "basic_auth": {"username": {"secret": "a", "key": "u"}, "password": {"secret": "a", "key": "p"}}},
+]
+
+
+@pytest.mark.parametrize("monitor", MONITOR_VARIANTS)
+def test_generated_monitors_are_valid_against_the_crds(monitor, crd_validator):
+    obj = monitor_object({"name": "api", "monitor": monitor, "golden_signals": {"latency": False}})
+    assert crd_validator.errors(obj) == []
+    # No secret value can appear: every auth field is a {name, key} reference.
+    text = json.dumps(obj)
+    assert "hunter" not in text
+
+
+def test_crd_validation_catches_a_broken_monitor(crd_validator):
+    # Guards the test above: the validator does reject what the CRD forbids.
+    obj = monitor_object({"name": "api", "monitor": {}})
+    endpoints(obj)[0]["scheme"] = "gopher"
+    endpoints(obj)[0]["unknownField"] = True
+    errors = crd_validator.errors(obj)
+    assert any("scheme" in e for e in errors) and any("unknownField" in e for e in errors), errors
+
+
+def test_an_inline_credential_is_rejected_without_being_echoed():
+    _teams, _settings, problems = load({"name": "api", "monitor": {
+        "basic_auth": {"username": "scraper", "password": "hunter2"}, "tls": {"key": "-----BEGIN PRIVATE KEY-----"}}})
+    joined = "\n".join(problems)
+    assert "basic_auth.password" in joined and "basic_auth.username" in joined and "tls.key" in joined
+    assert "hunter2" not in joined and "PRIVATE KEY" not in joined and "scraper" not in joined
