@@ -25,9 +25,13 @@ _VALUE = "\x00"  # stands for the alert's value template while inventory text is
 
 
 def series_selector(team, service):
-    """Label matchers of the service's series: its own selector, or namespace and job."""
+    """Label matchers of the service's series: its own selector, or job and the namespace(s) its monitor scrapes."""
     if service.metrics.selector is not None:
         return service.metrics.selector
+    namespaces = service.monitor.namespaces if service.monitor is not None else ()
+    if namespaces:
+        # Namespace names hold only [a-z0-9-], which need no escaping in a regex.
+        return Selector("", (eq("job", service.name), Matcher("namespace", "=~", "|".join(namespaces))))
     return Selector("", (eq("job", service.name), eq("namespace", team.namespace)))
 
 

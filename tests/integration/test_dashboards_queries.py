@@ -25,6 +25,7 @@ SHOP = {
         {"name": "cart", "metrics": {"selector": '{app="cart"}', "requests": "cart_ops_total", "status_label": "result",
                                      "error_pattern": "error", "queue_depth": "cart_inflight"},
          "golden_signals": {"latency": False}},
+        {"name": "batch", "monitor": {"kind": "PodMonitor", "namespaces": ["shop-batch", "shop-jobs"]}},
     ],
 }
 
@@ -87,10 +88,13 @@ def declared_metrics(service):
 
 
 def service_matchers(team_raw, team_name, service):
-    """The label matchers the issue gives a service's series: its own selector, or namespace and job."""
+    """The label matchers the issue gives a service's series: its own selector, or job and the namespace(s) scraped."""
     selector = service.get("metrics", {}).get("selector")
     if selector:
         return {m.name: (str(m.op).rsplit(".", 1)[-1], m.value) for m in promql_parser.parse(selector).matchers.matchers}
+    namespaces = service.get("monitor", {}).get("namespaces")
+    if namespaces:
+        return {"namespace": ("Re", "|".join(sorted(namespaces))), "job": ("Equal", service["name"])}
     return {"namespace": ("Equal", team_raw.get("namespace", team_name)), "job": ("Equal", service["name"])}
 
 

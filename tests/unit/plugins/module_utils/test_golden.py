@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import promql_parser
 import pytest
 
@@ -242,3 +244,13 @@ def test_a_window_under_four_scrape_intervals_is_a_lint_warning():
     assert sorted(w.split(":")[0].rsplit(".", 1)[-1] for w in warnings if "golden_signals" in w) == ["error_rate", "latency", "traffic_drop"]
     teams, settings, _problems = load({"name": "api", "monitor": {"interval": "30s"}})
     assert not [w for w in manifests.build_cluster("c1", teams, settings).warnings if "golden_signals" in w]
+
+
+def test_a_monitor_scraping_other_namespaces_moves_the_default_selector_there():
+    alerts = by_alert(rules_of({"name": "api", "monitor": {"namespaces": ["shop-a", "shop-b"]}}))
+    for rule in alerts.values():
+        for _name, matchers, _o in selectors(rule["expr"]):
+            op, regex = matchers["namespace"]
+            assert op == "Re" and matchers["job"] == ("Equal", "api")
+            # Prometheus anchors the regex: exactly the two namespaces match.
+            assert [n for n in ("shop-a", "shop-b", "shop-ns", "shop-abc") if re.fullmatch(regex, n)] == ["shop-a", "shop-b"]
