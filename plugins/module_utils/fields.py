@@ -80,6 +80,7 @@ class Reader:
         return value
 
     def string(self, key, default=None, required=False, choices=None, pattern=None, what=None):
+        """A string; `pattern` must match all of it (re.fullmatch), `what` names it in the problem."""
         value = self._get(key, required)
         if value is _MISSING:
             return default

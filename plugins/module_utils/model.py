@@ -301,7 +301,8 @@ def parse_slo(raw, path, problems, settings):
     period = r.duration("period", default=settings.period)
     errors = r.selector("errors")
     total = r.selector("total")
-    latency = _parse_latency(r.raw("latency"), r.sub("latency"), problems) if r.has("latency") else None
+    latency_raw = r.raw("latency")  # read even when absent, so `latency` is listed among the known keys
+    latency = _parse_latency(latency_raw, r.sub("latency"), problems) if r.has("latency") else None
     tier_items = r.items("tiers")
     min_events = r.integer("min_events", minimum=1)
     no_data_raw = r.raw("no_data", False)
@@ -321,7 +322,9 @@ def parse_slo(raw, path, problems, settings):
     else:
         problems.add(r.sub("no_data"), "must be true, false or a mapping with enabled and for, got %s" % describe(no_data_raw))
 
-    if r.has("latency") and (errors or total or r.has("errors") or r.has("total")):
+    if not r.ok:
+        pass  # already reported: the SLO is not a mapping
+    elif r.has("latency") and (errors or total or r.has("errors") or r.has("total")):
         problems.add(path, "set either errors and total (a ratio SLO) or latency, not both")
     elif not r.has("latency") and (r.has("errors") != r.has("total") or not r.has("errors")):
         problems.add(path, "a ratio SLO needs both errors and total (counters of bad and of all events); a latency SLO needs latency")

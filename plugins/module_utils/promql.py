@@ -11,6 +11,7 @@ value cannot close a string and add a matcher, a label or a rule.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -49,7 +50,10 @@ def check_regex(pattern):
         if set(flags) - set("imsU-"):
             raise SelectorError("regex %r uses inline flags %r; RE2 supports only i, m, s and U" % (pattern, flags))
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():
+            # Python warns about POSIX classes such as [[:alpha:]], which RE2 supports.
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(pattern)
     except re.error as exc:
         raise SelectorError("regex %r does not parse: %s" % (pattern, exc)) from None
 

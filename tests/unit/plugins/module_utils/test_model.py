@@ -1,0 +1,370 @@
+# -*- coding: utf-8 -*-
+"""The team model: defaults from the issue, exact arithmetic, and every validation problem of teams, services,
+SLOs, tiers and settings, each with its variable path, all reported at once. (Monitors, golden signals and
+dashboards have their own tests.)"""
+
+from __future__ import annotations
+
+import copy
+import random
+from fractions import Fraction
+
+import pytest
+
+from ansible_collections.vigil.observability.plugins.module_utils import model
+from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
+
+VAR = "observability_team_payments"
+SLO_PATH = VAR + ".services[0].slos[0]"
+KNAME = ("must be a valid Kubernetes name (lower-case letters, digits and '-', starting and ending with a letter or "
+         "digit, at most 63 characters), got ")
+HOUR, DAY = 3600, 24 * 3600
+
+
+def ratio_slo(**changes):
+    slo = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
+           "total": 'http_requests_total{job="api"}'}
+    slo.update(changes)
+    return {k: v for k, v in slo.items() if v is not None}
+
+
+def latency_slo(**changes):
+    latency = {"histogram": "http_request_duration_seconds", "threshold": 0.5, "selector": '{job="api"}'}
+    latency.update(changes)
+    return {"name": "latency", "objective": 99, "latency": {k: v for k, v in latency.items() if v is not None}}
+
+
+def team_with(slos=None, **team_changes):
+    body = {"services": [{"name": "api", "slos": slos if slos is not None else [ratio_slo()]}]}
+    body.update(team_changes)
+    return body
+
+
+def problems_of(team_vars=None, team_list=None, settings=None):
+    problems = Problems()
+    parsed_settings = model.parse_settings(settings or {}, problems)
+    inputs = model.collect_team_inputs(team_vars or {}, team_list)
+    model.parse_teams(inputs, parsed_settings, problems)
+    return problems.items
+
+
+def parse(team_vars=None, team_list=None, settings=None):
+    problems = Problems()
+    parsed_settings = model.parse_settings(settings or {}, problems)
+    teams = model.parse_teams(model.collect_team_inputs(team_vars or {}, team_list), parsed_settings, problems)
+    assert problems.items == []
+    return teams, parsed_settings
+
+
+# ---------------------------------------------------------------- defaults and arithmetic
+
+def test_defaults_from_the_issue():
+    teams, settings = parse({VAR: team_with()})
+    [team] = teams
+    assert (team.name, team.namespace, team.clusters, team.labels) == ("payments", "payments", None, ())
+    assert team.on_cluster("anything")
+    [slo] = team.services[0].slos
+    assert slo.period == Duration.parse("30d") and slo.kind == "ratio"
+    assert (slo.min_events, slo.no_data, slo.no_data_for) == (None, False, None)
+    assert slo.error_budget == Fraction(1, 1000)
+    # Default tiers, as the issue states them.
+    spec = [("page", 2, HOUR, 300), ("page", 5, 6 * HOUR, 1800), ("ticket", 10, DAY, 2 * HOUR), ("ticket", 10, 3 * DAY, 6 * HOUR)]
+    assert [(t.action, t.budget_percent, t.long_window.ms // 1000, t.short_window.ms // 1000, t.for_, t.min_events)
+            for t in slo.tiers] == [s + (None, None) for s in spec]
+    assert settings.tiers == slo.tiers
+
+
+@pytest.mark.parametrize("period_days", [30, 28, 7])
+def test_burn_factors_follow_the_period(period_days):
+    """Spending p% of the budget within W is a burn of p/100 x period / W, for any period."""
+    teams, _ = parse({VAR: team_with([ratio_slo(period="%dd" % period_days, tiers=[
+        {"action": "page", "budget_percent": 2, "long_window": "1h", "short_window": "5m"},
+        {"action": "ticket", "budget_percent": 10, "long_window": "3d", "short_window": "6h"},
+    ])])})
+    slo = teams[0].services[0].slos[0]
+    assert [t.burn_factor(slo.period) for t in slo.tiers] == [
+        Fraction(2, 100) * period_days * 24, Fraction(10, 100) * Fraction(period_days, 3)]
+    if period_days == 30:
+        assert [t.burn_factor(slo.period) for t in slo.tiers] == [Fraction("14.4"), 1]
+
+
+def test_settings_override_period_and_tiers_and_slos_override_settings():
+    tiers = [{"action": "page", "budget_percent": 5, "long_window": "1h", "short_window": "5m", "for": "2m", "min_events": 10}]
+    teams, settings = parse({VAR: team_with([ratio_slo(), ratio_slo(name="fast", tiers=[
+        {"action": "ticket", "budget_percent": 50, "long_window": "2h", "short_window": "10m"}])])},
+        settings={"slo_period": "28d", "slo_tiers": tiers})
+    default, own = sorted(teams[0].services[0].slos, key=lambda s: s.name)
+    assert default.period == Duration.parse("28d")
+    assert [(t.action, t.budget_percent, str(t.long_window), str(t.for_), t.min_events) for t in default.tiers] == [
+        ("page", 5, "1h", "2m", 10)]
+    assert [(t.action, t.budget_percent) for t in own.tiers] == [("ticket", 50)]
+    assert settings.period == Duration.parse("28d")
+
+
+@pytest.mark.parametrize("no_data, expected", [
+    (True, (True, None)), (False, (False, None)), ({"for": "30m"}, (True, Duration.parse("30m"))),
+    ({"enabled": False, "for": "5m"}, (False, Duration.parse("5m"))), ({}, (True, None)),
+])
+def test_no_data_forms(no_data, expected):
+    teams, _ = parse({VAR: team_with([ratio_slo(no_data=no_data)])})
+    slo = teams[0].services[0].slos[0]
+    assert (slo.no_data, slo.no_data_for) == expected
+
+
+def test_objective_and_threshold_are_exact():
+    teams, _ = parse({VAR: team_with([ratio_slo(objective="99.95"), latency_slo(threshold=0.1)])})
+    slos = {s.name: s for s in teams[0].services[0].slos}
+    assert slos["availability"].objective == Fraction(9995, 100)
+    assert slos["availability"].error_budget == Fraction(5, 10000)
+    assert slos["latency"].latency.threshold == Fraction(1, 10) and slos["latency"].kind == "latency"
+    assert str(slos["latency"].latency.selector) == '{job="api"}'
+
+
+def test_team_names_from_variables_and_the_list():
+    teams, _ = parse({
+        "observability_team_payments_eu": {},
+        "observability_team_x": {"name": "renamed", "namespace": "shared", "labels": {"tier": 1}, "clusters": ["b", "a", "a"]},
+        "not_a_team": {"name": "ignored"},
+    }, [{"name": "listed"}])
+    assert [(t.name, t.namespace, t.path) for t in teams] == [
+        ("listed", "listed", "observability_teams[0]"),
+        ("payments-eu", "payments-eu", "observability_team_payments_eu"),
+        ("renamed", "shared", "observability_team_x"),
+    ]
+    renamed = teams[2]
+    assert renamed.labels == (("tier", "1"),) and renamed.clusters == ("a", "b")
+    assert renamed.on_cluster("a") and not renamed.on_cluster("c")
+
+
+def test_input_order_does_not_matter():
+    team_vars = {
+        "observability_team_b": team_with([ratio_slo(name="z"), ratio_slo(name="a")]),
+        "observability_team_a": {"services": [{"name": "s2"}, {"name": "s1", "slos": [latency_slo()]}]},
+    }
+    team_list = [{"name": "d"}, {"name": "c", "labels": {"y": "1", "x": "2"}}]
+    reference = parse(team_vars, team_list)[0]
+    rng = random.Random(7)
+    for _ in range(5):
+        shuffled_vars = dict(rng.sample(sorted(team_vars.items()), len(team_vars)))
+        shuffled_list = rng.sample(team_list, len(team_list))
+        shuffled = copy.deepcopy(shuffled_vars)
+        for body in shuffled.values():
+            rng.shuffle(body["services"])
+        teams = parse(shuffled, shuffled_list)[0]
+        # Paths name where each item came from; everything else is the same.
+        strip = [(t.name, t.namespace, t.labels, t.clusters, [(s.name, sorted(o.name for o in s.slos)) for s in t.services])
+                 for t in teams]
+        assert strip == [(t.name, t.namespace, t.labels, t.clusters, [(s.name, sorted(o.name for o in s.slos)) for s in t.services])
+                         for t in reference]
+
+
+# ---------------------------------------------------------------- every validation problem
+
+def slo_case(case_id, expected, **changes):
+    return pytest.param({VAR: team_with([ratio_slo(**changes)])}, None, None, expected, id=case_id)
+
+
+def latency_case(case_id, expected, **changes):
+    return pytest.param({VAR: team_with([latency_slo(**changes)])}, None, None, expected, id=case_id)
+
+
+def tier_case(case_id, tier, expected, period=None):
+    base = {"action": "page", "budget_percent": 2, "long_window": "1h", "short_window": "5m"}
+    base.update(tier)
+    base = {k: v for k, v in base.items() if v is not None}
+    slo = ratio_slo(tiers=[base], period=period)
+    return pytest.param({VAR: team_with([slo])}, None, None, expected, id=case_id)
+
+
+P = SLO_PATH
+T = SLO_PATH + ".tiers[0]"
+LAT = SLO_PATH + ".latency"
+RATIO_NEEDS = "a ratio SLO needs both errors and total (counters of bad and of all events); a latency SLO needs latency"
+
+CASES = [
+    # teams
+    pytest.param({}, {"a": {"name": "x"}}, None, ["observability_teams: must be a list of team mappings, got {'a': {'name': 'x'}}"],
+                 id="team-list-not-a-list"),
+    pytest.param({}, "payments", None, ["observability_teams: must be a list of team mappings, got 'payments'"], id="team-list-string"),
+    pytest.param({"observability_team_Pay": {}}, None, None, [
+        "observability_team_Pay: the variable name gives team name 'Pay', which is not a valid Kubernetes name; set `name`"],
+        id="team-var-name-invalid"),
+    pytest.param({VAR: ["x"]}, None, None, [VAR + ": must be a mapping, got ['x']"], id="team-not-a-mapping"),
+    pytest.param({}, [{"namespace": "x"}], None, ["observability_teams[0].name: is required"], id="team-list-name-required"),
+    pytest.param({}, ["x"], None, ["observability_teams[0]: must be a mapping, got 'x'"], id="team-list-item-not-mapping"),
+    pytest.param({VAR: {"name": "Pay"}}, None, None, [VAR + ".name: " + KNAME + "'Pay'"], id="team-name-invalid"),
+    pytest.param({VAR: {"name": "p\n"}}, None, None, [VAR + ".name: " + KNAME + "'p\\n'"], id="team-name-trailing-newline"),
+    pytest.param({VAR: {"namespace": "a_b"}}, None, None, [VAR + ".namespace: " + KNAME + "'a_b'"], id="team-namespace-invalid"),
+    pytest.param({VAR: {"labels": {"1x": "a", "ok": [1]}}}, None, None, [
+        VAR + ".labels.1x: is not a valid Prometheus label name", VAR + ".labels.ok: must be a string, got [1]"], id="team-labels-invalid"),
+    pytest.param({VAR: {"labels": "a=b"}}, None, None, [VAR + ".labels: must be a mapping, got 'a=b'"], id="team-labels-not-mapping"),
+    *[pytest.param({VAR: {"labels": {name: "x"}}}, None, None, [VAR + ".labels.%s: is set by the platform and cannot be overridden" % name],
+                   id="team-label-reserved-" + name) for name in ("alertname", "namespace", "service", "severity", "slo", "team")],
+    pytest.param({VAR: {"clusters": ["prod", "mars"]}}, None, {"clusters": ["prod"]}, [
+        VAR + ".clusters: names 'mars', which is not a host of observability_clusters (prod)"], id="team-cluster-unknown"),
+    pytest.param({VAR: {"clusters": "prod"}}, None, None, [VAR + ".clusters: must be a list, got 'prod'"], id="team-clusters-not-list"),
+    pytest.param({VAR: {"clusters": [1]}}, None, None, [VAR + ".clusters[0]: must be a string, got 1"], id="team-cluster-not-string"),
+    pytest.param({VAR: {"services": {"name": "a"}}}, None, None, [VAR + ".services: must be a list, got {'name': 'a'}"],
+                 id="team-services-not-list"),
+    pytest.param({VAR: {"onwer": "me"}}, None, None, [VAR + ".onwer: unknown key (known keys: clusters, dashboards, labels, name, namespace, services)"],
+                 id="team-unknown-key"),
+    pytest.param({VAR: {}}, [{"name": "payments"}], None, [
+        "observability_teams[0]: duplicate team name 'payments' (also defined by %s)" % VAR], id="team-duplicate-var-and-list"),
+    pytest.param({}, [{"name": "a"}, {"name": "a"}], None, [
+        "observability_teams[1]: duplicate team name 'a' (also defined by observability_teams[0])"], id="team-duplicate-in-list"),
+    # services
+    pytest.param({VAR: {"services": [{}]}}, None, None, [VAR + ".services[0].name: is required"], id="service-name-required"),
+    pytest.param({VAR: {"services": [{"name": "API"}]}}, None, None, [VAR + ".services[0].name: " + KNAME + "'API'"], id="service-name-invalid"),
+    pytest.param({VAR: {"services": ["api"]}}, None, None, [VAR + ".services[0]: must be a mapping, got 'api'"], id="service-not-mapping"),
+    pytest.param({VAR: {"services": [{"name": "a"}, {"name": "b"}, {"name": "a"}]}}, None, None, [
+        VAR + ".services[2].name: duplicate service name 'a' (first at %s.services[0])" % VAR], id="service-duplicate"),
+    pytest.param({VAR: {"services": [{"name": "a", "slos": "x"}]}}, None, None, [VAR + ".services[0].slos: must be a list, got 'x'"],
+                 id="service-slos-not-list"),
+    pytest.param({VAR: {"services": [{"name": "a", "runbook_url": 5}]}}, None, None, [VAR + ".services[0].runbook_url: must be a string, got 5"],
+                 id="service-runbook-not-string"),
+    pytest.param({VAR: team_with([ratio_slo(), ratio_slo()])}, None, None, [
+        VAR + ".services[0].slos[1].name: duplicate SLO name 'availability' (first at %s)" % SLO_PATH], id="slo-duplicate"),
+    # SLOs
+    pytest.param({VAR: team_with(["x"])}, None, None, [P + ": must be a mapping, got 'x'"], id="slo-not-mapping"),
+    slo_case("slo-name-required", [P + ".name: is required"], name=None),
+    slo_case("slo-name-invalid", [P + ".name: " + KNAME + "'Avail'"], name="Avail"),
+    slo_case("slo-objective-required", [P + ".objective: is required"], objective=None),
+    slo_case("slo-objective-120", [P + ".objective: must be between 0 and 100 (exclusive), got 120"], objective=120),
+    slo_case("slo-objective-100", [P + ".objective: must be between 0 and 100 (exclusive), got 100"], objective=100),
+    slo_case("slo-objective-0", [P + ".objective: must be between 0 and 100 (exclusive), got 0"], objective=0),
+    slo_case("slo-objective-text", [P + ".objective: must be a number, got '99.9%'"], objective="99.9%"),
+    slo_case("slo-period-invalid", [P + ".period: must be a Prometheus duration such as 30s, 5m or 1h30m, got '30 days'"], period="30 days"),
+    slo_case("slo-period-shorter-than-default-tier", [
+        P + ".period: is shorter than the ticket tier's long window 3d; set tiers for this SLO"], period="2d"),
+    slo_case("slo-errors-not-selector", [P + ".errors: is not a PromQL selector: unexpected '(x[5m])' at position 4 of 'rate(x[5m])': "
+                                         "only a metric name and label matchers are allowed"], errors="rate(x[5m])"),
+    slo_case("slo-total-no-metric", [P + '.total: must name the counter, as in http_requests_total{job="api"}'], total='{job="api"}'),
+    slo_case("slo-errors-only", [P + ": " + RATIO_NEEDS], total=None),
+    slo_case("slo-total-only", [P + ": " + RATIO_NEEDS], errors=None),
+    slo_case("slo-nothing", [P + ": " + RATIO_NEEDS], errors=None, total=None),
+    slo_case("slo-ratio-and-latency", [P + ": set either errors and total (a ratio SLO) or latency, not both"],
+             latency={"histogram": "h", "threshold": 1, "selector": '{a="b"}'}),
+    slo_case("slo-min-events-zero", [P + ".min_events: must be at least 1, got 0"], min_events=0),
+    slo_case("slo-min-events-float", [P + ".min_events: must be a whole number, got 1.5"], min_events=1.5),
+    slo_case("slo-no-data-string", [P + ".no_data: must be true, false or a mapping with enabled and for, got 'yes'"], no_data="yes"),
+    slo_case("slo-no-data-bad-keys", [P + ".no_data.enabled: must be true or false, got 'on'",
+                                      P + ".no_data.for: must be a Prometheus duration such as 30s, 5m or 1h30m, got 'soon'",
+                                      P + ".no_data.after: unknown key (known keys: enabled, for)"],
+             no_data={"enabled": "on", "for": "soon", "after": 1}),
+    slo_case("slo-description-not-string", [P + ".description: must be a string, got 5"], description=5),
+    slo_case("slo-runbook-not-string", [P + ".runbook_url: must be a string, got ['x']"], runbook_url=["x"]),
+    slo_case("slo-dashboard-not-string", [P + ".dashboard_url: must be a string, got True"], dashboard_url=True),
+    slo_case("slo-tiers-not-list", [P + ".tiers: must be a list, got 'fast'"], tiers="fast"),
+    slo_case("slo-unknown-key", [P + ".objectve: unknown key (known keys: dashboard_url, description, errors, latency, min_events, "
+                                     "name, no_data, objective, period, runbook_url, tiers, total)"], objectve=99),
+    # latency
+    pytest.param({VAR: team_with([{"name": "l", "objective": 99, "latency": 0.5}])}, None, None, [P + ".latency: must be a mapping, got 0.5"],
+                 id="latency-not-mapping"),
+    latency_case("latency-histogram-required", [LAT + ".histogram: is required"], histogram=None),
+    latency_case("latency-histogram-not-metric", [LAT + ".histogram: must be a metric name, got 'http-duration'"], histogram="http-duration"),
+    latency_case("latency-histogram-newline", [LAT + ".histogram: must be a metric name, got 'h\\n'"], histogram="h\n"),
+    latency_case("latency-histogram-bucket-suffix", [
+        LAT + ".histogram: must be the histogram's base name without _bucket, _count or _sum, got 'h_bucket'"], histogram="h_bucket"),
+    latency_case("latency-threshold-required", [LAT + ".threshold: is required"], threshold=None),
+    latency_case("latency-threshold-zero", [LAT + ".threshold: must be greater than 0, got 0"], threshold=0),
+    latency_case("latency-threshold-text", [LAT + ".threshold: must be a number, got '500ms'"], threshold="500ms"),
+    latency_case("latency-selector-required", [LAT + ".selector: is required"], selector=None),
+    latency_case("latency-selector-with-metric", [
+        LAT + ".selector: must hold only label matchers such as '{job=\"api\"}'; the metric is `histogram`"], selector='h{job="api"}'),
+    latency_case("latency-selector-le", [LAT + ".selector: must not match on `le`; it is set from `threshold`"], selector='{job="a",le="1"}'),
+    latency_case("latency-selector-invalid", [LAT + ".selector: is not a PromQL selector: empty selector"], selector="{}"),
+    latency_case("latency-unknown-key", [LAT + ".quantile: unknown key (known keys: histogram, selector, threshold)"], quantile=0.99),
+    # tiers
+    pytest.param({VAR: team_with([ratio_slo(tiers=["fast"])])}, None, None, [T + ": must be a mapping, got 'fast'"], id="tier-not-mapping"),
+    tier_case("tier-action-required", {"action": None}, [T + ".action: is required"]),
+    tier_case("tier-action-invalid", {"action": "email"}, [T + ".action: must be one of page, ticket, got 'email'"]),
+    tier_case("tier-budget-required", {"budget_percent": None}, [T + ".budget_percent: is required"]),
+    tier_case("tier-budget-zero", {"budget_percent": 0}, [T + ".budget_percent: must be between 0 and 100 (excluding 0), got 0"]),
+    tier_case("tier-budget-over", {"budget_percent": 101}, [T + ".budget_percent: must be between 0 and 100 (excluding 0), got 101"]),
+    tier_case("tier-long-required", {"long_window": None}, [T + ".long_window: is required"]),
+    tier_case("tier-short-invalid", {"short_window": "5"}, [T + ".short_window: must be a Prometheus duration such as 30s, 5m or 1h30m, got '5'"]),
+    tier_case("tier-short-not-shorter", {"short_window": "1h"}, [T + ".short_window: must be shorter than long_window (1h), got 1h"]),
+    tier_case("tier-long-over-period", {"long_window": "2d", "short_window": "1h"}, [
+        T + ".long_window: must not be longer than the SLO period (1d), got 2d"], period="1d"),
+    tier_case("tier-both-window-problems", {"long_window": "2d", "short_window": "3d"}, [
+        T + ".short_window: must be shorter than long_window (2d), got 3d",
+        T + ".long_window: must not be longer than the SLO period (1d), got 2d"], period="1d"),
+    tier_case("tier-for-invalid", {"for": "2"}, [T + ".for: must be a Prometheus duration such as 30s, 5m or 1h30m, got '2'"]),
+    tier_case("tier-min-events-invalid", {"min_events": -5}, [T + ".min_events: must be at least 1, got -5"]),
+    tier_case("tier-unknown-key", {"severity": "critical"}, [
+        T + ".severity: unknown key (known keys: action, budget_percent, for, long_window, min_events, short_window)"]),
+    pytest.param({VAR: team_with([ratio_slo(tiers=[
+        {"action": "page", "budget_percent": 2, "long_window": "1h", "short_window": "5m", "for": "2m"},
+        {"action": "ticket", "budget_percent": 10, "long_window": "1d", "short_window": "2h"},
+        {"action": "page", "budget_percent": 5, "long_window": "6h", "short_window": "30m"},
+    ])])}, None, None, [SLO_PATH + ".tiers[2].for: must be the same for every page tier (%s.tiers[0] has 2m), got none" % SLO_PATH],
+        id="tier-for-differs-within-action"),
+    # settings
+    pytest.param({}, None, {"slo_period": "month"}, [
+        "observability_settings.slo_period: must be a Prometheus duration such as 30s, 5m or 1h30m, got 'month'"], id="settings-period"),
+    pytest.param({}, None, {"scrape_interval": 30}, [
+        "observability_settings.scrape_interval: must be a Prometheus duration such as 30s, 5m or 1h (a string), got 30"], id="settings-scrape"),
+    pytest.param({}, None, {"retention": "15 d"}, [
+        "observability_settings.retention: must be a Prometheus duration such as 30s, 5m or 1h30m, got '15 d'"], id="settings-retention"),
+    pytest.param({}, None, {"slo_budget_interval": "0s"}, [
+        "observability_settings.slo_budget_interval: must be longer than zero, got '0s'"], id="settings-budget-interval"),
+    pytest.param({}, None, {"slo_tiers": [{"action": "page"}]}, [
+        "observability_settings.slo_tiers[0].budget_percent: is required", "observability_settings.slo_tiers[0].long_window: is required",
+        "observability_settings.slo_tiers[0].short_window: is required"], id="settings-tiers"),
+    pytest.param({}, None, {"platform_namespace": "Mon"}, ["observability_settings.platform_namespace: " + KNAME + "'Mon'"],
+                 id="settings-namespace"),
+    pytest.param({}, None, {"clusters": "prod"}, ["observability_settings.clusters: must be a list, got 'prod'"], id="settings-clusters"),
+]
+
+
+@pytest.mark.parametrize("team_vars, team_list, settings, expected", CASES)
+def test_validation_problem(team_vars, team_list, settings, expected):
+    assert problems_of(team_vars, team_list, settings) == expected
+
+
+def test_the_issue_example_message():
+    team = {"services": [{"name": "api", "slos": [ratio_slo(), ratio_slo(name="latency", objective=120)]}]}
+    assert problems_of({VAR: team}) == [
+        "observability_team_payments.services[0].slos[1].objective: must be between 0 and 100 (exclusive), got 120"]
+
+
+def test_unknown_settings_key():
+    [problem] = problems_of({}, None, {"slo_perod": "30d"})
+    assert problem.startswith("observability_settings.slo_perod: unknown key (known keys: ")
+
+
+def test_every_problem_at_once():
+    """One run reports the problems of every team, service and SLO, in input order, and raises once."""
+    team_vars = {
+        "observability_team_a": {"namespace": "A", "services": [
+            {"name": "s", "slos": [ratio_slo(objective=120), latency_slo(threshold=-1)]},
+            {"name": "S"},
+        ]},
+        "observability_team_b": {"services": [{"name": "t", "slos": [ratio_slo(period="1 day", errors="up{")]}], "extra": 1},
+    }
+    problems = Problems()
+    settings = model.parse_settings({}, problems)
+    with pytest.raises(ModelError) as info:
+        model.parse_teams(model.collect_team_inputs(team_vars, [{"name": "c", "services": [{"slos": []}]}]), settings)
+    found = info.value.problems
+    assert [p.split(":", 1)[0] for p in found] == [
+        "observability_team_a.namespace",
+        "observability_team_a.services[0].slos[0].objective",
+        "observability_team_a.services[0].slos[1].latency.threshold",
+        "observability_team_a.services[1].name",
+        "observability_team_b.extra",
+        "observability_team_b.services[0].slos[0].period",
+        "observability_team_b.services[0].slos[0].errors",
+        "observability_teams[0].services[0].name",
+    ]
+
+
+def test_identity_labels():
+    teams, _ = parse({VAR: team_with(namespace="pay-ns")})
+    team = teams[0]
+    service = team.services[0]
+    slo = service.slos[0]
+    assert dict(model.slo_identity(team, service, slo)) == {"namespace": "pay-ns", "service": "api", "slo": "availability", "team": "payments"}
+    assert {(m.name, m.op, m.value) for m in model.identity_matchers(team, service, slo)} == {
+        ("namespace", "=", "pay-ns"), ("service", "=", "api"), ("slo", "=", "availability"), ("team", "=", "payments")}
