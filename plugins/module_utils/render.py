@@ -160,6 +160,7 @@ RELEASES_FILE = "helm/releases.yaml"
 
 
 def load_releases(root):
+    load_index(root)  # reports a broken index as a RenderError, not a traceback
     text = _read(os.path.join(root, INDEX_FILE))
     return json.loads(text).get("releases", {}) if text else {}
 
