@@ -357,21 +357,42 @@ def scenario_no_data():
 
 def scenario_annotations():
     """What the on-call reads, expanded by promtool's template engine: the burn rate ($value is the long
-    window's ratio over the budget: a constant 20x burn shows 20), the budget, the tiers, the links; and
+    window's ratio over the budget: a constant 20x burn shows 20.00), the budget, the tiers, the links; and
     inventory text holding '{{' stays literal in annotations and labels instead of running as a template."""
     slo = ratio_slo("api", description="Checkout {{ .Evil }} availability",
                     runbook_url="https://runbooks.example.com/{{ $value }}", dashboard_url="https://grafana.example.com/d/slo")
-    groups = slo_rule_groups(team(service("api", slo), labels={"cost_center": "cc-{{ 1 }}"}), keep_annotations=True)
+    weekly = ratio_slo("weekly", period="7d")
+    groups = slo_rule_groups(team(service("api", slo), service("weekly", weekly), labels={"cost_center": "cc-{{ 1 }}"}),
+                             keep_annotations=True)
     budget = Fraction(1, 1000)
     # Objective 99.9% over the default 30d: budget 0.1%; tiers 2% in 1h = 14.4x, 5% in 6h = 6x.
     assert [burn_factor(t[1], 30 * DAY, t[2]) for t in PAGE_TIERS] == [Fraction("14.4"), 6]
-    description = ("api burns the availability error budget 20x faster than sustainable. Objective 99.9% over 30d, "
+    description = ("api burns the availability error budget 20.00x faster than sustainable. Objective 99.9% over 30d, "
                    "error budget 0.1% of events. This alert fires when: 2% of the budget within 1h (14.4x); "
                    "5% of the budget within 6h (6x).")
+    # Over 7d, 10% of the budget in 1d is 0.7x and in 3d 7/30 = 0.233x: a 0.5x burn tickets, shown as 0.50
+    # (humanize would print "500m").
+    assert [burn_factor(t[1], 7 * DAY, t[2]) for t in TICKET_TIERS] == [Fraction(7, 10), Fraction(7, 30)]
+    weekly_description = ("weekly burns the availability error budget 0.50x faster than sustainable. Objective 99.9% over 7d, "
+                          "error budget 0.1% of events. This alert fires when: 10% of the budget within 1d (0.7x); "
+                          "10% of the budget within 3d (0.233x).")
     tests = [{
         "interval": "1m",
-        "input_series": burn_series("api", 0, 20, budget, 20),
-        "alert_rule_test": [{"eval_time": "10m", "alertname": FAST, "exp_alerts": [{
+        "input_series": burn_series("api", 0, 20, budget, 20) + burn_series("weekly", 0, Fraction(1, 2), budget, 20),
+        "alert_rule_test": [{"eval_time": "10m", "alertname": SLOW, "exp_alerts": [
+            {"exp_labels": alert_labels("api", "warning", extra={"cost_center": "cc-{{ 1 }}"}), "exp_annotations": {
+                "summary": "Checkout {{ .Evil }} availability is burning its error budget too fast (ticket)",
+                "description": "api burns the availability error budget 20.00x faster than sustainable. Objective 99.9% over 30d, "
+                               "error budget 0.1% of events. This alert fires when: 10% of the budget within 1d (3x); "
+                               "10% of the budget within 3d (1x).",
+                "runbook_url": "https://runbooks.example.com/{{ $value }}",
+                "dashboard_url": "https://grafana.example.com/d/slo",
+            }},
+            {"exp_labels": alert_labels("weekly", "warning", extra={"cost_center": "cc-{{ 1 }}"}), "exp_annotations": {
+                "summary": "availability SLO of weekly is burning its error budget too fast (ticket)",
+                "description": weekly_description,
+            }},
+        ]}, {"eval_time": "10m", "alertname": FAST, "exp_alerts": [{
             "exp_labels": alert_labels("api", "critical", extra={"cost_center": "cc-{{ 1 }}"}),
             "exp_annotations": {
                 "summary": "Checkout {{ .Evil }} availability is burning its error budget too fast (page)",
@@ -474,7 +495,7 @@ def test_kitchen_sink_team_renders_valid_objects(promtool, crd_validator):
         ]},
         {"name": "a", "slos": [ratio_slo("y", name="b-c", period="28d"),
                                latency_slo("z", 1000000, period="7d", tiers=[{"action": "page", "budget_percent": 10,
-                                                                            "long_window": "1h", "short_window": "5m"}])]},
+                                                                              "long_window": "1h", "short_window": "5m"}])]},
         labels={"cost_center": "{{ $labels.x }}", "tier": "1"},
     )
     result = build.build("c1", team_vars, [], {}, promtool="skip")

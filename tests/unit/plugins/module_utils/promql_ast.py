@@ -18,8 +18,7 @@ def _children(node):
         if isinstance(child, promql_parser.Expr):
             yield child
     if isinstance(node, promql_parser.Call):
-        for arg in node.args:
-            yield arg
+        yield from node.args
     if isinstance(node, promql_parser.MatrixSelector):
         yield node.vector_selector
 

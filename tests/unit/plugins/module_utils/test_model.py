@@ -78,7 +78,7 @@ def test_defaults_from_the_issue():
 @pytest.mark.parametrize("period_days", [30, 28, 7])
 def test_burn_factors_follow_the_period(period_days):
     """Spending p% of the budget within W is a burn of p/100 x period / W, for any period."""
-    teams, _ = parse({VAR: team_with([ratio_slo(period="%dd" % period_days, tiers=[
+    teams, _settings = parse({VAR: team_with([ratio_slo(period="%dd" % period_days, tiers=[
         {"action": "page", "budget_percent": 2, "long_window": "1h", "short_window": "5m"},
         {"action": "ticket", "budget_percent": 10, "long_window": "3d", "short_window": "6h"},
     ])])})
@@ -107,13 +107,13 @@ def test_settings_override_period_and_tiers_and_slos_override_settings():
     ({"enabled": False, "for": "5m"}, (False, Duration.parse("5m"))), ({}, (True, None)),
 ])
 def test_no_data_forms(no_data, expected):
-    teams, _ = parse({VAR: team_with([ratio_slo(no_data=no_data)])})
+    teams, _settings = parse({VAR: team_with([ratio_slo(no_data=no_data)])})
     slo = teams[0].services[0].slos[0]
     assert (slo.no_data, slo.no_data_for) == expected
 
 
 def test_objective_and_threshold_are_exact():
-    teams, _ = parse({VAR: team_with([ratio_slo(objective="99.95"), latency_slo(threshold=0.1)])})
+    teams, _settings = parse({VAR: team_with([ratio_slo(objective="99.95"), latency_slo(threshold=0.1)])})
     slos = {s.name: s for s in teams[0].services[0].slos}
     assert slos["availability"].objective == Fraction(9995, 100)
     assert slos["availability"].error_budget == Fraction(5, 10000)
@@ -122,7 +122,7 @@ def test_objective_and_threshold_are_exact():
 
 
 def test_team_names_from_variables_and_the_list():
-    teams, _ = parse({
+    teams, _settings = parse({
         "observability_team_payments_eu": {},
         "observability_team_x": {"name": "renamed", "namespace": "shared", "labels": {"tier": 1}, "clusters": ["b", "a", "a"]},
         "not_a_team": {"name": "ignored"},
@@ -145,7 +145,7 @@ def test_input_order_does_not_matter():
     team_list = [{"name": "d"}, {"name": "c", "labels": {"y": "1", "x": "2"}}]
     reference = parse(team_vars, team_list)[0]
     rng = random.Random(7)
-    for _ in range(5):
+    for _attempt in range(5):
         shuffled_vars = dict(rng.sample(sorted(team_vars.items()), len(team_vars)))
         shuffled_list = rng.sample(team_list, len(team_list))
         shuffled = copy.deepcopy(shuffled_vars)
@@ -361,7 +361,7 @@ def test_every_problem_at_once():
 
 
 def test_identity_labels():
-    teams, _ = parse({VAR: team_with(namespace="pay-ns")})
+    teams, _settings = parse({VAR: team_with(namespace="pay-ns")})
     team = teams[0]
     service = team.services[0]
     slo = service.slos[0]

@@ -180,7 +180,7 @@ def test_longer_windows_are_a_ratio_of_sums_of_recorded_series(window):
 
 
 def test_base_window_ratio_and_recorded_windows():
-    team, _ = load([ratio_slo()])
+    team, _settings = load([ratio_slo()])
     slo = team.services[0].slos[0]
     assert str(slo_rules.base_window(slo)) == "5m"
     assert [str(w) for w in slo_rules.windows(slo)] == ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
@@ -243,7 +243,7 @@ def test_alert_labels_and_annotations():
         assert notes["runbook_url"] == "https://runbooks.example.com/api"  # the service's, as the SLO has none
         assert notes["dashboard_url"] == "https://grafana.example.com/d/x"
         assert "Checkout availability" in notes["summary"]
-        assert "{{ $value | humanize }}x" in notes["description"]  # the burn rate
+        assert '{{ printf "%.2f" $value }}x' in notes["description"]  # the burn rate
         assert "error budget 0.1% of events" in notes["description"] and "Objective 99.9% over 30d" in notes["description"]
         assert "for" not in rule
 
@@ -330,7 +330,7 @@ def test_dashboard_series():
 
 
 def test_budget_interval_setting():
-    team, _ = load([ratio_slo()])
+    team, _settings = load([ratio_slo()])
     settings = parse_settings({"slo_budget_interval": "5m"}, Problems())
     budget = [g for g in slo_rules.team_groups(team, settings) if g["name"].endswith("/budget")]
     assert [g["interval"] for g in budget] == ["5m"]
@@ -418,6 +418,13 @@ def test_windows_longer_than_retention(retention, too_long):
     else:
         [warning] = found
         assert all(w in warning for w in too_long) and retention in warning
+
+
+@pytest.mark.parametrize("interval, warns", [(None, False), ("1m", False), ("5m", False), ("10m", True)])
+def test_budget_interval_longer_than_the_lookback(interval, warns):
+    settings = {"slo_budget_interval": interval} if interval else {}
+    found = [w for w in lint_for([ratio_slo()], settings=settings) if "lookback" in w]
+    assert bool(found) is warns
 
 
 def test_lint_is_quiet_for_a_sound_slo_and_ordered():
