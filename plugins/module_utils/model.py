@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ansible_collections.vigil.observability.plugins.module_utils.alerting import parse_team_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe, is_dns_label
@@ -166,6 +167,7 @@ class Team:
     services: tuple = ()
     path: str = ""
     dashboards: tuple = ()  # CustomDashboard
+    alerting: object = None  # alerting.TeamAlerting; None: the team's alerts go to the default receiver
 
     @property
     def label_dict(self):
@@ -562,6 +564,7 @@ def parse_team(raw, path, problems, settings, default_name=None):
         r.raw("clusters")
     service_items = r.items("services")
     dashboards = _parse_dashboards(r.items("dashboards"), problems)
+    alerting = parse_team_alerting(r.raw("alerting"), r.sub("alerting"), problems)
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
     _no_duplicates(service_items, "service", problems)
@@ -575,6 +578,7 @@ def parse_team(raw, path, problems, settings, default_name=None):
         services=tuple(sorted(services, key=lambda s: s.name)),
         path=path,
         dashboards=dashboards,
+        alerting=alerting,
     )
 
 

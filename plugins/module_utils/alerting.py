@@ -1,0 +1,700 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Alertmanager routing: the platform's route tree, each team's receivers, inhibitions, secret references.
+
+The platform owns the tree (root, grouping, inhibitions, the default receiver); each
+team owns its receivers and, optionally, its routes under one child route matching
+`team="<team>"`. Secret values (routing keys, webhook URLs, passwords) never enter the
+configuration: they go into Kubernetes Secrets mounted into Alertmanager, and the
+configuration names the mounted files (`*_file` fields), or, per namespace,
+AlertmanagerConfig objects name Secret keys.
+
+This module does not import the model: the model calls `parse_team_alerting`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.promql import LABEL_NAME_RE, Matcher, SelectorError, parse_matcher
+
+ALERTMANAGER_VAR = "observability_alertmanager"
+GLOBAL, PER_NAMESPACE = "global", "per_namespace"
+MODES = (GLOBAL, PER_NAMESPACE)
+# kube-prometheus-stack mounts each Secret of alertmanagerSpec.secrets at <dir>/<secret name>/<key>.
+SECRETS_DIR = "/etc/alertmanager/secrets"
+DEFAULT_SECRET_NAME = "vigil-alertmanager-receivers"
+NULL_RECEIVER = "null"
+# kube-prometheus-stack's always-firing and info-inhibiting alerts: never a notification.
+SILENT_ALERTS = ("Watchdog", "InfoInhibitor")
+DEFAULT_GROUP_BY = ("alertname", "team", "severity")
+DEFAULT_TIMINGS = (("group_wait", "30s"), ("group_interval", "5m"), ("repeat_interval", "4h"))
+FAST_BURN, SLOW_BURN = "SLOErrorBudgetFastBurn", "SLOErrorBudgetSlowBurn"
+AMC_API_VERSION = "monitoring.coreos.com/v1alpha1"
+_SECRET_NOTE = "(the value is not shown: it is a secret)"
+_SMARTHOST = r"^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):[0-9]{1,5}\Z"
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*\Z")
+
+
+class SecretValue:
+    """A secret string that never shows in a repr, a traceback or a test failure."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value
+
+    def reveal(self):
+        return self._value
+
+    def __repr__(self):
+        return "SecretValue(<hidden>)"
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return isinstance(other, SecretValue) and self._value == other._value
+
+    def __hash__(self):
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class SecretField:
+    name: str  # inventory key
+    file_field: str  # Alertmanager configuration field naming the mounted file
+    crd_field: str  # AlertmanagerConfig field taking a SecretKeySelector
+    required: bool = True
+    url: bool = False
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # inventory key, also the Alertmanager field
+    crd_field: str
+    kind: str = "str"  # str, url, bool, int, smarthost
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    config_key: str  # <kind>_configs in a receiver
+    crd_key: str  # the AlertmanagerConfig receiver's list
+    paging: bool
+    secrets: tuple
+    options: tuple = ()
+
+
+_SEND_RESOLVED = Option("send_resolved", "sendResolved", "bool")
+KINDS = {
+    "pagerduty": Kind("pagerduty_configs", "pagerdutyConfigs", True,
+                      (SecretField("routing_key", "routing_key_file", "routingKey"),),
+                      (Option("url", "url", "url"), _SEND_RESOLVED)),
+    "opsgenie": Kind("opsgenie_configs", "opsgenieConfigs", True,
+                     (SecretField("api_key", "api_key_file", "apiKey"),),
+                     (Option("api_url", "apiURL", "url"), _SEND_RESOLVED)),
+    "slack": Kind("slack_configs", "slackConfigs", False,
+                  (SecretField("api_url", "api_url_file", "apiURL", url=True),),
+                  (Option("channel", "channel"), _SEND_RESOLVED)),
+    # Office 365 connector webhooks (Alertmanager >= 0.26) and Power Automate workflows (>= 0.28).
+    "msteams": Kind("msteams_configs", "msteamsConfigs", False,
+                    (SecretField("webhook_url", "webhook_url_file", "webhookUrl", url=True),), (_SEND_RESOLVED,)),
+    "msteamsv2": Kind("msteamsv2_configs", "msteamsv2Configs", False,
+                      (SecretField("webhook_url", "webhook_url_file", "webhookURL", url=True),), (_SEND_RESOLVED,)),
+    "email": Kind("email_configs", "emailConfigs", False,
+                  (SecretField("auth_password", "auth_password_file", "authPassword", required=False),),
+                  (Option("to", "to", required=True), Option("from", "from"), Option("smarthost", "smarthost", "smarthost"),
+                   Option("auth_username", "authUsername"), Option("require_tls", "requireTLS", "bool"), _SEND_RESOLVED)),
+    # A webhook URL may carry a token, so it is always treated as a secret (url_file: Alertmanager >= 0.26).
+    "webhook": Kind("webhook_configs", "webhookConfigs", False,
+                    (SecretField("url", "url_file", "urlSecret", url=True),),
+                    (Option("max_alerts", "maxAlerts", "int"), _SEND_RESOLVED)),
+}
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One notifier: a team receiver (key `pagerduty` -> receiver `<team>-pagerduty`), or one of the default receiver's."""
+
+    key: str
+    kind: str
+    options: tuple = ()  # sorted (field, value) pairs
+    secrets: tuple = ()  # sorted (SecretField, SecretValue) pairs
+    path: str = ""
+
+    @property
+    def paging(self):
+        return KINDS[self.kind].paging
+
+
+@dataclass(frozen=True)
+class Grouping:
+    group_by: tuple | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+
+    def fields(self):
+        out = {}
+        if self.group_by is not None:
+            out["group_by"] = list(self.group_by)
+        for key in ("group_wait", "group_interval", "repeat_interval"):
+            if getattr(self, key) is not None:
+                out[key] = str(getattr(self, key))
+        return out
+
+
+@dataclass(frozen=True)
+class TeamRoute:
+    receiver: str  # key of one of the team's receivers
+    matchers: tuple = ()  # promql.Matcher
+    continue_: bool = False
+    grouping: Grouping = field(default_factory=Grouping)
+
+
+@dataclass(frozen=True)
+class TeamAlerting:
+    receivers: tuple = ()  # Integration, in inventory order
+    routes: tuple | None = None  # TeamRoute; None: the default routing
+    grouping: Grouping = field(default_factory=Grouping)
+    path: str = ""
+
+    def receiver(self, key):
+        return next(r for r in self.receivers if r.key == key)
+
+
+@dataclass(frozen=True)
+class Smtp:
+    options: tuple = ()  # sorted (global field, value) pairs
+    password: SecretValue | None = None
+
+
+@dataclass(frozen=True)
+class AlertmanagerSettings:
+    default_receiver: str = "platform"
+    receivers: tuple = ()  # Integration of the default receiver
+    grouping: Grouping = field(default_factory=Grouping)
+    smtp: Smtp | None = None
+    secret_name: str = DEFAULT_SECRET_NAME
+    mode: str = GLOBAL
+    path: str = ALERTMANAGER_VAR
+
+
+def _is_secret_text(value):
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _read_grouping(r):
+    group_by = None
+    if r.has("group_by"):
+        group_by = []
+        for path, item in r.items("group_by"):
+            if item == "..." or (isinstance(item, str) and LABEL_NAME_RE.fullmatch(item)):
+                if item in group_by:
+                    r.problems.add(path, "duplicate label %r" % item)
+                else:
+                    group_by.append(item)
+            else:
+                r.problems.add(path, "must be a label name (or '...' for every label), got %s" % describe(item))
+        if "..." in group_by and len(group_by) > 1:
+            r.problems.add(r.sub("group_by"), "'...' groups by every label and cannot be combined with label names")
+        group_by = tuple(group_by)
+    else:
+        r.raw("group_by")
+    return Grouping(group_by, r.duration("group_wait"), r.duration("group_interval"), r.duration("repeat_interval"))
+
+
+def _read_option(r, option):
+    if option.kind == "bool":
+        return r.boolean(option.name, default=None)
+    if option.kind == "int":
+        return r.integer(option.name, minimum=0, required=option.required)
+    if option.kind == "url":
+        return r.string(option.name, required=option.required, pattern=_URL.pattern, what="an http(s) URL")
+    if option.kind == "smarthost":
+        return r.string(option.name, required=option.required, pattern=_SMARTHOST, what="host:port")
+    return r.string(option.name, required=option.required)
+
+
+def _read_secret(r, secret):
+    """A secret string; its problems never quote the value."""
+    value = r.raw(secret.name)
+    if value is None or value == "":
+        if secret.required and r.ok:
+            r.fail(secret.name, "is required")
+        return None
+    if not _is_secret_text(value):
+        r.fail(secret.name, "must be a non-empty string, got a %s %s" % (type(value).__name__, _SECRET_NOTE))
+        return None
+    if value != value.strip():
+        r.fail(secret.name, "has leading or trailing white space %s" % _SECRET_NOTE)
+        return None
+    if secret.url and not _URL.match(value):
+        r.fail(secret.name, "must be an http(s) URL %s" % _SECRET_NOTE)
+        return None
+    return SecretValue(value)
+
+
+def parse_integration(key, raw, path, problems):
+    """One receiver entry: `<key>: {kind?, <secret and option fields>}`; None when it has problems."""
+    if not isinstance(raw, dict):
+        # Not describe(raw): a misplaced secret would be quoted in the error.
+        problems.add(path, "must be a mapping of the receiver's settings, got a %s" % type(raw).__name__)
+        return None
+    r = Reader(raw, path, problems)
+    kind = r.string("kind", default=key if isinstance(key, str) else None)
+    if kind not in KINDS:
+        where = r.sub("kind") if r.has("kind") else path
+        hint = "" if r.has("kind") else "; to name a receiver differently, set `kind`"
+        problems.add(where, "unknown receiver kind %s (known: %s)%s" % (describe(kind), ", ".join(sorted(KINDS)), hint))
+        return None
+    spec = KINDS[kind]
+    count = len(problems)
+    secrets = tuple((s, _read_secret(r, s)) for s in spec.secrets)
+    options = tuple((o.name, _read_option(r, o)) for o in spec.options)
+    r.done()
+    secrets = tuple((s, v) for s, v in secrets if v is not None)
+    options = tuple(sorted((n, v) for n, v in options if v is not None))
+    if kind == "email" and any(s.name == "auth_password" for s, _v in secrets) and "auth_username" not in dict(options):
+        problems.add(r.sub("auth_password"), "needs auth_username")
+    if len(problems) > count:
+        return None
+    return Integration(key, kind, options, secrets, path)
+
+
+def _parse_receivers(receivers, path, problems):
+    out = []
+    for key, raw in receivers.items():
+        where = join_path(path, str(key))
+        if not is_dns_label(key, max_len=40):
+            problems.add(where, "a receiver key must be a lower-case name of at most 40 letters, digits and '-', got %s" % describe(key))
+            continue
+        integration = parse_integration(key, raw, where, problems)
+        if integration:
+            out.append(integration)
+    return tuple(out)
+
+
+def parse_matchers(items, problems, forbid=()):
+    """Alertmanager matcher strings (`severity="critical"`), parsed so that they print back escaped."""
+    out = []
+    for path, item in items:
+        try:
+            matcher = parse_matcher(item)
+        except SelectorError as exc:
+            problems.add(path, "is not a matcher such as severity=\"critical\": %s" % exc)
+            continue
+        if any(ord(c) < 32 for c in matcher.value):
+            problems.add(path, "must not contain control characters (tabs, newlines)")
+            continue
+        if matcher.name in forbid:
+            problems.add(path, "must not match on %s: %s" % (matcher.name, forbid[matcher.name]))
+            continue
+        out.append(matcher)
+    return tuple(out)
+
+
+def _parse_route(raw, path, problems, receiver_keys):
+    r = Reader(raw, path, problems)
+    receiver = r.string("receiver", required=True)
+    matchers = parse_matchers(r.items("matchers"), problems,
+                              forbid={"team": "the team's route already matches team=\"<team>\""})
+    continue_ = r.boolean("continue", default=False)
+    grouping = _read_grouping(r)
+    r.done()
+    if receiver is not None and receiver not in receiver_keys:
+        problems.add(r.sub("receiver"), "names receiver %s, which the team does not have (its receivers: %s)" % (
+            describe(receiver), ", ".join(receiver_keys) or "none"))
+        return None
+    if receiver is None:
+        return None
+    return TeamRoute(receiver, matchers, continue_, grouping)
+
+
+def parse_team_alerting(raw, path, problems):
+    """A team's `alerting` block; None when the team has none."""
+    if raw is None:
+        return None
+    r = Reader(raw, path, problems)
+    receivers_raw = r.mapping("receivers")
+    route_items = r.items("routes") if r.has("routes") else None
+    if route_items is None:
+        r.raw("routes")
+    grouping = _read_grouping(r)
+    r.done()
+    if not r.ok:
+        return None
+    count = len(problems)
+    receivers = _parse_receivers(receivers_raw, r.sub("receivers"), problems)
+    keys = [str(k) for k in receivers_raw]
+    routes = None
+    if route_items is not None:
+        if not receivers_raw:
+            problems.add(r.sub("routes"), "the team has routes but no receivers; add them under receivers")
+        else:
+            routes = tuple(x for x in (_parse_route(item, p, problems, keys) for p, item in route_items) if x)
+    elif receivers and not any(not i.paging for i in receivers):
+        problems.add(r.sub("receivers"), "has only paging receivers (%s); add a chat, email or webhook receiver for the "
+                     "alerts that do not page, or set routes" % ", ".join(i.key for i in receivers))
+    if len(problems) > count:
+        return None
+    if not receivers:
+        return None
+    return TeamAlerting(receivers, routes, grouping, path)
+
+
+def _parse_smtp(raw, path, problems):
+    r = Reader(raw, path, problems)
+    options = []
+    for key, kind in (("smarthost", "smarthost"), ("from", "str"), ("hello", "str"), ("auth_username", "str")):
+        value = _read_option(r, Option(key, "", kind))
+        if value is not None:
+            options.append(("smtp_" + key, value))
+    if r.has("require_tls"):
+        options.append(("smtp_require_tls", r.boolean("require_tls")))
+    else:
+        r.raw("require_tls")
+    password = _read_secret(r, SecretField("auth_password", "smtp_auth_password_file", "", required=False))
+    r.done()
+    if password is not None and "smtp_auth_username" not in dict(options):
+        problems.add(r.sub("auth_password"), "needs auth_username")
+    return Smtp(tuple(sorted(options)), password)
+
+
+def parse_alertmanager(raw, problems, mode=GLOBAL, path=ALERTMANAGER_VAR):
+    """The platform's part: default receiver, its integrations, root grouping and timings, global SMTP."""
+    r = Reader(raw, path, problems)
+    default_receiver = r.name("default_receiver", default="platform")
+    receivers = _parse_receivers(r.mapping("receivers"), r.sub("receivers"), problems)
+    grouping = _read_grouping(r)
+    smtp = _parse_smtp(r.raw("smtp"), r.sub("smtp"), problems) if r.has("smtp") else None
+    r.raw("smtp")
+    secret_name = r.name("secret_name", default=DEFAULT_SECRET_NAME, max_len=253)
+    r.done()
+    if mode not in MODES:
+        problems.add("alertmanager_mode", "must be one of %s, got %s" % (", ".join(MODES), describe(mode)))
+    if default_receiver == NULL_RECEIVER:
+        problems.add(r.sub("default_receiver"), "%r is the receiver that drops %s" % (NULL_RECEIVER, " and ".join(SILENT_ALERTS)))
+    root = Grouping(
+        grouping.group_by if grouping.group_by is not None else DEFAULT_GROUP_BY,
+        *(getattr(grouping, k) or Duration.parse(v) for k, v in DEFAULT_TIMINGS),
+    )
+    return AlertmanagerSettings(default_receiver or "platform", receivers, root, smtp, secret_name or DEFAULT_SECRET_NAME, mode, path)
+
+
+def check_teams(teams, settings, problems):
+    """Problems across teams and the platform part: unique receiver names, SMTP settings for email."""
+    owners = {settings.default_receiver: "%s.default_receiver" % settings.path, NULL_RECEIVER: "the null receiver"}
+    integrations = list(settings.receivers)
+    for team in teams:
+        alerting = getattr(team, "alerting", None)
+        if not alerting:
+            continue
+        integrations.extend(alerting.receivers)
+        for integration in alerting.receivers:
+            name = receiver_name(team, integration.key)
+            if name in owners:
+                problems.add(integration.path, "its receiver name %r is also %s" % (name, owners[name]))
+            else:
+                owners[name] = integration.path
+    smtp = dict(settings.smtp.options) if settings.smtp else {}
+    for integration in integrations:
+        if integration.kind != "email":
+            continue
+        options = dict(integration.options)
+        for key in ("smarthost", "from"):
+            if key not in options and "smtp_" + key not in smtp:
+                problems.add(integration.path, "needs %s (or set %s.smtp.%s)" % (key, settings.path, key))
+
+
+def receiver_name(team, key):
+    return "%s-%s" % (team.name, key)
+
+
+def secret_key(receiver, integration, secret):
+    """The Secret key of one secret: <receiver>.<entry key>.<field>, unique because receiver names hold no '.'."""
+    return "%s.%s.%s" % (receiver, integration.key, secret.name)
+
+
+SMTP_PASSWORD_KEY = "smtp.auth_password"
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """One Kubernetes Secret: where it lives, whose it is, and its values by key."""
+
+    name: str
+    namespace: str
+    team: str | None
+    values: tuple  # sorted (key, SecretValue)
+
+    @property
+    def keys(self):
+        return [k for k, _v in self.values]
+
+
+@dataclass
+class Plan:
+    """Everything alerting generates for one cluster."""
+
+    config: dict  # the Alertmanager configuration
+    secrets: list  # SecretSpec, platform first
+    team_configs: list  # (team, AlertmanagerConfig name, namespace, spec) in per-namespace mode
+    mode: str = GLOBAL
+    secrets_dir: str = SECRETS_DIR
+
+    def mounted_secrets(self, platform_namespace):
+        """Names of the Secrets Alertmanager mounts (kube-prometheus-stack alertmanagerSpec.secrets)."""
+        return sorted(s.name for s in self.secrets if s.namespace == platform_namespace and s.team is None)
+
+    def secret_refs(self):
+        """Names, namespaces, keys and mount paths of the Secrets, never their values."""
+        out = []
+        for spec in self.secrets:
+            ref = {"name": spec.name, "namespace": spec.namespace, "keys": spec.keys}
+            if spec.team is None:
+                ref["mounted_at"] = "%s/%s" % (self.secrets_dir, spec.name)
+            else:
+                ref["team"] = spec.team
+            out.append(ref)
+        return out
+
+
+class _Secrets:
+    def __init__(self, name, namespace, team=None):
+        self.name, self.namespace, self.team = name, namespace, team
+        self.values = {}
+
+    def add(self, key, value):
+        self.values[key] = value
+
+    def spec(self):
+        return SecretSpec(self.name, self.namespace, self.team, tuple(sorted(self.values.items())))
+
+
+def _integration_config(receiver, integration, store, secrets_dir):
+    """The Alertmanager `<kind>_configs` entry, secrets as mounted files."""
+    cfg = dict(integration.options)
+    for secret, value in integration.secrets:
+        key = secret_key(receiver, integration, secret)
+        store.add(key, value)
+        cfg[secret.file_field] = "%s/%s/%s" % (secrets_dir, store.name, key)
+    return cfg
+
+
+def _receiver(name, integrations, store, secrets_dir):
+    out = {"name": name}
+    for integration in integrations:
+        out.setdefault(KINDS[integration.kind].config_key, []).append(_integration_config(name, integration, store, secrets_dir))
+    return out
+
+
+def _matcher_text(matcher):
+    return str(matcher)
+
+
+def _default_children(alerting):
+    """Without routes: critical alerts page, everything else goes to the first receiver that does not."""
+    pager = next((i for i in alerting.receivers if i.paging), None)
+    other = next((i for i in alerting.receivers if not i.paging), None)
+    if pager is None or other is None:
+        return []
+    return [TeamRoute(pager.key, (Matcher("severity", "=", "critical"),))]
+
+
+def _fallback(alerting):
+    """Where a team's alerts go when none of its routes matches: its first non-paging receiver."""
+    other = next((i for i in alerting.receivers if not i.paging), None)
+    return (other or alerting.receivers[0]).key
+
+
+def team_routes(team):
+    alerting = team.alerting
+    return list(alerting.routes) if alerting.routes is not None else _default_children(alerting)
+
+
+def _route_config(team, route):
+    out = {"receiver": receiver_name(team, route.receiver)}
+    if route.matchers:
+        out["matchers"] = [_matcher_text(m) for m in route.matchers]
+    if route.continue_:
+        out["continue"] = True
+    out.update(route.grouping.fields())
+    return out
+
+
+def team_route(team):
+    """The team's child of the root route: everything labelled team="<team>", and the team's own routes below it."""
+    alerting = team.alerting
+    out = {"receiver": receiver_name(team, _fallback(alerting)), "matchers": [_matcher_text(Matcher("team", "=", team.name))]}
+    out.update(alerting.grouping.fields())
+    children = [_route_config(team, r) for r in team_routes(team)]
+    if children:
+        out["routes"] = children
+    return out
+
+
+def inhibit_rules():
+    return [
+        # A page for a fast burn makes the ticket for the slow burn of the same SLO noise.
+        {"source_matchers": [_matcher_text(Matcher("alertname", "=", FAST_BURN))],
+         "target_matchers": [_matcher_text(Matcher("alertname", "=", SLOW_BURN))],
+         "equal": ["service", "slo", "team"]},
+        # namespace too: alerts without team and service labels must not silence each other across namespaces.
+        {"source_matchers": [_matcher_text(Matcher("severity", "=", "critical"))],
+         "target_matchers": [_matcher_text(Matcher("severity", "=", "warning"))],
+         "equal": ["alertname", "namespace", "service", "team"]},
+        # kube-prometheus-stack's InfoInhibitor: info alerts only matter next to a warning or critical one.
+        {"source_matchers": [_matcher_text(Matcher("alertname", "=", "InfoInhibitor"))],
+         "target_matchers": [_matcher_text(Matcher("severity", "=", "info"))],
+         "equal": ["namespace"]},
+    ]
+
+
+def _crd_matcher(matcher):
+    return {"name": matcher.name, "value": matcher.value, "matchType": matcher.op}
+
+
+def _crd_grouping(grouping):
+    out = {}
+    if grouping.group_by is not None:
+        out["groupBy"] = list(grouping.group_by)
+    for key, crd in (("group_wait", "groupWait"), ("group_interval", "groupInterval"), ("repeat_interval", "repeatInterval")):
+        if getattr(grouping, key) is not None:
+            out[crd] = str(getattr(grouping, key))
+    return out
+
+
+def _crd_integration(receiver, integration, store):
+    spec = KINDS[integration.kind]
+    by_name = {o.name: o for o in spec.options}
+    cfg = {by_name[name].crd_field: value for name, value in integration.options}
+    for secret, value in integration.secrets:
+        key = secret_key(receiver, integration, secret)
+        store.add(key, value)
+        cfg[secret.crd_field] = {"name": store.name, "key": key}
+    return cfg
+
+
+def team_config_spec(team, store):
+    """The spec of a team's AlertmanagerConfig (camelCase, secrets as SecretKeySelectors in the team's namespace).
+
+    The operator adds a namespace="<namespace>" matcher and `continue: true` to the top route.
+    """
+    alerting = team.alerting
+    route = {"receiver": receiver_name(team, _fallback(alerting)), "matchers": [_crd_matcher(Matcher("team", "=", team.name))]}
+    route.update(_crd_grouping(alerting.grouping))
+    children = []
+    for child in team_routes(team):
+        entry = {"receiver": receiver_name(team, child.receiver)}
+        if child.matchers:
+            entry["matchers"] = [_crd_matcher(m) for m in child.matchers]
+        if child.continue_:
+            entry["continue"] = True
+        entry.update(_crd_grouping(child.grouping))
+        children.append(entry)
+    if children:
+        route["routes"] = children
+    receivers = []
+    for integration in alerting.receivers:
+        name = receiver_name(team, integration.key)
+        receivers.append({"name": name, KINDS[integration.kind].crd_key: [_crd_integration(name, integration, store)]})
+    return {"route": route, "receivers": sorted(receivers, key=lambda r: r["name"])}
+
+
+def team_config_name(team):
+    return "%s-alerting" % team.name
+
+
+def team_secret_name(team):
+    return "%s-alerting-receivers" % team.name
+
+
+def plan(teams, settings, platform_namespace, secrets_dir=SECRETS_DIR):
+    """The Alertmanager configuration, Secrets and (per namespace) AlertmanagerConfig specs of one cluster's teams."""
+    store = _Secrets(settings.secret_name, platform_namespace)
+    with_alerting = sorted((t for t in teams if getattr(t, "alerting", None)), key=lambda t: t.name)
+    receivers = [_receiver(settings.default_receiver, settings.receivers, store, secrets_dir), {"name": NULL_RECEIVER}]
+    root = {"receiver": settings.default_receiver}
+    root.update(settings.grouping.fields())
+    routes = [{"receiver": NULL_RECEIVER, "matchers": [_matcher_text(Matcher("alertname", "=~", "|".join(SILENT_ALERTS)))]}]
+    team_configs, team_secrets = [], []
+    for team in with_alerting:
+        if settings.mode == GLOBAL:
+            routes.append(team_route(team))
+            for integration in team.alerting.receivers:
+                receivers.append(_receiver(receiver_name(team, integration.key), [integration], store, secrets_dir))
+        else:
+            team_store = _Secrets(team_secret_name(team), team.namespace, team.name)
+            team_configs.append((team, team_config_name(team), team.namespace, team_config_spec(team, team_store)))
+            team_secrets.append(team_store.spec())
+            # The operator gives the team's route `continue: true`; this stops its alerts at the null receiver after it.
+            routes.append({"receiver": NULL_RECEIVER, "matchers": [
+                _matcher_text(Matcher("namespace", "=", team.namespace)), _matcher_text(Matcher("team", "=", team.name))]})
+    root["routes"] = routes
+    config = {"route": root, "receivers": sorted(receivers, key=lambda r: r["name"]), "inhibit_rules": inhibit_rules()}
+    if settings.smtp is not None:
+        config["global"] = dict(settings.smtp.options)
+        if settings.smtp.password is not None:
+            store.add(SMTP_PASSWORD_KEY, settings.smtp.password)
+            config["global"]["smtp_auth_password_file"] = "%s/%s/%s" % (secrets_dir, store.name, SMTP_PASSWORD_KEY)
+    secrets = ([store.spec()] if store.values else []) + [s for s in team_secrets if s.values]
+    return Plan(config, secrets, team_configs, settings.mode, secrets_dir)
+
+
+def config_selector():
+    """The alertmanagerConfigSelector that picks this collection's AlertmanagerConfig objects."""
+    return {"matchLabels": {"app.kubernetes.io/managed-by": "vigil.observability", "app.kubernetes.io/component": "alerting"}}
+
+
+def secret_strings(team_vars=None, team_list=None, alertmanager=None):
+    """Every string an inventory puts where a secret belongs, for a module to mask in its output.
+
+    Read from the raw input, so that a secret in a misspelt or unknown receiver key is masked too.
+    """
+    found = set()
+
+    def receivers_block(block):
+        if not isinstance(block, dict):
+            return
+        for key, entry in block.items():
+            if not isinstance(entry, dict):
+                _strings(entry, found)
+                continue
+            kind = KINDS.get(entry.get("kind", key)) if isinstance(entry.get("kind", key), str) else None
+            # Every value but the known non-secret options of a known kind.
+            public = {o.name for o in kind.options} if kind else set()
+            for name, value in entry.items():
+                if name != "kind" and name not in public:
+                    _strings(value, found)
+
+    def alerting_of(team):
+        if isinstance(team, dict) and isinstance(team.get("alerting"), dict):
+            receivers_block(team["alerting"].get("receivers"))
+
+    for value in (team_vars or {}).values():
+        alerting_of(value)
+    for value in team_list or []:
+        alerting_of(value)
+    if isinstance(alertmanager, dict):
+        receivers_block(alertmanager.get("receivers"))
+        smtp = alertmanager.get("smtp")
+        if isinstance(smtp, dict):
+            _strings(smtp.get("auth_password"), found)
+    return {s for s in found if s.strip()}
+
+
+def _strings(value, found):
+    if isinstance(value, str):
+        found.add(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _strings(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _strings(item, found)
