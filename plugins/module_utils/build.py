@@ -10,7 +10,7 @@ that no caller ever writes or applies a partial result.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils import manifests, model
+from ansible_collections.vigil.observability.plugins.module_utils import alerting, manifests, model, render
 from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
 from ansible_collections.vigil.observability.plugins.module_utils.validate import ToolMissing, find_tool, promtool_check_rules
 
@@ -23,14 +23,22 @@ class BuildError(Exception):
 
 def load(team_vars, team_list, settings_raw):
     """Parse settings and teams; raise BuildError listing every problem."""
+    settings, teams, _alerting = load_all(team_vars, team_list, settings_raw)
+    return settings, teams
+
+
+def load_all(team_vars, team_list, settings_raw, alertmanager=None, alertmanager_mode=alerting.GLOBAL):
+    """Settings, teams and the Alertmanager settings (observability_alertmanager), all problems at once."""
     problems = Problems()
     settings = model.parse_settings(settings_raw or {}, problems)
     inputs = model.collect_team_inputs(team_vars or {}, team_list or [])
     teams = model.parse_teams(inputs, settings, problems)
+    alerting_settings = alerting.parse_alertmanager(alertmanager or {}, problems, alertmanager_mode)
+    alerting.check_teams(teams, alerting_settings, problems)
     if problems:
         err = ModelError(problems.items)
         raise BuildError(str(err), err.problems)
-    return settings, teams
+    return settings, teams, alerting_settings
 
 
 def rule_files(objects):
@@ -64,20 +72,32 @@ def check_rules(objects, promtool="auto"):
     return True
 
 
-def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool="auto"):
-    settings, teams = load(team_vars, team_list, settings_raw)
+def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool="auto", alertmanager=None,
+          alertmanager_mode=alerting.GLOBAL, secret_values=False):
+    """Every object and file of one cluster.
+
+    `secrets` (Secret objects with their values, by scope) is returned only with `secret_values`;
+    otherwise only their names and keys are (`secret_refs`).
+    """
+    settings, teams, alerting_settings = load_all(team_vars, team_list, settings_raw, alertmanager, alertmanager_mode)
     if only_teams is not None:
         unknown = sorted(set(only_teams) - {t.name for t in teams})
         if unknown:
             raise BuildError("observability_only_teams names unknown teams: %s (known: %s)" % (
                 ", ".join(unknown), ", ".join(t.name for t in teams)))
-    bundle = manifests.build_cluster(cluster, teams, settings, only_teams)
+    bundle = manifests.build_cluster(cluster, teams, settings, only_teams, alerting_settings)
     objects = bundle.objects
     checked = check_rules(objects, promtool)
-    return {
+    result = {
         "objects": objects,
         "scopes": {scope: manifests.sort_objects(objs) for scope, objs in sorted(bundle.scopes.items())},
         "teams": sorted(scope.split("/", 1)[1] for scope in bundle.scopes if scope.startswith("team/")),
         "warnings_lint": list(bundle.warnings),
         "promtool_checked": checked,
+        "files": {scope: {rel: render.to_yaml(data) for rel, data in sorted(files.items())} for scope, files in sorted(bundle.files.items())},
+        "alertmanager_config": bundle.alerting.config,
+        "secret_refs": bundle.alerting.secret_refs(),
     }
+    if secret_values:
+        result["secrets"] = manifests.secret_objects(bundle)
+    return result

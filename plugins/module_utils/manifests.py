@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.vigil.observability.plugins.module_utils import alerting as alerting_rules
 from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, monitors
 from ansible_collections.vigil.observability.plugins.module_utils import slo as slo_rules
 
@@ -33,6 +34,8 @@ class Bundle:
     cluster: str
     scopes: dict = field(default_factory=dict)  # scope -> list of objects
     warnings: list = field(default_factory=list)
+    files: dict = field(default_factory=dict)  # scope -> {relative path: data}, such as the Alertmanager configuration
+    alerting: object = None  # alerting.Plan: its Secrets (with values) never enter `scopes`
 
     def add(self, scope, obj):
         self.scopes.setdefault(scope, []).append(obj)
@@ -110,10 +113,62 @@ def platform_objects(settings):
                             golden.self_check_groups(settings))]
 
 
-def build_cluster(cluster, teams, settings, only_teams=None):
+ALERTMANAGER_FILE = "alertmanager/alertmanager.yaml"
+SECRET_KEYS_FILE = "alertmanager/secrets.yaml"
+
+
+def team_secret_keys_file(team_name):
+    return "alertmanager/teams/%s-secrets.yaml" % team_name
+
+
+def secret_scope(scope):
+    """Secrets with their values render to their own scopes, so that only an explicit request writes them."""
+    return "secrets/%s" % scope
+
+
+def secret_object(spec):
+    """The Secret of an alerting.SecretSpec, values in clear: only for a no_log apply or an explicit render."""
+    labels = labels_for(None, "alerting")
+    if spec.team is not None:
+        labels[TEAM_LABEL] = spec.team
+    data = {key: value.reveal() for key, value in spec.values}
+    return k8s_object("v1", "Secret", spec.name, spec.namespace, labels, type="Opaque", stringData=data)
+
+
+def _add_alerting(bundle, teams, settings, alerting, built):
+    """The Alertmanager configuration (from every team on the cluster, whichever are built) and the built teams' parts."""
+    plan = alerting_rules.plan(teams, alerting, settings.platform_namespace)
+    bundle.alerting = plan
+    platform = bundle.files.setdefault(PLATFORM_SCOPE, {})
+    platform[ALERTMANAGER_FILE] = plan.config
+    refs = {spec.team: ref for spec, ref in zip(plan.secrets, plan.secret_refs())}
+    platform[SECRET_KEYS_FILE] = {"secrets": [refs[None]] if None in refs else []}
+    for team, name, namespace, spec in plan.team_configs:
+        if team.name not in built:
+            continue
+        scope = team_scope(team.name)
+        bundle.add(scope, k8s_object(alerting_rules.AMC_API_VERSION, "AlertmanagerConfig", name, namespace, labels_for(team, "alerting"), spec))
+        if team.name in refs:
+            bundle.files.setdefault(scope, {})[team_secret_keys_file(team.name)] = {"secrets": [refs[team.name]]}
+
+
+def secret_objects(bundle):
+    """{secret scope: [Secret]} of the platform and of each built team."""
+    out = {}
+    if bundle.alerting is None:
+        return out
+    for spec in bundle.alerting.secrets:
+        scope = PLATFORM_SCOPE if spec.team is None else team_scope(spec.team)
+        if scope in bundle.scopes:
+            out.setdefault(secret_scope(scope), []).append(secret_object(spec))
+    return out
+
+
+def build_cluster(cluster, teams, settings, only_teams=None, alerting=None):
     """The bundle of one cluster: each selected team's objects, with lint warnings.
 
     `only_teams` limits the build to those team names (AWX onboarding of chosen teams).
+    `alerting` (alerting.AlertmanagerSettings) adds the Alertmanager configuration and its Secrets.
     """
     bundle = Bundle(cluster)
     for team in teams:
@@ -124,4 +179,7 @@ def build_cluster(cluster, teams, settings, only_teams=None):
         bundle.warnings.extend(golden.lint(team, settings))
     for obj in platform_objects(settings):
         bundle.add(PLATFORM_SCOPE, obj)
+    if alerting is not None:
+        built = {scope.split("/", 1)[1] for scope in bundle.scopes if scope.startswith("team/")}
+        _add_alerting(bundle, [t for t in teams if t.on_cluster(cluster)], settings, alerting, built)
     return bundle
