@@ -22,6 +22,7 @@ ALERT_NAMES = {PAGE: "SLOErrorBudgetFastBurn", "ticket": "SLOErrorBudgetSlowBurn
 SEVERITIES = {PAGE: "critical", "ticket": "warning"}
 NO_DATA_ALERT = "SLONoData"
 DEFAULT_NO_DATA_FOR = Duration.parse("15m")
+LOOKBACK = Duration.parse("5m")  # Prometheus' default query.lookback-delta
 
 
 def record_name(kind, window=None):
@@ -104,11 +105,19 @@ def _percent(value):
     return decimal_str(value) + "%"
 
 
+def _readable(value):
+    """For people: exact when short (14.4), else three decimals (0.233 for 7/30)."""
+    text = decimal_str(value)
+    if "." in text and len(text.split(".")[1]) > 4:
+        return decimal_str(Fraction(round(value * 1000), 1000))
+    return text
+
+
 def _alert(team, service, slo, action, tiers, base):
     budget = decimal_str(slo.error_budget)
     expr = " or ".join(_tier_condition(team, service, slo, t, base) for t in tiers)
     tier_text = "; ".join(
-        "%s of the budget within %s (%sx)" % (_percent(t.budget_percent), t.long_window, decimal_str(t.burn_factor(slo.period)))
+        "%s of the budget within %s (%sx)" % (_percent(t.budget_percent), t.long_window, _readable(t.burn_factor(slo.period)))
         for t in tiers
     )
     labels = {k: template_literal(v) for k, v in team.labels}
@@ -117,7 +126,8 @@ def _alert(team, service, slo, action, tiers, base):
     what = slo.description or "%s SLO of %s" % (slo.name, service.name)
     annotations = {
         "summary": template_literal("%s is burning its error budget too fast (%s)" % (what, "page" if action == PAGE else "ticket")),
-        "description": "{{ $labels.service }} burns the {{ $labels.slo }} error budget {{ $value | humanize }}x faster than "
+        # printf, not humanize: humanize prints a 0.3x burn (possible on 7d periods) as "300m".
+        "description": "{{ $labels.service }} burns the {{ $labels.slo }} error budget {{ printf \"%%.2f\" $value }}x faster than "
         "sustainable. Objective %s over %s, error budget %s of events. This alert fires when: %s."
         % (_percent(slo.objective), slo.period, _percent(slo.error_budget * 100), tier_text),
     }
@@ -221,6 +231,10 @@ def team_groups(team, settings):
 def lint(team, settings):
     """Warnings about SLOs that are valid but will not behave as the user likely expects."""
     warnings = []
+    if settings.budget_interval and settings.budget_interval > LOOKBACK and any(s.slos for s in team.services):
+        warnings.append(
+            "%s: slo_budget_interval %s is longer than Prometheus' %s lookback, so the error budget series go stale "
+            "between evaluations and dashboards show gaps" % (team.path or team.name, settings.budget_interval, LOOKBACK))
     for service in team.services:
         interval = (service.monitor.interval if service.monitor and service.monitor.interval else None) or settings.scrape_interval
         for slo in sorted(service.slos, key=lambda s: s.name):
