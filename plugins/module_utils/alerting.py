@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
 from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe, is_dns_label
-from ansible_collections.vigil.observability.plugins.module_utils.promql import LABEL_NAME_RE, Matcher, SelectorError, parse_matcher
+from ansible_collections.vigil.observability.plugins.module_utils.promql import LABEL_NAME_RE, Matcher, SelectorError, parse_selector
 
 ALERTMANAGER_VAR = "observability_alertmanager"
 GLOBAL, PER_NAMESPACE = "global", "per_namespace"
@@ -278,6 +278,19 @@ def _parse_receivers(receivers, path, problems):
         if integration:
             out.append(integration)
     return tuple(out)
+
+
+def parse_matcher(text):
+    """One Alertmanager matcher (`severity="critical"`, `service!="ledger"`), in the syntax PromQL shares.
+
+    Parsed inside a named selector: Alertmanager, unlike PromQL, accepts a lone matcher that matches the empty string.
+    """
+    if not isinstance(text, str):
+        raise SelectorError("expected a string, got %s" % describe(text))
+    selector = parse_selector("vigil_matcher{%s}" % text)
+    if len(selector.matchers) != 1:
+        raise SelectorError("expected exactly one matcher, got %d" % len(selector.matchers))
+    return selector.matchers[0]
 
 
 def parse_matchers(items, problems, forbid=()):
