@@ -33,7 +33,8 @@ class RenderError(Exception):
 
 if yaml is not None:
 
-    class _Dumper(yaml.SafeDumper):
+    # libyaml's emitter is some 20x faster than the pure-Python one on large renders.
+    class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
         """Block style, literal multi-line strings, no anchors: diffs in GitOps stay readable."""
 
         def ignore_aliases(self, data):

@@ -77,7 +77,7 @@ options:
     default: auto
 notes:
   - Runs on the controller (the play's hosts use a local connection).
-  - Supports check mode; it never changes anything.
+  - Supports check mode and diff mode.
 seealso:
   - module: vigil.observability.render_files
 """
@@ -94,6 +94,14 @@ EXAMPLES = r"""
   vars:
     _names: "{{ query('ansible.builtin.varnames', '^observability_team_.+') }}"
   register: _built
+
+- name: Render mode - write the objects for GitOps, offboarding removed teams
+  vigil.observability.cluster_objects:
+    cluster: "{{ inventory_hostname }}"
+    team_vars: "{{ dict(_names | zip(query('ansible.builtin.vars', *_names))) }}"
+    render_dest: "{{ observability_render_dir }}/{{ inventory_hostname }}"
+  vars:
+    _names: "{{ query('ansible.builtin.varnames', '^observability_team_.+') }}"
 """
 
 RETURN = r"""
