@@ -4,8 +4,9 @@
 
 Every firing time is derived from the tier definitions of the issue (see promtool_helpers.first_crossing):
 a constant burn b from a clean history crosses factor x budget on a window W after W x factor / b. The
-rules read counters through 5m rates and evaluate every minute, so an alert may lag that instant by
-up to the rate window plus two evaluation steps (ramp of the 5m rate, inclusive range ends), never lead it.
+rules read counters through 5m rates and evaluate every minute (every 2 minutes in the multi-day scenarios),
+so an alert may lag that instant by up to the rate window plus two evaluation steps (ramp of the 5m rate,
+inclusive range ends), never lead it.
 All scenarios run in one pass, several promtool processes at a time.
 """
 
