@@ -597,10 +597,13 @@ def _crd_integration(receiver, integration, store):
 def team_config_spec(team, store):
     """The spec of a team's AlertmanagerConfig (camelCase, secrets as SecretKeySelectors in the team's namespace).
 
-    The operator adds a namespace="<namespace>" matcher and `continue: true` to the top route.
+    The operator adds a namespace="<namespace>" matcher and `continue: true` to the top route, and puts it before the
+    main configuration's routes: it leaves Watchdog and InfoInhibitor (which copies the labels of info alerts,
+    team included) to the main configuration's null route.
     """
     alerting = team.alerting
-    route = {"receiver": receiver_name(team, _fallback(alerting)), "matchers": [_crd_matcher(Matcher("team", "=", team.name))]}
+    route = {"receiver": receiver_name(team, _fallback(alerting)), "matchers": [
+        _crd_matcher(Matcher("team", "=", team.name)), _crd_matcher(Matcher("alertname", "!~", "|".join(SILENT_ALERTS)))]}
     route.update(_crd_grouping(alerting.grouping))
     children = []
     for child in team_routes(team):

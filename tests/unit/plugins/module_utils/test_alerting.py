@@ -278,7 +278,8 @@ def test_per_namespace_mode_moves_team_routes_and_secrets_to_the_team_namespace(
     configs = {team.name: (name, namespace, spec) for team, name, namespace, spec in plan.team_configs}
     name, namespace, spec = configs["payments"]
     assert namespace == "pay"
-    assert spec["route"]["matchers"] == [{"name": "team", "value": "payments", "matchType": "="}]
+    assert spec["route"]["matchers"] == [{"name": "team", "value": "payments", "matchType": "="},
+                                         {"name": "alertname", "value": "Watchdog|InfoInhibitor", "matchType": "!~"}]
     secrets = {s.team: s for s in plan.secrets}
     assert secrets["payments"].namespace == "pay"
     pd = next(r for r in spec["receivers"] if r["name"] == "payments-pagerduty")["pagerdutyConfigs"][0]
