@@ -127,7 +127,7 @@ def test_watchdog_and_info_inhibitor_go_to_a_null_receiver_before_any_team():
 
 def test_one_child_route_per_team_with_alerting_and_none_for_the_others():
     config = plan_of(team_vars(payments=payments(), checkout=checkout(), search={})).config
-    team_children = [r for r in config["route"]["routes"][1:]]
+    team_children = config["route"]["routes"][1:]
     assert [r["matchers"] for r in team_children] == [['team="checkout"'], ['team="payments"']]
     assert not any(r.get("continue") for r in team_children)  # a team's alerts reach nobody else
 
@@ -169,7 +169,7 @@ def test_team_routes_are_kept_in_order_under_the_team_route_with_their_options()
         {"receiver": "slack"},
     ]
     route = child(plan_of(team_vars(payments=payments(routes=routes, group_by=["alertname", "service", "slo"],
-                                                       repeat_interval="1h"))).config, "payments")
+                                                      repeat_interval="1h"))).config, "payments")
     assert route["group_by"] == ["alertname", "service", "slo"]
     assert route["repeat_interval"] == "1h"
     assert route["routes"] == [
@@ -293,6 +293,7 @@ def test_per_namespace_mode_moves_team_routes_and_secrets_to_the_team_namespace(
 
 VAR = "observability_team_payments"
 RCV = VAR + ".alerting.receivers"
+
 
 def case(team, expected, alertmanager=None, id=None):  # pylint: disable=redefined-builtin
     """A bad-input case; its inputs are built lazily so that a failing case never prints a secret."""
