@@ -19,5 +19,12 @@ test: setup
 test-unit: setup
 	$(BIN)/pytest tests/unit
 
+# One quality gate of `make test` at a time (steps of scripts/test.sh).
+test-sanity: setup
+	@bash scripts/test.sh sanity
+
+test-lint: setup
+	@bash scripts/test.sh lint changelog docs syntax
+
 clean:
 	rm -rf rendered .cache tests/output
