@@ -13,8 +13,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.helm import ve
 from ansible_collections.vigil.observability.plugins.module_utils.promql import SelectorError, decimal_str, parse_selector
 
 
-def stale_objects(found, generated, only_teams=None):
-    return prune.stale_objects(found, generated, only_teams or None)
+def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
+    return prune.stale_objects(found, generated, only_teams or None, delete_namespaces)
 
 
 def slo_burn_rates(objective, period="30d", tiers=None):

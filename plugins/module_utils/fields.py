@@ -27,6 +27,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.promql import 
 # RFC 1123 label, as Kubernetes requires for namespaces and most object names.
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _MISSING = object()
+_K8S_LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_K8S_LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 
 
 def is_dns_label(value, max_len=63):
@@ -212,6 +214,25 @@ class Reader:
                 self.problems.add(path, "must be a string, got %s" % describe(value))
                 continue
             out[name] = str(value)
+        return out
+
+    def k8s_label_map(self, key):
+        """A mapping of Kubernetes label keys to values (for object metadata, not Prometheus)."""
+        out = {}
+        for name, value in sorted(self.mapping(key).items(), key=lambda kv: str(kv[0])):
+            path = join_path(self.sub(key), str(name))
+            if not isinstance(name, str) or not _K8S_LABEL_KEY_RE.fullmatch(name) or len(name.rsplit("/", 1)[-1]) > 63:
+                self.problems.add(path, "is not a valid Kubernetes label key ([prefix/]name, name at most 63 characters)")
+                continue
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                self.problems.add(path, "must be a string, got %s" % describe(value))
+                continue
+            value = str(value)
+            if len(value) > 63 or not _K8S_LABEL_VALUE_RE.fullmatch(value):
+                self.problems.add(path, "is not a valid Kubernetes label value (at most 63 letters, digits, '-', '_', '.'), got %s"
+                                  % describe(value))
+                continue
+            out[name] = value
         return out
 
     def done(self):

@@ -15,12 +15,8 @@ from dataclasses import dataclass, field
 from ansible_collections.vigil.observability.plugins.module_utils import alerting as alerting_rules
 from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, monitors
 from ansible_collections.vigil.observability.plugins.module_utils import slo as slo_rules
-
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "vigil.observability"
-TEAM_LABEL = "vigil.observability/team"
-COMPONENT_LABEL = "app.kubernetes.io/component"
-FIELD_MANAGER = "vigil.observability"
+from ansible_collections.vigil.observability.plugins.module_utils import tenancy
+from ansible_collections.vigil.observability.plugins.module_utils.objects import TEAM_LABEL, k8s_object, labels_for
 
 
 @dataclass
@@ -52,23 +48,6 @@ def team_scope(team_name):
     return "team/%s" % team_name
 
 
-def labels_for(team=None, component=None):
-    labels = {MANAGED_BY_LABEL: MANAGED_BY}
-    if team is not None:
-        labels[TEAM_LABEL] = team.name
-    if component:
-        labels[COMPONENT_LABEL] = component
-    return labels
-
-
-def k8s_object(api_version, kind, name, namespace, labels, spec=None, **extra):
-    obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}}
-    if namespace:
-        obj["metadata"]["namespace"] = namespace
-    if spec is not None:
-        obj["spec"] = spec
-    obj.update(extra)
-    return obj
 
 
 def prometheus_rule(name, namespace, labels, groups):
@@ -86,7 +65,7 @@ def sort_objects(objects):
 
 def team_objects(team, settings):
     """Every object one team owns on a cluster."""
-    objects = []
+    objects = tenancy.tenancy_objects(team)
     groups = slo_rules.team_groups(team, settings)
     if groups:
         objects.append(prometheus_rule("%s-slos" % team.name, team.namespace, labels_for(team, "slo"), groups))

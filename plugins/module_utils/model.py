@@ -168,6 +168,10 @@ class Team:
     path: str = ""
     dashboards: tuple = ()  # CustomDashboard
     alerting: object = None  # alerting.TeamAlerting; None: the team's alerts go to the default receiver
+    manage_namespace: bool = True
+    namespace_labels: tuple = ()  # sorted (name, value) pairs for the Namespace object
+    rbac_groups: tuple = ()  # subjects bound to the team's Role in its namespace
+    rbac_users: tuple = ()
 
     @property
     def label_dict(self):
@@ -565,6 +569,12 @@ def parse_team(raw, path, problems, settings, default_name=None):
     service_items = r.items("services")
     dashboards = _parse_dashboards(r.items("dashboards"), problems)
     alerting = parse_team_alerting(r.raw("alerting"), r.sub("alerting"), problems)
+    manage_namespace = r.boolean("manage_namespace", default=True)
+    namespace_labels = r.k8s_label_map("namespace_labels")
+    rbac = Reader(r.raw("rbac"), r.sub("rbac"), problems)
+    rbac_groups = tuple(sorted(set(rbac.string_list("groups")))) if rbac.has("groups") else ((name,) if name else ())
+    rbac_users = tuple(sorted(set(rbac.string_list("users"))))
+    rbac.done()
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
     _no_duplicates(service_items, "service", problems)
@@ -579,6 +589,10 @@ def parse_team(raw, path, problems, settings, default_name=None):
         path=path,
         dashboards=dashboards,
         alerting=alerting,
+        manage_namespace=manage_namespace,
+        namespace_labels=tuple(sorted(namespace_labels.items())),
+        rbac_groups=rbac_groups,
+        rbac_users=rbac_users,
     )
 
 
@@ -634,9 +648,23 @@ def parse_teams(inputs, settings, problems=None):
         seen_names[team.name] = path
         teams.append(team)
     _unique_dashboard_uids(teams, problems)
+    _one_namespace_owner(teams, problems)
     if own:
         problems.raise_if_any()
     return sorted(teams, key=lambda t: t.name)
+
+
+def _one_namespace_owner(teams, problems):
+    """Teams may share a namespace, but only one of them can own (manage) the Namespace object."""
+    owners = {}
+    for team in teams:
+        if not team.manage_namespace:
+            continue
+        if team.namespace in owners:
+            problems.add(join_path(team.path, "manage_namespace"), "namespace %r is already managed by team %r; set "
+                         "manage_namespace: false on all teams sharing it but one" % (team.namespace, owners[team.namespace]))
+        else:
+            owners[team.namespace] = team.name
 
 
 def _unique_dashboard_uids(teams, problems):

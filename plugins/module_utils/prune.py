@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils.manifests import MANAGED_BY, MANAGED_BY_LABEL, TEAM_LABEL
+from ansible_collections.vigil.observability.plugins.module_utils.objects import MANAGED_BY, MANAGED_BY_LABEL, TEAM_LABEL
 
 
 def _key(obj):
@@ -13,11 +13,12 @@ def _key(obj):
     return (obj.get("apiVersion"), obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
 
 
-def stale_objects(found, generated, only_teams=None):
+def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
     """Objects in `found` that carry both the managed-by and team labels but are not in `generated`.
 
     Objects without both labels are never returned, whatever they are. With `only_teams`,
     only objects of those teams can be stale (a partial run must not offboard the rest).
+    Namespaces are kept unless `delete_namespaces`: deleting one deletes the team's workloads too.
     """
     wanted = {_key(obj) for obj in generated or []}
     stale = []
@@ -27,7 +28,7 @@ def stale_objects(found, generated, only_teams=None):
             continue
         if only_teams and labels[TEAM_LABEL] not in only_teams:
             continue
-        if _key(obj) in wanted:
+        if _key(obj) in wanted or (obj.get("kind") == "Namespace" and not delete_namespaces):
             continue
         api_version, kind, namespace, name = _key(obj)
         ref = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}

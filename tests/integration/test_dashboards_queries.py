@@ -11,7 +11,7 @@ import promql_parser
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import build, manifests, render
+from ansible_collections.vigil.observability.plugins.module_utils import build, manifests, objects, render
 
 SHOP = {
     "namespace": "shop-ns",
@@ -66,7 +66,7 @@ def produced_series(objects, team):
     """What the team's rules produce: {recorded name: [labels of each rule]}, and the label sets of its alerts."""
     records, alerts = {}, []
     for obj in objects:
-        if obj["kind"] != "PrometheusRule" or obj["metadata"]["labels"].get(manifests.TEAM_LABEL) != team:
+        if obj["kind"] != "PrometheusRule" or obj["metadata"]["labels"].get(objects.TEAM_LABEL) != team:
             continue
         for group in obj["spec"]["groups"]:
             for rule in group["rules"]:
@@ -114,7 +114,7 @@ def query_problems(objects, team_vars):
         services = {s["name"]: s for s in team_raw["services"]}
         for obj in objects:
             meta = obj["metadata"]
-            if obj["kind"] != "ConfigMap" or meta["labels"].get(manifests.TEAM_LABEL) != team or "-custom-" in meta["name"]:
+            if obj["kind"] != "ConfigMap" or meta["labels"].get(objects.TEAM_LABEL) != team or "-custom-" in meta["name"]:
                 continue
             (text,) = obj["data"].values()
             red_service = next((s for s in services if meta["name"] == "%s-%s-red-dashboard" % (team, s)), None)

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import build, golden, manifests
+from ansible_collections.vigil.observability.plugins.module_utils import build, golden, manifests, objects
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings
 from ansible_collections.vigil.observability.plugins.module_utils.validate import promtool_check_rules
@@ -39,7 +39,7 @@ SEVERITY = {"HighErrorRate": "critical", "HighLatency": "warning", "TrafficDropp
 def team_groups(keep_annotations=False):
     result = build.build("c1", TEAM_VARS, [], {}, promtool="skip")
     groups = [g for o in result["objects"] if o["kind"] == "PrometheusRule"
-              and o["metadata"]["labels"][manifests.COMPONENT_LABEL] == "golden-signals" for g in o["spec"]["groups"]]
+              and o["metadata"]["labels"][objects.COMPONENT_LABEL] == "golden-signals" for g in o["spec"]["groups"]]
     return _strip(groups, keep_annotations)
 
 

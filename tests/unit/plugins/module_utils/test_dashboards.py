@@ -10,7 +10,7 @@ import re
 import kubernetes_validate
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import dashboards, manifests
+from ansible_collections.vigil.observability.plugins.module_utils import dashboards, manifests, objects
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
 
@@ -63,8 +63,8 @@ def test_configmaps_carry_the_sidecar_label_and_the_team_folder():
     for cm in configmaps({"shop": SHOP}).values():
         meta = cm["metadata"]
         assert meta["labels"]["grafana_dashboard"] == "1"
-        assert meta["labels"][manifests.TEAM_LABEL] == "shop"
-        assert meta["labels"][manifests.MANAGED_BY_LABEL] == manifests.MANAGED_BY
+        assert meta["labels"][objects.TEAM_LABEL] == "shop"
+        assert meta["labels"][objects.MANAGED_BY_LABEL] == objects.MANAGED_BY
         assert meta["annotations"] == {"grafana_folder": "shop"}
         assert meta["namespace"] == "shop-ns"
     custom = configmaps({"shop": SHOP}, {"dashboard_label": "example.com/dashboard", "dashboard_label_value": "yes",

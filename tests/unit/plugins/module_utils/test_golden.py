@@ -9,7 +9,7 @@ import re
 import promql_parser
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import golden, manifests
+from ansible_collections.vigil.observability.plugins.module_utils import golden, manifests, objects
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
 
@@ -176,10 +176,10 @@ def test_runbook_links_fall_back_to_the_platform_base_url():
 def test_golden_rules_live_in_their_own_prometheus_rule_in_the_team_namespace():
     teams, settings, _problems = load({"name": "api"})
     rules = [o for o in manifests.team_objects(teams[0], settings)
-             if o["kind"] == "PrometheusRule" and o["metadata"]["labels"][manifests.COMPONENT_LABEL] == "golden-signals"]
+             if o["kind"] == "PrometheusRule" and o["metadata"]["labels"][objects.COMPONENT_LABEL] == "golden-signals"]
     assert len(rules) == 1
     assert rules[0]["metadata"]["namespace"] == "shop-ns"
-    assert rules[0]["metadata"]["labels"][manifests.TEAM_LABEL] == "shop"
+    assert rules[0]["metadata"]["labels"][objects.TEAM_LABEL] == "shop"
 
 
 # The self-check list, with metric names checked against upstream sources at the pinned versions
@@ -215,7 +215,7 @@ def test_self_check_rule_covers_every_component_in_the_platform_namespace():
     bundle = manifests.build_cluster("c1", [], settings)
     (rule,) = bundle.scopes[manifests.PLATFORM_SCOPE]
     assert rule["kind"] == "PrometheusRule" and rule["metadata"]["namespace"] == "observability"
-    assert manifests.TEAM_LABEL not in rule["metadata"]["labels"]  # never pruned as a team's object
+    assert objects.TEAM_LABEL not in rule["metadata"]["labels"]  # never pruned as a team's object
     read = {}
     for group in rule["spec"]["groups"]:
         for r in group["rules"]:

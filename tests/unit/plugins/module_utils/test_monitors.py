@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import manifests
+from ansible_collections.vigil.observability.plugins.module_utils import manifests, objects
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
 
@@ -41,8 +41,8 @@ def test_defaults_scrape_app_label_on_port_metrics_and_set_job_to_the_service():
     assert obj["kind"] == "ServiceMonitor"
     assert obj["apiVersion"] == "monitoring.coreos.com/v1"
     assert obj["metadata"]["namespace"] == "shop-ns"
-    assert obj["metadata"]["labels"][manifests.MANAGED_BY_LABEL] == manifests.MANAGED_BY
-    assert obj["metadata"]["labels"][manifests.TEAM_LABEL] == "shop"
+    assert obj["metadata"]["labels"][objects.MANAGED_BY_LABEL] == objects.MANAGED_BY
+    assert obj["metadata"]["labels"][objects.TEAM_LABEL] == "shop"
     assert obj["spec"]["selector"] == {"matchLabels": {"app": "api"}}
     (ep,) = endpoints(obj)
     assert (ep["port"], ep["path"]) == ("metrics", "/metrics")

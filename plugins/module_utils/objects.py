@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The labels every generated object carries, and the object skeleton.
+
+Offboarding relies on them: managed-by marks what the collection owns, the team
+label scopes it, and nothing without both is ever pruned.
+"""
+
+from __future__ import annotations
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "vigil.observability"
+TEAM_LABEL = "vigil.observability/team"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+FIELD_MANAGER = "vigil.observability"
+
+
+def labels_for(team=None, component=None):
+    labels = {MANAGED_BY_LABEL: MANAGED_BY}
+    if team is not None:
+        labels[TEAM_LABEL] = team.name
+    if component:
+        labels[COMPONENT_LABEL] = component
+    return labels
+
+
+def k8s_object(api_version, kind, name, namespace, labels, spec=None, **extra):
+    obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}}
+    if namespace:
+        obj["metadata"]["namespace"] = namespace
+    if spec is not None:
+        obj["spec"] = spec
+    obj.update(extra)
+    return obj
