@@ -9,6 +9,7 @@ and render share everything up to the last step.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.observability.plugins.module_utils import datasources as grafana_datasources
 from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
 from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
@@ -29,10 +30,14 @@ def values_path(name):
 def _kube_prometheus_stack(release, settings_raw, cluster, problems):
     settings_raw = dict(settings_raw or {})
     settings_raw.setdefault("cluster", cluster)
+    ds_raw = settings_raw.pop("datasources", None)
     settings = kps.parse_kps_settings(settings_raw, problems, path="kube_prometheus_stack")
+    ds_settings = grafana_datasources.parse_datasource_settings(
+        ds_raw, problems, path="kube_prometheus_stack.datasources", prometheus_uid=settings.prometheus_datasource_uid)
     if problems:
         return None, [], {}
-    values = kps.kps_values(settings)
+    additional, exemplar_uid = grafana_datasources.grafana_datasources(ds_settings)
+    values = kps.kps_values(settings, datasources=additional, exemplar_trace_uid=exemplar_uid)
     return values, [], {}
 
 

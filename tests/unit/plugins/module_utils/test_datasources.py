@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+"""Grafana correlation: every link names a datasource that exists, derived fields find the trace ID in real
+log lines, link variables survive Grafana's provisioning expansion, and the KPS release carries it all."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ansible_collections.vigil.observability.plugins.module_utils import datasources as ds
+from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.releases import build_release
+
+CHART = {"release": "kube-prometheus-stack", "namespace": "monitoring", "chart": "kube-prometheus-stack",
+         "repository": "https://prometheus-community.github.io/helm-charts", "version": "88.5.3"}
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def parse(raw):
+    problems = Problems()
+    settings = ds.parse_datasource_settings(raw, problems)
+    assert not problems, problems.items
+    return settings
+
+
+def unescape(text):
+    """What Grafana's provisioning leaves of a value: $$ is a literal $ (a lone $NAME would be an env variable)."""
+    assert not re.search(r"(?<!\$)\$(?!\$)", text.replace("$$", "")), "unescaped $ in %r" % text
+    return text.replace("$$", "$")
+
+
+def all_datasources(values):
+    sidecar = values["grafana"]["sidecar"]["datasources"]
+    return [{"uid": sidecar["uid"], "type": "prometheus", "jsonData": {}},
+            {"uid": sidecar["alertmanager"]["uid"], "type": "alertmanager", "jsonData": {}}] + values["grafana"]["additionalDataSources"]
+
+
+@pytest.mark.parametrize("raw", [{}, {"loki_enabled": False}, {"tempo_enabled": False}, {"loki_uid": "logs", "tempo_uid": "traces"}])
+def test_every_link_points_at_an_existing_datasource(raw):
+    values = build_release("kube_prometheus_stack", "prod-eu", CHART,
+                           {"grafana_admin_secret": "grafana-admin", "datasources": raw})["release"]["values"]
+    sources = all_datasources(values)
+    uids = {s["uid"] for s in sources}
+    assert len(uids) == len(sources)
+    for source in sources:
+        for uid in ds.linked_uids(source):
+            assert uid in uids, "%s links to missing %s" % (source["uid"], uid)
+    exemplar = values["grafana"]["sidecar"]["datasources"].get("exemplarTraceIdDestinations")
+    tempo_on = raw.get("tempo_enabled", True)
+    assert (exemplar is not None) == tempo_on
+    if tempo_on:
+        assert exemplar["datasourceUid"] in uids and exemplar["datasourceUid"] == raw.get("tempo_uid", "tempo")
+        assert exemplar["traceIdLabelName"] == "trace_id"
+
+
+def test_loki_lines_open_their_trace():
+    loki, _tempo = ds.grafana_datasources(parse({}))[0]
+    regexes = [f for f in loki["jsonData"]["derivedFields"] if f["matcherType"] == "regex"]
+    lines = ['{"level":"error","traceId":"%s","msg":"boom"}' % TRACE, '{"trace_id": "%s", "level": "info"}' % TRACE]
+    for line in lines:
+        found = [re.search(f["matcherRegex"], line) for f in regexes]
+        assert [m.group(1) for m in found if m] == [TRACE], line
+    assert not any(re.search(f["matcherRegex"], '{"msg":"no trace here"}') for f in regexes)
+    labels = [f for f in loki["jsonData"]["derivedFields"] if f["matcherType"] == "label"]
+    assert [f["matcherRegex"] for f in labels] == ["trace_id"]
+    for field in loki["jsonData"]["derivedFields"]:
+        assert field["datasourceUid"] == "tempo"
+        assert unescape(field["url"]) == "${__value.raw}"
+
+
+def test_tempo_links_traces_to_logs_metrics_and_the_service_map():
+    _loki, tempo = ds.grafana_datasources(parse({}))[0]
+    data = tempo["jsonData"]
+    assert data["tracesToLogsV2"]["datasourceUid"] == "loki" and data["tracesToLogsV2"]["filterByTraceID"] is True
+    assert {"key": "service.name", "value": "service_name"} in data["tracesToLogsV2"]["tags"]
+    assert data["tracesToMetrics"]["datasourceUid"] == "prometheus"
+    assert data["serviceMap"]["datasourceUid"] == "prometheus"
+    assert data["nodeGraph"]["enabled"] is True
+    for query in data["tracesToMetrics"]["queries"]:
+        # The span metrics Tempo's generator writes, filtered by the span's tags.
+        assert "traces_spanmetrics_" in query["query"] and "{$__tags" in unescape(query["query"])
+
+
+def test_without_loki_tempo_has_no_log_links():
+    sources, exemplar = ds.grafana_datasources(parse({"loki_enabled": False}))
+    assert [s["uid"] for s in sources] == ["tempo"] and exemplar == "tempo"
+    assert "tracesToLogsV2" not in sources[0]["jsonData"]
+
+
+def test_multi_tenant_loki_gets_the_tenant_header():
+    loki = ds.grafana_datasources(parse({"loki_tenant": "payments|checkout", "tempo_enabled": False}))[0][0]
+    assert loki["jsonData"]["httpHeaderName1"] == "X-Scope-OrgID"
+    assert loki["secureJsonData"]["httpHeaderValue1"] == "payments|checkout"
+    assert "derivedFields" not in loki["jsonData"]
+
+
+def test_bad_settings_are_named():
+    problems = Problems()
+    ds.parse_datasource_settings({"loki_url": "loki:3100", "tempo_uid": "has space", "loki_tenant": "a b", "extra": 1,
+                                  "loki_enabled": "yes"}, problems, path="kube_prometheus_stack.datasources")
+    text = "\n".join(problems.items)
+    for expected in ("kube_prometheus_stack.datasources.loki_url: must be an http(s) URL",
+                     "kube_prometheus_stack.datasources.tempo_uid: must be a Grafana UID",
+                     "kube_prometheus_stack.datasources.loki_tenant: must be a Loki tenant ID",
+                     "kube_prometheus_stack.datasources.extra: unknown key",
+                     "kube_prometheus_stack.datasources.loki_enabled: must be true or false"):
+        assert expected in text
+    problems = Problems()
+    ds.parse_datasource_settings({"loki_uid": "x", "tempo_uid": "x"}, problems, path="p")
+    assert problems.items == ["p.tempo_uid: must differ from loki_uid (x)"]
