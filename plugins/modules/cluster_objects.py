@@ -20,6 +20,10 @@ description:
     before it is returned.
   - Without O(render_dest) the module only computes and reports C(changed=false); with it, it renders the objects
     to files the same way M(vigil.observability.render_files) does.
+  - It also builds the Alertmanager configuration of the cluster (routes, receivers and inhibitions of every team on it)
+    and the Secrets holding the receivers' secret values. The configuration reads those values from the mounted Secret
+    (C(*_file) fields); secret values never appear in the configuration, in a result or in a diff, and every secret
+    value of the input is masked in the module's output and logs.
 author:
   - Vigil platform team (@vigil)
 options:
@@ -75,6 +79,38 @@ options:
     type: str
     choices: [auto, require, skip]
     default: auto
+  alertmanager:
+    description:
+      - The platform's part of the Alertmanager configuration (the C(observability_alertmanager) variable).
+      - C(default_receiver) (default C(platform)) receives alerts without a known team; C(receivers) are its integrations
+        (C(pagerduty), C(opsgenie), C(slack), C(msteams), C(msteamsv2), C(email), C(webhook)); C(group_by),
+        C(group_wait), C(group_interval) and C(repeat_interval) set the root route (default C(alertname), C(team),
+        C(severity), C(30s), C(5m), C(4h)); C(smtp) sets the global C(smarthost), C(from), C(hello), C(auth_username),
+        C(auth_password) and C(require_tls); C(secret_name) names the mounted Secret (default C(vigil-alertmanager-receivers)).
+      - Each team's receivers and routes come from the C(alerting) key of its variable.
+    type: dict
+    default: {}
+  alertmanager_mode:
+    description:
+      - C(global) puts every team's routes and receivers in the Alertmanager configuration and every secret in one Secret
+        in the platform namespace, mounted into Alertmanager.
+      - C(per_namespace) renders one AlertmanagerConfig per team, with its secrets in a Secret of the team's namespace.
+    type: str
+    choices: [global, per_namespace]
+    default: global
+  render_secret_values:
+    description:
+      - With O(render_dest), also write the Secrets with their values as manifests (for a SOPS or sealed-secrets
+        pipeline); their contents are left out of the diff. Without it, only their names and keys are written and
+        Secret manifests rendered before are removed.
+    type: bool
+    default: false
+  secret_values:
+    description:
+      - Return the Secrets with their values as C(secrets), for applying them. The task must set C(no_log: true);
+        the module refuses to run otherwise.
+    type: bool
+    default: false
 notes:
   - Runs on the controller (the play's hosts use a local connection).
   - Supports check mode and diff mode.
@@ -124,6 +160,19 @@ object_count:
   description: How many objects were rendered.
   returned: with O(render_dest)
   type: int
+alertmanager_config:
+  description: The Alertmanager configuration (what render mode writes to C(alertmanager/alertmanager.yaml)).
+  returned: without O(render_dest)
+  type: dict
+secret_refs:
+  description: Name, namespace and keys of each Secret of the receivers' values (and where Alertmanager mounts it); never values.
+  returned: success
+  type: list
+  elements: dict
+secrets:
+  description: The Secret objects with their values, by scope.
+  returned: with O(secret_values)
+  type: dict
 teams:
   description: Names of the teams on this cluster that were built.
   returned: success
@@ -142,11 +191,37 @@ promtool_checked:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vigil.observability.plugins.module_utils import render
+from ansible_collections.vigil.observability.plugins.module_utils.alerting import secret_strings
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, build
+
+SECRET_DIFF = "(secret values are not shown)\n"
+
+
+def mask_secrets(module):
+    """Mask the receivers' secret values in everything the module returns or logs (not when it must return them)."""
+    p = module.params
+    if not p.get("secret_values"):
+        module.no_log_values.update(secret_strings(p.get("team_vars"), p.get("teams"), p.get("alertmanager")))
+
+
+def hide_secret_diff(entry, secret_files):
+    """A diff entry of a Secret manifest (written, or removed: it may hold old values) without its content."""
+    path = entry["before_header"]
+    if path in secret_files or (path.startswith("manifests/") and "/secret-" in path):
+        return dict(entry, before=SECRET_DIFF if entry["before"] else "", after=SECRET_DIFF if entry["after"] else "")
+    return entry
+
+
+class SecretAwareModule(AnsibleModule):
+    """Masks secret values before AnsibleModule logs its invocation to the system log."""
+
+    def _log_invocation(self):
+        mask_secrets(self)
+        super()._log_invocation()
 
 
 def main():
-    module = AnsibleModule(
+    module = SecretAwareModule(
         argument_spec=dict(
             cluster=dict(type="str", required=True),
             team_vars=dict(type="dict", default={}),
@@ -156,17 +231,30 @@ def main():
             promtool=dict(type="str", choices=["auto", "require", "skip"], default="auto"),
             render_dest=dict(type="path"),
             prune_absent=dict(type="list", elements="str", default=["team/*"]),
+            alertmanager=dict(type="dict", default={}),
+            alertmanager_mode=dict(type="str", choices=["global", "per_namespace"], default="global"),
+            render_secret_values=dict(type="bool", default=False),
+            secret_values=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
+    mask_secrets(module)
     p = module.params
+    if p["secret_values"] and not module.no_log:
+        module.fail_json(msg="secret_values returns the receivers' secret values: set no_log: true on the task")
+    with_values = p["secret_values"] or bool(p["render_dest"] and p["render_secret_values"])
     try:
-        result = build(p["cluster"], p["team_vars"], p["teams"], p["settings"], p["only_teams"], p["promtool"])
+        result = build(p["cluster"], p["team_vars"], p["teams"], p["settings"], p["only_teams"], p["promtool"],
+                       alertmanager=p["alertmanager"], alertmanager_mode=p["alertmanager_mode"], secret_values=with_values)
     except BuildError as exc:
         module.fail_json(msg=str(exc), problems=exc.problems)
     for warning in result["warnings_lint"]:
         module.warn(warning)
     scopes = result.pop("scopes")
+    files = result.pop("files")
+    secrets = result.pop("secrets", {})
+    if p["secret_values"]:
+        result["secrets"] = secrets
     if not p["render_dest"]:
         module.exit_json(changed=False, **result)
     # Render mode writes here rather than returning every object: thousands of objects would
@@ -174,12 +262,23 @@ def main():
     if render.yaml is None:
         module.fail_json(msg=missing_required_lib("PyYAML"))
     objects = result.pop("objects")
+    result.pop("alertmanager_config")  # written to alertmanager/alertmanager.yaml
     try:
         scoped = {scope: render.object_files(objs) for scope, objs in scopes.items()}
-        written = render.apply_plan(p["render_dest"], scoped, p["prune_absent"], check_mode=module.check_mode)
+        for scope, extra in files.items():
+            scoped.setdefault(scope, {}).update(extra)
+        secret_files = set()
+        if p["render_secret_values"]:
+            for scope, objs in secrets.items():
+                scoped[scope] = render.object_files(objs)
+                secret_files.update(scoped[scope])
+        # Secret manifests have scopes of their own (secrets/<scope>): pruned like their scope, or all when not asked for.
+        prune = list(p["prune_absent"])
+        prune += ["secrets/" + pattern for pattern in p["prune_absent"]] if p["render_secret_values"] else ["secrets/*"]
+        written = render.apply_plan(p["render_dest"], scoped, prune, check_mode=module.check_mode)
     except (render.RenderError, OSError) as exc:
         module.fail_json(msg="rendering to %s failed: %s" % (p["render_dest"], exc))
-    diff = written.pop("diff")
+    diff = [hide_secret_diff(d, secret_files) for d in written.pop("diff")]
     result.update(written)
     result["object_count"] = len(objects)
     if module._diff:

@@ -161,6 +161,8 @@ def test_example_inventory_rules_pass_promtool(promtool, repo_root):
     for path in sorted(glob.glob(str(repo_root / "inventories/example/group_vars/all/team_*.yml"))):
         with open(path, encoding="utf-8") as handle:
             team_vars.update(yaml.safe_load(handle))
+    for team in team_vars.values():
+        team.pop("alerting", None)  # alerting: its vault references are templated by Ansible only (docs/alerting.md)
     for cluster in ("prod-eu", "staging-eu"):
         result = build.build(cluster, team_vars, [], {"clusters": ["prod-eu", "staging-eu"]}, promtool="skip")
         files = build.rule_files(result["objects"])
