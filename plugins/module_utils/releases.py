@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils import datasources as grafana_datasources
 from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
+from ansible_collections.vigil.observability.plugins.module_utils import loki
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
 from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
 from ansible_collections.vigil.observability.plugins.module_utils.helm import Release, parse_chart
 from ansible_collections.vigil.observability.plugins.module_utils.render import to_yaml
 
-COMPONENTS = ("kube_prometheus_stack",)
+COMPONENTS = ("kube_prometheus_stack", "loki")
 
 
 def release_scope(name):
@@ -41,7 +42,14 @@ def _kube_prometheus_stack(release, settings_raw, cluster, problems):
     return values, [], {}
 
 
-_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack}
+def _loki(release, settings_raw, cluster, problems):
+    settings = loki.parse_loki_settings(settings_raw, problems, path="loki")
+    if problems:
+        return None, [], {}
+    return loki.loki_values(settings), [], {}
+
+
+_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack, "loki": _loki}
 
 
 def build_release(component, cluster, chart_raw, settings_raw):
