@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils import datasources as grafana_datasources
 from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
-from ansible_collections.vigil.observability.plugins.module_utils import loki
+from ansible_collections.vigil.observability.plugins.module_utils import loki, tempo
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
 from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
 from ansible_collections.vigil.observability.plugins.module_utils.helm import Release, parse_chart
 from ansible_collections.vigil.observability.plugins.module_utils.render import to_yaml
 
-COMPONENTS = ("kube_prometheus_stack", "loki")
+COMPONENTS = ("kube_prometheus_stack", "loki", "tempo")
 
 
 def release_scope(name):
@@ -49,7 +49,14 @@ def _loki(release, settings_raw, cluster, problems):
     return loki.loki_values(settings), [], {}
 
 
-_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack, "loki": _loki}
+def _tempo(release, settings_raw, cluster, problems):
+    settings = tempo.parse_tempo_settings(settings_raw, problems, path="tempo")
+    if problems:
+        return None, [], {}
+    return tempo.tempo_values(settings), [], {}
+
+
+_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack, "loki": _loki, "tempo": _tempo}
 
 
 def build_release(component, cluster, chart_raw, settings_raw):
