@@ -48,8 +48,6 @@ def team_scope(team_name):
     return "team/%s" % team_name
 
 
-
-
 def prometheus_rule(name, namespace, labels, groups):
     return k8s_object("monitoring.coreos.com/v1", "PrometheusRule", name, namespace, labels, {"groups": groups})
 

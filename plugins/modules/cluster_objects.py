@@ -107,7 +107,7 @@ options:
     default: false
   secret_values:
     description:
-      - Return the Secrets with their values as C(secrets), for applying them. The task must set C(no_log: true);
+      - Return the Secrets with their values as C(secrets), for applying them. The task must set C(no_log=true);
         the module refuses to run otherwise.
     type: bool
     default: false
