@@ -121,7 +121,13 @@ def prepare_alertmanager(out, objects, work):
     return path, rendered
 
 
-def prepare_prometheus(objects, work, exporter_ports, alertmanager_port):
+def external_labels(out):
+    """The external labels the rendered chart values give Prometheus: they are on every alert it sends."""
+    values = yaml.safe_load((out / CLUSTER / "helm" / "kube-prometheus-stack.values.yaml").read_text(encoding="utf-8"))
+    return values["prometheus"]["prometheusSpec"].get("externalLabels", {})
+
+
+def prepare_prometheus(objects, work, exporter_ports, alertmanager_port, labels):
     rules_dir = work / "rules"
     rules_dir.mkdir()
     groups = {}
@@ -134,7 +140,7 @@ def prepare_prometheus(objects, work, exporter_ports, alertmanager_port):
             groups[group["name"]] = len(group["rules"])
     monitors = [o for o in objects if o["kind"] == "ServiceMonitor"]
     config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "external_labels": labels},
         "rule_files": [str(rules_dir / "*.yaml")],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": ["127.0.0.1:%d" % alertmanager_port]}]}]},
         "scrape_configs": scrape_configs(monitors, exporter_ports),
@@ -181,7 +187,7 @@ def test_failing_service_pages_its_team_only_and_resolves(tmp_path):
             processes.start("alertmanager", [
                 alertmanager, "--config.file=%s" % am_config, "--storage.path=%s" % (tmp_path / "am-data"),
                 "--web.listen-address=127.0.0.1:%d" % am_port, "--cluster.listen-address=", "--log.level=warn"])
-            prom_config, groups, monitors = prepare_prometheus(objects, tmp_path, ports, am_port)
+            prom_config, groups, monitors = prepare_prometheus(objects, tmp_path, ports, am_port, external_labels(out))
             processes.start("prometheus", [
                 prometheus, "--config.file=%s" % prom_config, "--storage.tsdb.path=%s" % (tmp_path / "prom-data"),
                 "--web.listen-address=127.0.0.1:%d" % prom_port, "--log.level=warn"])
@@ -264,6 +270,7 @@ def test_failing_service_pages_its_team_only_and_resolves(tmp_path):
             # Labels that identify the failing service and its owner, and the severity the route and pager read.
             assert {k: labels.get(k) for k in ("team", "namespace", "service", "severity")} == {
                 "team": "shop", "namespace": "shop", "service": "orders", "severity": "critical"}
+            assert labels.get("cluster") == CLUSTER  # the rendered external label tells which cluster pages
             if alertname == FAST_BURN:
                 assert labels["slo"] == "availability"
             # Grouped by the team's group_by: exactly those of its labels the alert has.
