@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils import datasources as grafana_datasources
 from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
-from ansible_collections.vigil.observability.plugins.module_utils import loki, tempo
+from ansible_collections.vigil.observability.plugins.module_utils import loki, opentelemetry, tempo
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
 from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
 from ansible_collections.vigil.observability.plugins.module_utils.helm import Release, parse_chart
 from ansible_collections.vigil.observability.plugins.module_utils.render import to_yaml
 
-COMPONENTS = ("kube_prometheus_stack", "loki", "tempo")
+COMPONENTS = ("kube_prometheus_stack", "loki", "opentelemetry", "tempo")
 
 
 def release_scope(name):
@@ -56,7 +56,20 @@ def _tempo(release, settings_raw, cluster, problems):
     return tempo.tempo_values(settings), [], {}
 
 
-_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack, "loki": _loki, "tempo": _tempo}
+def _opentelemetry(release, settings_raw, cluster, problems):
+    settings_raw = dict(settings_raw or {})
+    settings_raw.setdefault("cluster", cluster)
+    settings = opentelemetry.parse_otel_settings(settings_raw, problems, path="opentelemetry")
+    if problems or release is None:
+        return None, [], {}
+    objects = opentelemetry.collector_objects(settings, release[1])
+    for problem in opentelemetry.collector_problems(objects):
+        path, message = problem.split(": ", 1)
+        problems.add(path, message)
+    return opentelemetry.operator_values(settings), objects, {}
+
+
+_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack, "loki": _loki, "opentelemetry": _opentelemetry, "tempo": _tempo}
 
 
 def build_release(component, cluster, chart_raw, settings_raw):

@@ -1,0 +1,322 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""OpenTelemetry: the operator's values, the collectors it runs, and teams' auto-instrumentation.
+
+- The agent (a DaemonSet) receives OTLP (gRPC 4317, HTTP 4318), Jaeger and Zipkin, adds Kubernetes metadata
+  (k8sattributes: pod, namespace, deployment, node) and exports traces to Tempo, metrics to Prometheus
+  (remote write) and logs to Loki (OTLP).
+- The events collector (one replica: a DaemonSet would ship every event once per node) watches Kubernetes
+  events and ships them to Loki as logs.
+- Each collector runs under its own ServiceAccount with the ClusterRole its processors and receivers need.
+- Teams that ask for it get an Instrumentation object in their namespace, exporting to the agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe
+from ansible_collections.vigil.observability.plugins.module_utils.helm import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.objects import k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.promql import decimal_str
+
+API_VERSION = "opentelemetry.io/v1beta1"
+INSTRUMENTATION_API_VERSION = "opentelemetry.io/v1alpha1"
+AGENT = "vigil-agent"
+EVENTS = "vigil-events"
+INSTRUMENTATION_NAME = "vigil"
+# The Service the operator creates for a collector.
+SERVICE_SUFFIX = "-collector"
+OTLP_GRPC_PORT = 4317
+OTLP_HTTP_PORT = 4318
+# Instrumentation spec key per inventory language (the annotation is instrumentation.opentelemetry.io/inject-<key>).
+LANGUAGES = ("dotnet", "go", "java", "nodejs", "python")
+PROPAGATORS = ("tracecontext", "baggage")
+SIGNALS = ("traces", "metrics", "logs")
+COMPONENT_SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
+DEFAULT_COLLECTOR_IMAGE = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0"
+# What k8sattributes adds to every signal; the SDKs' own attributes (set by the operator's injection) are kept.
+K8S_METADATA = ("k8s.deployment.name", "k8s.namespace.name", "k8s.node.name", "k8s.pod.name", "k8s.pod.start_time", "k8s.pod.uid")
+_READ = ["get", "list", "watch"]
+AGENT_RULES = [
+    {"apiGroups": [""], "resources": ["namespaces", "nodes", "pods"], "verbs": _READ},
+    # A pod's Deployment is found through its ReplicaSet.
+    {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": _READ},
+]
+EVENTS_RULES = [
+    {"apiGroups": [""], "resources": ["events"], "verbs": _READ},
+    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": _READ},
+]
+
+
+@dataclass(frozen=True)
+class OtelSettings:
+    cluster: str = ""
+    cert_manager: bool = False
+    go_instrumentation: bool = True
+    collector_image: str = DEFAULT_COLLECTOR_IMAGE
+    tempo_otlp_endpoint: str = "tempo.monitoring.svc.cluster.local:4317"
+    prometheus_remote_write_url: str = "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090/api/v1/write"
+    loki_otlp_url: str = "http://loki-gateway.monitoring.svc.cluster.local/otlp"
+    loki_tenant: str = ""
+    events: bool = True
+    agent_spec: dict = field(default_factory=dict)
+    events_spec: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+
+
+def parse_otel_settings(raw, problems, path="opentelemetry"):
+    r = Reader(raw, path, problems)
+    settings = OtelSettings(
+        cluster=r.string("cluster", default=""),
+        cert_manager=r.boolean("cert_manager", default=False),
+        go_instrumentation=r.boolean("go_instrumentation", default=True),
+        collector_image=r.string("collector_image", default=DEFAULT_COLLECTOR_IMAGE, pattern=r"\S+:\S+|\S+@sha256:[0-9a-f]{64}",
+                                 what="an image with a tag or digest"),
+        tempo_otlp_endpoint=r.string("tempo_otlp_endpoint", required=True, pattern=r"[^\s/:]+:\d+", what="host:port of Tempo's OTLP gRPC receiver"),
+        prometheus_remote_write_url=r.string("prometheus_remote_write_url", required=True, pattern=r"https?://\S+", what="an http(s) URL"),
+        loki_otlp_url=r.string("loki_otlp_url", required=True, pattern=r"https?://\S+", what="an http(s) URL"),
+        loki_tenant=r.string("loki_tenant", default="", pattern=r"[a-zA-Z0-9!._*'()-]*", what="a Loki tenant ID"),
+        events=r.boolean("events", default=True),
+        agent_spec=r.mapping("agent_spec"),
+        events_spec=r.mapping("events_spec"),
+        values=r.mapping("values"),
+    )
+    r.done()
+    return settings
+
+
+def operator_values(settings):
+    """The operator chart's values: admission webhook certificates from cert-manager when present, else self-generated."""
+    values = {
+        "admissionWebhooks": {
+            "certManager": {"enabled": settings.cert_manager},
+            # recreate=false keeps the generated certificate across upgrades (no diff, no webhook churn).
+            "autoGenerateCert": {"enabled": not settings.cert_manager, "recreate": False},
+        },
+        "manager": {
+            "collectorImage": {"repository": settings.collector_image.rsplit(":", 1)[0],
+                               "tag": settings.collector_image.rsplit(":", 1)[1]}
+            if "@" not in settings.collector_image else {},
+            "autoInstrumentation": {"go": {"enabled": settings.go_instrumentation}},
+        },
+        "crds": {"create": True},
+    }
+    if not values["manager"]["collectorImage"]:
+        del values["manager"]["collectorImage"]
+    return deep_merge(values, settings.values)
+
+
+def _loki_exporter(settings):
+    exporter = {"endpoint": settings.loki_otlp_url}
+    if settings.loki_tenant:
+        exporter["headers"] = {"X-Scope-OrgID": settings.loki_tenant}
+    return exporter
+
+
+def _common_processors(settings):
+    processors = {
+        # First in every pipeline: refuse data before the collector runs out of memory.
+        "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
+        "batch": {"send_batch_size": 8192, "timeout": "5s"},
+    }
+    if settings.cluster:
+        processors["resource"] = {"attributes": [{"key": "k8s.cluster.name", "value": settings.cluster, "action": "upsert"}]}
+    return processors
+
+
+def agent_config(settings):
+    processors = _common_processors(settings)
+    processors["k8sattributes"] = {
+        "auth_type": "serviceAccount",
+        "passthrough": False,
+        "extract": {"metadata": list(K8S_METADATA)},
+        # Pods are found by the SDK's pod UID (set by the operator's injection), their IP, or the connection.
+        "pod_association": [
+            {"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]},
+            {"sources": [{"from": "resource_attribute", "name": "k8s.pod.ip"}]},
+            {"sources": [{"from": "connection"}]},
+        ],
+    }
+    chain = ["memory_limiter", "k8sattributes"] + (["resource"] if "resource" in processors else []) + ["batch"]
+    return {
+        "receivers": {
+            "otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:%d" % OTLP_GRPC_PORT}, "http": {"endpoint": "0.0.0.0:%d" % OTLP_HTTP_PORT}}},
+            "jaeger": {"protocols": {"grpc": {"endpoint": "0.0.0.0:14250"}, "thrift_http": {"endpoint": "0.0.0.0:14268"},
+                                     "thrift_compact": {"endpoint": "0.0.0.0:6831"}}},
+            "zipkin": {"endpoint": "0.0.0.0:9411"},
+        },
+        "processors": processors,
+        "exporters": {
+            "otlp/tempo": {"endpoint": settings.tempo_otlp_endpoint, "tls": {"insecure": True}},
+            # Resource attributes (namespace, deployment, pod) become labels PromQL can select on.
+            "prometheusremotewrite": {"endpoint": settings.prometheus_remote_write_url,
+                                      "resource_to_telemetry_conversion": {"enabled": True}},
+            "otlphttp/loki": _loki_exporter(settings),
+        },
+        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
+        "service": {
+            "extensions": ["health_check"],
+            "pipelines": {
+                "traces": {"receivers": ["jaeger", "otlp", "zipkin"], "processors": chain, "exporters": ["otlp/tempo"]},
+                "metrics": {"receivers": ["otlp"], "processors": chain, "exporters": ["prometheusremotewrite"]},
+                "logs": {"receivers": ["otlp"], "processors": chain, "exporters": ["otlphttp/loki"]},
+            },
+        },
+    }
+
+
+def events_config(settings):
+    processors = _common_processors(settings)
+    # Loki's OTLP ingestion makes service.name the service_name label: {service_name="kubernetes-events"}.
+    attributes = [{"key": "service.name", "value": "kubernetes-events", "action": "upsert"}]
+    attributes += (processors.get("resource") or {}).get("attributes", [])
+    processors["resource"] = {"attributes": attributes}
+    return {
+        "receivers": {"k8sobjects": {"auth_type": "serviceAccount",
+                                     "objects": [{"name": "events", "group": "events.k8s.io", "mode": "watch"}]}},
+        "processors": processors,
+        "exporters": {"otlphttp/loki": _loki_exporter(settings)},
+        "extensions": {"health_check": {"endpoint": "0.0.0.0:13133"}},
+        "service": {
+            "extensions": ["health_check"],
+            "pipelines": {"logs": {"receivers": ["k8sobjects"], "processors": ["memory_limiter", "resource", "batch"],
+                                   "exporters": ["otlphttp/loki"]}},
+        },
+    }
+
+
+def pipeline_problems(config, path="config"):
+    """Pipelines that name a component the configuration does not define, or that could never carry data."""
+    problems = []
+    config = config if isinstance(config, dict) else {}
+    service = config.get("service") or {}
+    for name in service.get("extensions") or []:
+        if name not in (config.get("extensions") or {}):
+            problems.append("%s.service.extensions: %s is not defined under extensions" % (path, name))
+    pipelines = service.get("pipelines") or {}
+    if not pipelines:
+        problems.append("%s.service.pipelines: no pipeline is defined" % path)
+    connectors = config.get("connectors") or {}
+    for pipeline, spec in sorted(pipelines.items()):
+        where = "%s.service.pipelines.%s" % (path, pipeline)
+        spec = spec if isinstance(spec, dict) else {}
+        if pipeline.split("/", 1)[0] not in SIGNALS:
+            problems.append("%s: the signal must be one of %s" % (where, ", ".join(SIGNALS)))
+        for section in ("receivers", "processors", "exporters"):
+            defined = set(config.get(section) or {})
+            if section != "processors":
+                defined |= set(connectors)  # a connector is an exporter of one pipeline and a receiver of another
+            for name in spec.get(section) or []:
+                if name not in defined:
+                    problems.append("%s.%s: %s is not defined under %s" % (where, section, name, section))
+        for section in ("receivers", "exporters"):
+            if not spec.get(section):
+                problems.append("%s.%s: a pipeline needs at least one" % (where, section))
+    return problems
+
+
+def _collector(name, namespace, mode, service_account, config, settings, extra_spec):
+    spec = {
+        "mode": mode,
+        "image": settings.collector_image,
+        "serviceAccount": service_account,
+        "config": config,
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    }
+    if mode == "daemonset":
+        # Every node, tainted ones included: workloads there send telemetry too.
+        spec["tolerations"] = [{"operator": "Exists"}]
+    else:
+        spec["replicas"] = 1
+    return k8s_object(API_VERSION, "OpenTelemetryCollector", name, namespace, labels_for(None, "opentelemetry"),
+                      deep_merge(spec, extra_spec))
+
+
+def _rbac(name, namespace, rules):
+    labels = labels_for(None, "opentelemetry")
+    return [
+        k8s_object("v1", "ServiceAccount", name, namespace, dict(labels)),
+        k8s_object("rbac.authorization.k8s.io/v1", "ClusterRole", name, None, dict(labels), rules=[dict(r) for r in rules]),
+        k8s_object("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", name, None, dict(labels),
+                   roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+                   subjects=[{"kind": "ServiceAccount", "name": name, "namespace": namespace}]),
+    ]
+
+
+def collector_objects(settings, namespace):
+    """The collectors and their RBAC, in the operator's namespace."""
+    objects = _rbac(AGENT, namespace, AGENT_RULES)
+    objects.append(_collector(AGENT, namespace, "daemonset", AGENT, agent_config(settings), settings, settings.agent_spec))
+    if settings.events:
+        objects += _rbac(EVENTS, namespace, EVENTS_RULES)
+        objects.append(_collector(EVENTS, namespace, "deployment", EVENTS, events_config(settings), settings, settings.events_spec))
+    return objects
+
+
+def collector_problems(objects, path="opentelemetry"):
+    problems = []
+    for obj in objects:
+        if obj["kind"] == "OpenTelemetryCollector":
+            spec_path = "%s.%s_spec.config" % (path, "agent" if obj["metadata"]["name"] == AGENT else "events")
+            problems.extend(pipeline_problems(obj["spec"].get("config"), spec_path))
+    return problems
+
+
+def agent_otlp_endpoint(namespace, name=AGENT):
+    """Where SDKs send OTLP over HTTP: the agent's Service (the operator names it <collector>-collector)."""
+    return "http://%s%s.%s.svc.cluster.local:%d" % (name, SERVICE_SUFFIX, namespace, OTLP_HTTP_PORT)
+
+
+# Teams' auto-instrumentation.
+
+@dataclass(frozen=True)
+class TeamInstrumentation:
+    languages: tuple = ()
+    sampling_ratio: str = "1"
+
+
+def parse_team_instrumentation(raw, path, problems):
+    """A team's `instrumentation: {languages: [python, ...], sampling_ratio: 0.25}`; None when absent."""
+    if raw is None:
+        return None
+    r = Reader(raw, path, problems)
+    languages = []
+    for item_path, item in r.items("languages", required=True):
+        if item not in LANGUAGES:
+            problems.add(item_path, "must be one of %s, got %s" % (", ".join(LANGUAGES), describe(item)))
+        elif item in languages:
+            problems.add(item_path, "is listed twice")
+        else:
+            languages.append(item)
+    ratio = r.decimal("sampling_ratio", low=0, high=1, low_open=False, high_open=False)
+    r.done()
+    if isinstance(r.data.get("languages"), list) and not r.data["languages"]:
+        problems.add(join_path(path, "languages"), "must list at least one language")
+    text = "1" if ratio is None else decimal_str(ratio)
+    return TeamInstrumentation(languages=tuple(sorted(languages)), sampling_ratio=text)
+
+
+def instrumentation_spec(instrumentation, endpoint):
+    spec = {
+        "exporter": {"endpoint": endpoint},
+        "propagators": list(PROPAGATORS),
+        # Follow the caller's decision; sample new traces at the team's ratio.
+        "sampler": {"type": "parentbased_traceidratio", "argument": instrumentation.sampling_ratio},
+    }
+    for language in instrumentation.languages:
+        # The endpoint is the agent's OTLP/HTTP port; every SDK is told so explicitly.
+        spec[language] = {"env": [{"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": "http/protobuf"}]}
+    return spec
+
+
+def instrumentation_object(team, endpoint):
+    return k8s_object(INSTRUMENTATION_API_VERSION, "Instrumentation", INSTRUMENTATION_NAME, team.namespace,
+                      labels_for(team, "instrumentation"), instrumentation_spec(team.instrumentation, endpoint))
+
+
+def injection_annotation(language, name=INSTRUMENTATION_NAME):
+    """The pod-template annotation that asks the operator to inject a language's SDK."""
+    return {"instrumentation.opentelemetry.io/inject-%s" % language: name}
