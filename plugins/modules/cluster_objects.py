@@ -52,6 +52,8 @@ options:
         default C(grafana_dashboard=1)), C(dashboard_folder_annotation) (default C(grafana_folder)), C(dashboard_placement)
         (C(team) or C(platform) namespace), C(prometheus_datasource_uid), C(tempo_datasource_uid), C(loki_datasource_uid)
         (defaults C(prometheus), C(tempo), C(loki)) and C(runbook_base_url).
+      - C(otlp_endpoint), where the Instrumentation objects of teams with C(instrumentation) send OTLP/HTTP
+        (default the opentelemetry role's agent in C(platform_namespace)).
     type: dict
     default: {}
   only_teams:
@@ -198,9 +200,12 @@ SECRET_DIFF = "(secret values are not shown)\n"
 
 
 def mask_secrets(module):
-    """Mask the receivers' secret values in everything the module returns or logs (not when it must return them)."""
+    """Mask the receivers' secret values in everything the module returns or logs.
+
+    Not when a no_log task asks for them: masking would replace the values it must return.
+    """
     p = module.params
-    if not p.get("secret_values"):
+    if not (p.get("secret_values") and module.no_log):
         module.no_log_values.update(secret_strings(p.get("team_vars"), p.get("teams"), p.get("alertmanager")))
 
 
