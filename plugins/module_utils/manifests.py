@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.vigil.observability.plugins.module_utils import alerting as alerting_rules
-from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, monitors
+from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, monitors, opentelemetry
 from ansible_collections.vigil.observability.plugins.module_utils import slo as slo_rules
 from ansible_collections.vigil.observability.plugins.module_utils import tenancy
 from ansible_collections.vigil.observability.plugins.module_utils.objects import TEAM_LABEL, k8s_object, labels_for
@@ -81,6 +81,8 @@ def team_objects(team, settings):
         obj = k8s_object("v1", "ConfigMap", cm["name"], cm["namespace"], labels, data=cm["data"])
         obj["metadata"]["annotations"] = cm["annotations"]
         objects.append(obj)
+    if team.instrumentation is not None:
+        objects.append(opentelemetry.instrumentation_object(team, settings.otlp_endpoint))
     return objects
 
 

@@ -26,6 +26,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.monitors impor
     is_label_value,
     parse_monitor,
 )
+from ansible_collections.vigil.observability.plugins.module_utils.opentelemetry import agent_otlp_endpoint, parse_team_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.promql import SelectorError, check_regex, eq
 
 TEAM_VAR_PREFIX = "observability_team_"
@@ -172,6 +173,7 @@ class Team:
     namespace_labels: tuple = ()  # sorted (name, value) pairs for the Namespace object
     rbac_groups: tuple = ()  # subjects bound to the team's Role in its namespace
     rbac_users: tuple = ()
+    instrumentation: object = None  # opentelemetry.TeamInstrumentation; None: no Instrumentation object
 
     @property
     def label_dict(self):
@@ -201,6 +203,8 @@ class Settings:
     tempo_datasource_uid: str = "tempo"
     loki_datasource_uid: str = "loki"
     runbook_base_url: str = ""  # runbook links of alerts that have none of their own: <base>/<alertname>
+    # Where teams' auto-instrumented SDKs send OTLP/HTTP: the opentelemetry role's agent.
+    otlp_endpoint: str = field(default_factory=lambda: agent_otlp_endpoint("monitoring"))
 
 
 def parse_tiers(items, problems, period=None):
@@ -252,6 +256,7 @@ def parse_settings(raw, problems, path="observability_settings"):
     for key, default in (("prometheus_datasource_uid", "prometheus"), ("tempo_datasource_uid", "tempo"), ("loki_datasource_uid", "loki")):
         uids[key] = r.string(key, default=default, pattern=_GRAFANA_UID, what="a Grafana UID (at most 40 letters, digits, '-', '_')")
     runbook_base_url = r.string("runbook_base_url", default="", pattern=r"^(https?://\S+)?\Z", what="an http(s) URL")
+    otlp_endpoint = r.string("otlp_endpoint", pattern=r"^https?://\S+\Z", what="an http(s) URL")
     r.done()
     for key, value in (("dashboard_label", dashboard_label), ("dashboard_folder_annotation", folder_annotation)):
         if value is not None and not is_label_key(value):
@@ -276,6 +281,7 @@ def parse_settings(raw, problems, path="observability_settings"):
         tempo_datasource_uid=uids["tempo_datasource_uid"] or "tempo",
         loki_datasource_uid=uids["loki_datasource_uid"] or "loki",
         runbook_base_url=(runbook_base_url or "").rstrip("/"),
+        otlp_endpoint=otlp_endpoint or agent_otlp_endpoint(platform_namespace or "monitoring"),
     )
 
 
@@ -575,6 +581,7 @@ def parse_team(raw, path, problems, settings, default_name=None):
     rbac_groups = tuple(sorted(set(rbac.string_list("groups")))) if rbac.has("groups") else ((name,) if name else ())
     rbac_users = tuple(sorted(set(rbac.string_list("users"))))
     rbac.done()
+    instrumentation = parse_team_instrumentation(r.raw("instrumentation"), r.sub("instrumentation"), problems)
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
     _no_duplicates(service_items, "service", problems)
@@ -593,6 +600,7 @@ def parse_team(raw, path, problems, settings, default_name=None):
         namespace_labels=tuple(sorted(namespace_labels.items())),
         rbac_groups=rbac_groups,
         rbac_users=rbac_users,
+        instrumentation=instrumentation,
     )
 
 

@@ -208,8 +208,8 @@ CASES = [
     pytest.param({VAR: {"services": {"name": "a"}}}, None, None, [VAR + ".services: must be a list, got {'name': 'a'}"],
                  id="team-services-not-list"),
     pytest.param({VAR: {"onwer": "me"}}, None, None, [
-        VAR + ".onwer: unknown key (known keys: alerting, clusters, dashboards, labels, manage_namespace, name, namespace, "
-        "namespace_labels, rbac, services)"], id="team-unknown-key"),
+        VAR + ".onwer: unknown key (known keys: alerting, clusters, dashboards, instrumentation, labels, manage_namespace, name, "
+        "namespace, namespace_labels, rbac, services)"], id="team-unknown-key"),
     pytest.param({VAR: {}}, [{"name": "payments"}], None, [
         "observability_teams[0]: duplicate team name 'payments' (also defined by %s)" % VAR], id="team-duplicate-var-and-list"),
     pytest.param({}, [{"name": "a"}, {"name": "a"}], None, [

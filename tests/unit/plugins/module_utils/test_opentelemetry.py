@@ -183,3 +183,22 @@ def test_bad_settings_are_named():
     for expected in ("opentelemetry.tempo_otlp_endpoint: must be host:port", "opentelemetry.cert_manager: must be true or false",
                      "opentelemetry.loki_otlp_url: is required", "opentelemetry.prometheus_remote_write_url: is required"):
         assert expected in text
+
+
+def test_a_team_asking_for_instrumentation_gets_it_in_its_scope(crd_validator):
+    from ansible_collections.vigil.observability.plugins.module_utils.build import build as build_cluster
+
+    team_vars = {"observability_team_payments": {"namespace": "pay", "instrumentation": {"languages": ["python"]}},
+                 "observability_team_checkout": {}}
+    result = build_cluster("prod-eu", team_vars, [], {"platform_namespace": "observability"}, promtool="skip")
+    found = [o for o in result["scopes"]["team/payments"] if o["kind"] == "Instrumentation"]
+    assert len(found) == 1 and crd_validator.errors(found[0]) == []
+    assert found[0]["metadata"]["namespace"] == "pay"
+    assert found[0]["metadata"]["labels"]["app.kubernetes.io/component"] == "instrumentation"
+    assert found[0]["spec"]["exporter"]["endpoint"] == otel.agent_otlp_endpoint("observability")
+    assert not [o for o in result["scopes"]["team/checkout"] if o["kind"] == "Instrumentation"]
+    explicit = build_cluster("prod-eu", team_vars, [], {"otlp_endpoint": "http://otel.example:4318"}, promtool="skip")
+    assert [o["spec"]["exporter"]["endpoint"] for o in explicit["objects"] if o["kind"] == "Instrumentation"] == ["http://otel.example:4318"]
+    with pytest.raises(BuildError) as err:
+        build_cluster("prod-eu", {"observability_team_payments": {"instrumentation": {"languages": ["cobol"]}}}, [], {}, promtool="skip")
+    assert "observability_team_payments.instrumentation.languages[0]: must be one of" in str(err.value)
