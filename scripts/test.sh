@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: pytest (unit and real-tool), then the Ansible quality gates.
 # Each step prints a "== <step>" header; any failure stops the script non-zero.
-# Usage: scripts/test.sh [pytest|sanity|lint|changelog|docs|syntax ...]   (no argument: all, in this order)
+# Usage: scripts/test.sh [pytest|sanity|lint|changelog|docs|syntax|molecule ...]   (no argument: all, in this order)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -75,6 +75,11 @@ run_syntax() {
   ansible-playbook vigil.observability.site --syntax-check
 }
 
+run_molecule() {
+  # The render scenario: offline, on localhost (molecule/render/molecule.yml). The kind scenario is `make test-kind`.
+  molecule test -s render
+}
+
 declare -A titles=(
   [pytest]="pytest"
   [sanity]="ansible-test sanity (no ignore files)"
@@ -82,9 +87,10 @@ declare -A titles=(
   [changelog]="antsibull-changelog lint"
   [docs]="antsibull-docs lint-collection-docs"
   [syntax]="playbook syntax check (path and FQCN)"
+  [molecule]="molecule test -s render"
 )
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(pytest sanity lint changelog docs syntax)
+[ ${#steps[@]} -gt 0 ] || steps=(pytest sanity lint changelog docs syntax molecule)
 for s in "${steps[@]}"; do
   [ -n "${titles[$s]:-}" ] || { echo "unknown step '$s' (one of: ${!titles[*]})" >&2; exit 2; }
 done
