@@ -9,6 +9,7 @@ and render share everything up to the last step.
 
 from __future__ import annotations
 
+from ansible_collections.vigil.observability.plugins.module_utils import alloy
 from ansible_collections.vigil.observability.plugins.module_utils import datasources as grafana_datasources
 from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
 from ansible_collections.vigil.observability.plugins.module_utils import loki, opentelemetry, tempo
@@ -17,7 +18,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.errors import 
 from ansible_collections.vigil.observability.plugins.module_utils.helm import Release, parse_chart
 from ansible_collections.vigil.observability.plugins.module_utils.render import to_yaml
 
-COMPONENTS = ("kube_prometheus_stack", "loki", "opentelemetry", "tempo")
+COMPONENTS = ("alloy", "kube_prometheus_stack", "loki", "opentelemetry", "tempo")
 
 
 def release_scope(name):
@@ -69,7 +70,17 @@ def _opentelemetry(release, settings_raw, cluster, problems):
     return opentelemetry.operator_values(settings), objects, {}
 
 
-_BUILDERS = {"kube_prometheus_stack": _kube_prometheus_stack, "loki": _loki, "opentelemetry": _opentelemetry, "tempo": _tempo}
+def _alloy(release, settings_raw, cluster, problems):
+    settings_raw = dict(settings_raw or {})
+    settings_raw.setdefault("cluster", cluster)
+    settings = alloy.parse_alloy_settings(settings_raw, problems, path="alloy")
+    if problems:
+        return None, [], {}
+    return alloy.alloy_values(settings), [], {}
+
+
+_BUILDERS = {"alloy": _alloy, "kube_prometheus_stack": _kube_prometheus_stack, "loki": _loki, "opentelemetry": _opentelemetry,
+             "tempo": _tempo}
 
 
 def build_release(component, cluster, chart_raw, settings_raw):

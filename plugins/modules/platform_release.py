@@ -22,7 +22,7 @@ options:
     description: The platform component.
     type: str
     required: true
-    choices: [kube_prometheus_stack, loki, opentelemetry, tempo]
+    choices: [alloy, kube_prometheus_stack, loki, opentelemetry, tempo]
   cluster:
     description: Name of the cluster (the inventory host); becomes the C(cluster) external label.
     type: str
