@@ -26,5 +26,9 @@ test-sanity: setup
 test-lint: setup
 	@bash scripts/test.sh lint changelog docs syntax
 
+# The kind scenario (molecule/default): needs Docker and network access, so `make test` does not run it.
+test-kind: setup
+	$(BIN)/molecule test -s default
+
 clean:
 	rm -rf rendered .cache tests/output

@@ -3,12 +3,16 @@
 
 Run as `python e2e_exporter.py`: it binds 127.0.0.1 on a free port, writes the port on its first stdout line,
 serves `/metrics` (Prometheus text format 0.0.4) and takes `POST /mode` with body `healthy` or `failing`.
+The kind scenario (molecule/default) runs the same file in pods: `--host 0.0.0.0 --port 8080`, `--status-label`
+for services whose status label is not `status`, `--tls-cert`/`--tls-key` for services scraped over HTTPS.
 Traffic is simulated at RATE requests per second: healthy, every request succeeds (status 200) in 50 ms;
 failing, every other request fails with 500. Latency stays the same, so only error alerts may fire.
 """
 
 from __future__ import annotations
 
+import argparse
+import ssl
 import sys
 import threading
 import time
@@ -24,7 +28,8 @@ MODES = ("healthy", "failing")
 class Traffic:
     """Counters grown by a ticking thread, read under a lock."""
 
-    def __init__(self):
+    def __init__(self, status_label="status"):
+        self.status_label = status_label
         self.lock = threading.Lock()
         self.mode = "healthy"
         # Both status series exist from the start, as a client library that pre-initialises them would serve.
@@ -44,7 +49,7 @@ class Traffic:
     def exposition(self):
         with self.lock:
             lines = ["# HELP http_requests_total Requests served.", "# TYPE http_requests_total counter"]
-            lines += ['http_requests_total{status="%s"} %d' % (s, n) for s, n in sorted(self.requests.items())]
+            lines += ['http_requests_total{%s="%s"} %d' % (self.status_label, s, n) for s, n in sorted(self.requests.items())]
             lines += ["# HELP http_request_duration_seconds Request latency.", "# TYPE http_request_duration_seconds histogram"]
             for le in BUCKETS:
                 inside = le == "+Inf" or DURATION <= float(le)
@@ -84,7 +89,19 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--status-label", default="status")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    args = parser.parse_args()
+    TRAFFIC.status_label = args.status_label
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     sys.stdout.write("%d\n" % server.server_address[1])
     sys.stdout.flush()
     threading.Thread(target=server.serve_forever, daemon=True).start()
