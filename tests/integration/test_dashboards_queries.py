@@ -11,7 +11,7 @@ import promql_parser
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import build, manifests, objects, render
+from ansible_collections.vigil.observability.plugins.module_utils import build, objects, render
 
 SHOP = {
     "namespace": "shop-ns",
@@ -64,10 +64,10 @@ def grafana_expr(expr):
     return expr.replace("$__rate_interval", "2m")
 
 
-def produced_series(objects, team):
+def produced_series(objs, team):
     """What the team's rules produce: {recorded name: [labels of each rule]}, and the label sets of its alerts."""
     records, alerts = {}, []
-    for obj in objects:
+    for obj in objs:
         if obj["kind"] != "PrometheusRule" or obj["metadata"]["labels"].get(objects.TEAM_LABEL) != team:
             continue
         for group in obj["spec"]["groups"]:
@@ -107,14 +107,14 @@ def prometheus_targets(dashboard):
                 yield panel["title"], target["expr"]
 
 
-def query_problems(objects, team_vars):
+def query_problems(objs, team_vars):
     """(dashboard, panel, query, why) for every query that does not parse or reads a series nothing produces."""
     problems, checked = [], 0
     for var, team_raw in team_vars.items():
         team = team_raw.get("name", var[len("observability_team_"):].replace("_", "-"))
-        records, alerts = produced_series(objects, team)
+        records, alerts = produced_series(objs, team)
         services = {s["name"]: s for s in team_raw["services"]}
-        for obj in objects:
+        for obj in objs:
             meta = obj["metadata"]
             if obj["kind"] != "ConfigMap" or meta["labels"].get(objects.TEAM_LABEL) != team or "-custom-" in meta["name"]:
                 continue

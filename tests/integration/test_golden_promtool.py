@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import build, golden, manifests, objects
+from ansible_collections.vigil.observability.plugins.module_utils import build, golden, objects
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings
 from ansible_collections.vigil.observability.plugins.module_utils.validate import promtool_check_rules

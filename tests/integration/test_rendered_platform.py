@@ -149,7 +149,7 @@ def test_the_backends_the_clients_name_are_the_rendered_releases(rendered, clust
     loki_gateway = "%s-gateway.%s.svc.cluster.local" % (releases["loki"]["release"], releases["loki"]["namespace"])
     tempo_host = "%s.%s.svc.cluster.local" % (releases["tempo"]["release"], releases["tempo"]["namespace"])
     prometheus = "%s-prometheus.%s.svc.cluster.local:9090" % (releases["kube-prometheus-stack"]["release"],
-                                                            releases["kube-prometheus-stack"]["namespace"])
+                                                              releases["kube-prometheus-stack"]["namespace"])
     kps = yaml.safe_load((helm / "kube-prometheus-stack.values.yaml").read_text())
     urls = {s["type"]: s["url"] for s in kps["grafana"]["additionalDataSources"]}
     assert urls == {"loki": "http://%s" % loki_gateway, "tempo": "http://%s:3200" % tempo_host}

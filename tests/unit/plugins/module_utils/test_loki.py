@@ -23,7 +23,7 @@ CASES = {
     "small-multi-tenant": {"multi_tenant": True, "retention": "14d", "storage_class": "fast"},
     "production-s3": {"profile": "production", "object_storage": S3},
     "production-s3-endpoint": {"profile": "production", "object_storage": dict(S3, region=None, endpoint="https://minio.example:9000",
-                                                                             force_path_style=True)},
+                                                                               force_path_style=True)},
     "production-gcs": {"profile": "production", "object_storage": GCS, "storage_class": "ssd"},
     "production-azure": {"profile": "production", "object_storage": AZURE, "replicas": {"querier": 5}},
     "production-azure-identity": {"profile": "production", "object_storage": dict(AZURE, credentials_secret=None)},
@@ -32,7 +32,7 @@ CASES = {
 
 def settings(raw):
     problems = Problems()
-    parsed = parse_loki_settings({k: v for k, v in raw.items()}, problems)
+    parsed = parse_loki_settings(dict(raw), problems)
     assert not problems, problems.items
     return parsed
 

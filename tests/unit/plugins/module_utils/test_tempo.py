@@ -18,7 +18,7 @@ CASES = {
     "small-class": {"storage_class": "fast", "retention": "72h"},
     "production": {"profile": "production", "s3": S3},
     "production-minio": {"profile": "production", "s3": {"bucket": "traces", "endpoint": "minio.storage:9000", "insecure": True,
-                                                          "force_path_style": True}},
+                                                         "force_path_style": True}},
 }
 
 
