@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: pytest (unit and real-tool), then the Ansible quality gates.
 # Each step prints a "== <step>" header; any failure stops the script non-zero.
-# Usage: scripts/test.sh [pytest|sanity|lint|changelog|docs|syntax|molecule ...]   (no argument: all, in this order)
+# Usage: scripts/test.sh [pytest|sanity|units|lint|changelog|docs|syntax|molecule ...]   (no argument: all, in this order)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,13 +20,10 @@ run_pytest() {
   pytest
 }
 
-run_sanity() {
+ansible_test_copy() {
   # ansible-test only runs inside a path ending in ansible_collections/<ns>/<name> (it resolves
-  # symlinks), so sanity runs in a copy of the files git would see: tracked plus untracked-not-ignored.
-  local f
-  for f in tests/sanity/ignore-*.txt; do
-    if [ -s "$f" ]; then echo "$f must be empty: fix the finding instead of ignoring it" >&2; return 1; fi
-  done
+  # symlinks), so it runs in a copy of the files git would see: tracked plus untracked-not-ignored.
+  # Sets ansible_test_dir to the copy (not printed: callers run it in this shell, so set -e applies).
   local offline_pip
   offline_pip="$(cd .. && pwd)/shared/tools/ansible-test-offline-pip"
   if [ ! -x "$offline_pip" ]; then
@@ -41,6 +38,10 @@ run_sanity() {
   fi
   local coll="$root/.cache/ansible-test/ansible_collections/vigil/observability"
   mkdir -p "$coll"
+  # One copy for every run in this checkout: a second run would delete the first one's tests/output
+  # mid-test, so runs wait for each other (the lock is held until this script exits).
+  exec 9>"$root/.cache/ansible-test/lock"
+  flock 9
   # One rsync with the file list (and its parent directories) as include rules copies the list and
   # deletes everything else in the copy; nothing outside the list is even scanned (.venv, .git).
   git ls-files -co --exclude-standard | awk '{
@@ -53,7 +54,23 @@ run_sanity() {
   # The copy sits in an ignored directory of this repo; its own (empty) git repo makes ansible-test
   # list its files with the copied .gitignore instead of the outer repo's.
   [ -d "$coll/.git" ] || git -C "$coll" init -q
-  (cd "$coll" && ansible-test sanity --venv --python 3.11 --color no)
+  ansible_test_dir=$coll
+}
+
+run_sanity() {
+  local f
+  for f in tests/sanity/ignore-*.txt; do
+    if [ -s "$f" ]; then echo "$f must be empty: fix the finding instead of ignoring it" >&2; return 1; fi
+  done
+  ansible_test_copy
+  (cd "$ansible_test_dir" && ansible-test sanity --venv --python 3.11 --color no)
+}
+
+run_units() {
+  # The unit tests under ansible-test's collection loader; it installs tests/unit/requirements.txt in its venv.
+  # It passes no VIGIL_* variables through, so tests needing the reference data skip here and run in `pytest`.
+  ansible_test_copy
+  (cd "$ansible_test_dir" && ansible-test units --venv --python 3.11 --color no)
 }
 
 run_lint() {
@@ -83,6 +100,7 @@ run_molecule() {
 declare -A titles=(
   [pytest]="pytest"
   [sanity]="ansible-test sanity (no ignore files)"
+  [units]="ansible-test units"
   [lint]="ansible-lint (production profile)"
   [changelog]="antsibull-changelog lint"
   [docs]="antsibull-docs lint-collection-docs"
@@ -90,7 +108,7 @@ declare -A titles=(
   [molecule]="molecule test -s render"
 )
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(pytest sanity lint changelog docs syntax molecule)
+[ ${#steps[@]} -gt 0 ] || steps=(pytest sanity units lint changelog docs syntax molecule)
 for s in "${steps[@]}"; do
   [ -n "${titles[$s]:-}" ] || { echo "unknown step '$s' (one of: ${!titles[*]})" >&2; exit 2; }
 done
