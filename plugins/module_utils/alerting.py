@@ -653,14 +653,20 @@ def plan(teams, settings, platform_namespace, secrets_dir=SECRETS_DIR):
             routes.append({"receiver": NULL_RECEIVER, "matchers": [
                 _matcher_text(Matcher("namespace", "=", team.namespace)), _matcher_text(Matcher("team", "=", team.name))]})
     root["routes"] = routes
-    config = {"route": root, "receivers": sorted(receivers, key=lambda r: r["name"]), "inhibit_rules": inhibit_rules()}
+    # Every top-level key of kube-prometheus-stack's default configuration is set, so Helm's merge of the
+    # chart defaults with these values leaves exactly this configuration (templates: the chart's templateFiles).
+    config = {"global": {"resolve_timeout": "5m"}, "route": root, "receivers": sorted(receivers, key=lambda r: r["name"]),
+              "inhibit_rules": inhibit_rules(), "templates": [TEMPLATES_GLOB]}
     if settings.smtp is not None:
-        config["global"] = dict(settings.smtp.options)
+        config["global"].update(settings.smtp.options)
         if settings.smtp.password is not None:
             store.add(SMTP_PASSWORD_KEY, settings.smtp.password)
             config["global"]["smtp_auth_password_file"] = "%s/%s/%s" % (secrets_dir, store.name, SMTP_PASSWORD_KEY)
     secrets = ([store.spec()] if store.values else []) + [s for s in team_secrets if s.values]
     return Plan(config, secrets, team_configs, settings.mode, secrets_dir)
+
+
+TEMPLATES_GLOB = "/etc/alertmanager/config/*.tmpl"
 
 
 def config_selector():

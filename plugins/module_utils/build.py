@@ -73,11 +73,13 @@ def check_rules(objects, promtool="auto"):
 
 
 def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool="auto", alertmanager=None,
-          alertmanager_mode=alerting.GLOBAL, secret_values=False):
+          alertmanager_mode=alerting.GLOBAL, secret_values=False, offboard=None):
     """Every object and file of one cluster.
 
     `secrets` (Secret objects with their values, by scope) is returned only with `secret_values`;
     otherwise only their names and keys are (`secret_refs`).
+    `offboard` names teams to remove now, whether or not they are still defined: they are left out of
+    everything (Alertmanager routing included), their scopes are empty, and no other team is built.
     """
     settings, teams, alerting_settings = load_all(team_vars, team_list, settings_raw, alertmanager, alertmanager_mode)
     if only_teams is not None:
@@ -85,7 +87,12 @@ def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool
         if unknown:
             raise BuildError("observability_only_teams names unknown teams: %s (known: %s)" % (
                 ", ".join(unknown), ", ".join(t.name for t in teams)))
+    if offboard:
+        teams = [t for t in teams if t.name not in offboard]
+        only_teams = list(offboard)
     bundle = manifests.build_cluster(cluster, teams, settings, only_teams, alerting_settings)
+    for name in offboard or ():
+        bundle.scopes.setdefault(manifests.team_scope(name), [])
     objects = bundle.objects
     checked = check_rules(objects, promtool)
     result = {

@@ -9,11 +9,11 @@ and render share everything up to the last step.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils import alloy
+from ansible_collections.vigil.observability.plugins.module_utils import alerting, alloy
 from ansible_collections.vigil.observability.plugins.module_utils import datasources as grafana_datasources
 from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
 from ansible_collections.vigil.observability.plugins.module_utils import loki, opentelemetry, tempo
-from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
+from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, load_all
 from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
 from ansible_collections.vigil.observability.plugins.module_utils.helm import Release, parse_chart
 from ansible_collections.vigil.observability.plugins.module_utils.render import to_yaml
@@ -29,17 +29,33 @@ def values_path(name):
     return "helm/%s.values.yaml" % name
 
 
-def _kube_prometheus_stack(release, settings_raw, cluster, problems):
+def alertmanager_plan(team_inputs, cluster, namespace):
+    """The Alertmanager configuration and Secrets of a cluster, from the same inputs and function as the teams role's."""
+    _settings, teams, alerting_settings = load_all(
+        team_inputs.get("team_vars"), team_inputs.get("teams"), team_inputs.get("settings"),
+        team_inputs.get("alertmanager"), team_inputs.get("alertmanager_mode") or alerting.GLOBAL)
+    offboard = set(team_inputs.get("offboard") or ())
+    on_cluster = [t for t in teams if t.on_cluster(cluster) and t.name not in offboard]
+    return alerting.plan(on_cluster, alerting_settings, namespace)
+
+
+def _kube_prometheus_stack(release, settings_raw, cluster, problems, team_inputs=None):
     settings_raw = dict(settings_raw or {})
     settings_raw.setdefault("cluster", cluster)
     ds_raw = settings_raw.pop("datasources", None)
     settings = kps.parse_kps_settings(settings_raw, problems, path="kube_prometheus_stack")
     ds_settings = grafana_datasources.parse_datasource_settings(
         ds_raw, problems, path="kube_prometheus_stack.datasources", prometheus_uid=settings.prometheus_datasource_uid)
-    if problems:
+    if problems or release is None:
         return None, [], {}
     additional, exemplar_uid = grafana_datasources.grafana_datasources(ds_settings)
-    values = kps.kps_values(settings, datasources=additional, exemplar_trace_uid=exemplar_uid)
+    am = {}
+    if team_inputs is not None:
+        plan = alertmanager_plan(team_inputs, cluster, release[1])
+        am = {"alertmanager_config": plan.config, "alertmanager_secrets": plan.mounted_secrets(release[1])}
+        if plan.mode == alerting.PER_NAMESPACE:
+            am["alertmanager_config_selector"] = alerting.config_selector()
+    values = kps.kps_values(settings, datasources=additional, exemplar_trace_uid=exemplar_uid, **am)
     return values, [], {}
 
 
@@ -83,13 +99,18 @@ _BUILDERS = {"alloy": _alloy, "kube_prometheus_stack": _kube_prometheus_stack, "
              "tempo": _tempo}
 
 
-def build_release(component, cluster, chart_raw, settings_raw):
-    """The release of one component, or BuildError listing every problem of its settings."""
+def build_release(component, cluster, chart_raw, settings_raw, team_inputs=None):
+    """The release of one component, or BuildError listing every problem of its settings.
+
+    `team_inputs` (team_vars, teams, settings, alertmanager, alertmanager_mode, offboard) is what the teams
+    role builds from; kube-prometheus-stack takes its Alertmanager configuration from them.
+    """
     if component not in _BUILDERS:
         raise BuildError("unknown component %r (known: %s)" % (component, ", ".join(COMPONENTS)))
     problems = Problems()
     coords = parse_chart(chart_raw, "%s_chart" % component, problems, component.replace("_", "-"))
-    values, objects, files = _BUILDERS[component](coords, settings_raw, cluster, problems)
+    extra = {"team_inputs": team_inputs} if component == "kube_prometheus_stack" else {}
+    values, objects, files = _BUILDERS[component](coords, settings_raw, cluster, problems, **extra)
     if problems or coords is None:
         err = ModelError(problems.items)
         raise BuildError(str(err), err.problems)

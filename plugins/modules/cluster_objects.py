@@ -74,6 +74,14 @@ options:
     type: list
     elements: str
     default: ["team/*"]
+  offboard:
+    description:
+      - Teams to offboard now, whether or not their variables still exist. They are left out of everything,
+        Alertmanager routing included; no other team is built; with O(render_dest), their files are removed.
+      - Use with O(prune_absent=[]) so that other teams' files are kept.
+    type: list
+    elements: str
+    default: []
   promtool:
     description:
       - C(auto) checks the rules with promtool when it is on the PATH, C(require) fails without it,
@@ -191,22 +199,12 @@ promtool_checked:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.vigil.observability.plugins.module_utils import render
-from ansible_collections.vigil.observability.plugins.module_utils.alerting import secret_strings
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, build
+from ansible_collections.vigil.observability.plugins.module_utils.secret_module import SecretAwareModule, mask_secrets
 
 SECRET_DIFF = "(secret values are not shown)\n"
-
-
-def mask_secrets(module):
-    """Mask the receivers' secret values in everything the module returns or logs.
-
-    Not when a no_log task asks for them: masking would replace the values it must return.
-    """
-    p = module.params
-    if not (p.get("secret_values") and module.no_log):
-        module.no_log_values.update(secret_strings(p.get("team_vars"), p.get("teams"), p.get("alertmanager")))
 
 
 def hide_secret_diff(entry, secret_files):
@@ -215,14 +213,6 @@ def hide_secret_diff(entry, secret_files):
     if path in secret_files or (path.startswith("manifests/") and "/secret-" in path):
         return dict(entry, before=SECRET_DIFF if entry["before"] else "", after=SECRET_DIFF if entry["after"] else "")
     return entry
-
-
-class SecretAwareModule(AnsibleModule):
-    """Masks secret values before AnsibleModule logs its invocation to the system log."""
-
-    def _log_invocation(self):
-        mask_secrets(self)
-        super()._log_invocation()
 
 
 def main():
@@ -240,6 +230,7 @@ def main():
             alertmanager_mode=dict(type="str", choices=["global", "per_namespace"], default="global"),
             render_secret_values=dict(type="bool", default=False),
             secret_values=dict(type="bool", default=False),
+            offboard=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -250,7 +241,8 @@ def main():
     with_values = p["secret_values"] or bool(p["render_dest"] and p["render_secret_values"])
     try:
         result = build(p["cluster"], p["team_vars"], p["teams"], p["settings"], p["only_teams"], p["promtool"],
-                       alertmanager=p["alertmanager"], alertmanager_mode=p["alertmanager_mode"], secret_values=with_values)
+                       alertmanager=p["alertmanager"], alertmanager_mode=p["alertmanager_mode"], secret_values=with_values,
+                       offboard=p["offboard"])
     except BuildError as exc:
         module.fail_json(msg=str(exc), problems=exc.problems)
     for warning in result["warnings_lint"]:

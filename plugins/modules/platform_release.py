@@ -35,6 +35,37 @@ options:
     description: The component's settings, as assembled by its role from the role variables.
     type: dict
     default: {}
+  team_vars:
+    description:
+      - With C(kube_prometheus_stack), the team variables by name (as for M(vigil.observability.cluster_objects)),
+        from which the Alertmanager configuration in the values is built, exactly as the teams role renders it.
+      - Receivers' secret values found here are masked in the module's output.
+    type: dict
+  teams:
+    description: With C(kube_prometheus_stack), teams given as a list (C(observability_teams)).
+    type: list
+    elements: dict
+    default: []
+  team_settings:
+    description: With C(kube_prometheus_stack), the teams role's settings (clusters, platform namespace and so on).
+    type: dict
+    default: {}
+  alertmanager:
+    description: With C(kube_prometheus_stack), the platform's Alertmanager settings (C(observability_alertmanager)).
+    type: dict
+    default: {}
+  alertmanager_mode:
+    description:
+      - C(global) puts every team's routes in the configuration; C(per_namespace) leaves them to AlertmanagerConfig
+        objects, which the values then select.
+    type: str
+    choices: [global, per_namespace]
+    default: global
+  offboard:
+    description: Teams being offboarded in this run; they are left out of the Alertmanager routing.
+    type: list
+    elements: str
+    default: []
 notes:
   - Runs on the controller. Supports check mode; it never changes anything.
 seealso:
@@ -83,24 +114,35 @@ objects:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
 from ansible_collections.vigil.observability.plugins.module_utils.releases import COMPONENTS, build_release
+from ansible_collections.vigil.observability.plugins.module_utils.secret_module import SecretAwareModule, mask_secrets
 
 
 def main():
-    module = AnsibleModule(
+    module = SecretAwareModule(
         argument_spec=dict(
             component=dict(type="str", required=True, choices=list(COMPONENTS)),
             cluster=dict(type="str", required=True),
             chart=dict(type="dict", required=True),
             settings=dict(type="dict", default={}),
+            team_vars=dict(type="dict"),
+            teams=dict(type="list", elements="dict", default=[]),
+            team_settings=dict(type="dict", default={}),
+            alertmanager=dict(type="dict", default={}),
+            alertmanager_mode=dict(type="str", choices=["global", "per_namespace"], default="global"),
+            offboard=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
+    mask_secrets(module)
     p = module.params
+    team_inputs = None
+    if p["team_vars"] is not None:
+        team_inputs = {"team_vars": p["team_vars"], "teams": p["teams"], "settings": p["team_settings"],
+                       "alertmanager": p["alertmanager"], "alertmanager_mode": p["alertmanager_mode"], "offboard": p["offboard"]}
     try:
-        result = build_release(p["component"], p["cluster"], p["chart"], p["settings"])
+        result = build_release(p["component"], p["cluster"], p["chart"], p["settings"], team_inputs)
     except BuildError as exc:
         module.fail_json(msg=str(exc), problems=exc.problems)
     module.exit_json(changed=False, **result)
