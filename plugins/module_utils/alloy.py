@@ -23,9 +23,11 @@ POD_LABELS = (
     ("container", "__meta_kubernetes_pod_container_name"),
     ("node", "__meta_kubernetes_pod_node_name"),
 )
-# The first of these pod labels that is set names the service; else the container does.
-SERVICE_SOURCES = ("__meta_kubernetes_pod_label_app_kubernetes_io_name", "__meta_kubernetes_pod_label_app",
-                   "__meta_kubernetes_pod_container_name")
+# service_name as the OpenTelemetry Operator names an instrumented pod's service, so that a trace's
+# service.name selects its pod's logs: the resource.opentelemetry.io/service.name annotation, else the
+# workload (a ReplicaSet's Deployment, a StatefulSet, DaemonSet or Job), else the pod.
+SERVICE_ANNOTATION = "__meta_kubernetes_pod_annotation_resource_opentelemetry_io_service_name"
+CONTROLLER = ("__meta_kubernetes_pod_controller_kind", "__meta_kubernetes_pod_controller_name")
 # JSON fields lifted into structured metadata (JMESPath: the first one present wins).
 JSON_FIELDS = (("level", "level || severity || lvl"), ("trace_id", "traceId || trace_id || traceID"))
 
@@ -86,7 +88,13 @@ def alloy_config(settings):
     ]
     for label, source in POD_LABELS:
         _rule(lines, source_labels=_list([source]), target_label=_s(label))
-    _rule(lines, source_labels=_list(SERVICE_SOURCES), separator=_s(";"), regex=_s("^;*([^;]+)(;.*)?$"), target_label=_s("service_name"))
+    # Rules apply in order and a rule whose regex does not match leaves the label alone.
+    _rule(lines, source_labels=_list(CONTROLLER), separator=_s(";"), regex=_s("ReplicaSet;(.+)-[a-z0-9]+"), target_label=_s("service_name"))
+    _rule(lines, source_labels=_list(CONTROLLER), separator=_s(";"), regex=_s("(StatefulSet|DaemonSet|Job);(.+)"),
+          target_label=_s("service_name"), replacement=_s("$2"))
+    _rule(lines, source_labels=_list(["service_name", "__meta_kubernetes_pod_name"]), separator=_s(";"), regex=_s(";(.+)"),
+          target_label=_s("service_name"))
+    _rule(lines, source_labels=_list([SERVICE_ANNOTATION]), regex=_s("(.+)"), target_label=_s("service_name"))
     # Containers' log files: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<n>.log
     _rule(lines, source_labels=_list(["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"]), separator=_s("/"),
           target_label=_s("__path__"), replacement=_s("/var/log/pods/*$1/*.log"))

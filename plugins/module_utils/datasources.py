@@ -105,8 +105,9 @@ def tempo_datasource(settings):
             "datasourceUid": settings.loki_uid,
             "spanStartTimeShift": "-5m",
             "spanEndTimeShift": "5m",
-            # Logs of the span's service (Loki's service_name label) and namespace, filtered by the trace ID.
-            "tags": [{"key": "service.name", "value": "service_name"}, {"key": "k8s.namespace.name", "value": "namespace"}],
+            # Logs of the span's service, filtered by the trace ID: service_name is a label of OTLP logs (from
+            # service.name) and of pod logs (Alloy names it as the operator names the service).
+            "tags": [{"key": "service.name", "value": "service_name"}],
             "filterByTraceID": True,
             "filterBySpanID": False,
         }

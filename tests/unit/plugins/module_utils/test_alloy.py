@@ -4,6 +4,7 @@ wired, Kubernetes labels and JSON fields as the issue asks, and inventory text q
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -94,3 +95,44 @@ def test_bad_settings_are_named():
     text = "\n".join(problems.items)
     for expected in ("alloy.loki_push_url: must be an http(s) URL", "alloy.multi_tenant: must be true or false", "alloy.x: unknown key"):
         assert expected in text
+
+
+def relabel(rules_text, target):
+    """Apply the rules as Prometheus relabelling (action replace) does: joined sources, anchored regex, $n expansion."""
+    out = dict(target)
+    for body in re.findall(r"rule \{\n(.*?)\n  \}", rules_text, re.S):
+        attrs = dict(re.findall(r'^\s+(\w+)\s+= (.*)$', body, re.M))
+        sources = json.loads(attrs["source_labels"])
+        value = json.loads(attrs.get("separator", '";"')).join(out.get(s, "") for s in sources)
+        match = re.fullmatch(json.loads(attrs.get("regex", '"(.*)"')), value)
+        if match:
+            out[json.loads(attrs["target_label"])] = re.sub(r"\$(\d+)", lambda m: match.group(int(m.group(1))) or "",
+                                                            json.loads(attrs.get("replacement", '"$1"')))
+    return out
+
+
+def pod(name, controller=None, annotation=None):
+    meta = {"__meta_kubernetes_namespace": "payments", "__meta_kubernetes_pod_name": name, "__meta_kubernetes_pod_uid": "u-1",
+            "__meta_kubernetes_pod_container_name": "app", "__meta_kubernetes_pod_node_name": "node-a"}
+    if controller:
+        meta["__meta_kubernetes_pod_controller_kind"], meta["__meta_kubernetes_pod_controller_name"] = controller
+    if annotation:
+        meta["__meta_kubernetes_pod_annotation_resource_opentelemetry_io_service_name"] = annotation
+    return meta
+
+
+@pytest.mark.parametrize("target, service", [
+    # The OpenTelemetry Operator's service.name: the annotation, else the workload's name, else the pod's.
+    (pod("payment-service-7d9f8b6c5d-x2x9z", ("ReplicaSet", "payment-service-7d9f8b6c5d")), "payment-service"),
+    (pod("kafka-0", ("StatefulSet", "kafka")), "kafka"),
+    (pod("fluent-abcde", ("DaemonSet", "fluent")), "fluent"),
+    (pod("debug"), "debug"),
+    (pod("api-5f6d7c8b9-abcde", ("ReplicaSet", "api-5f6d7c8b9"), annotation="checkout-api"), "checkout-api"),
+])
+def test_pod_labels_and_service_name(target, service):
+    blocks, _refs = components(alloy_config(settings()))
+    labels = relabel(blocks["discovery.relabel.pod_logs"], target)
+    assert labels["service_name"] == service
+    assert (labels["namespace"], labels["pod"], labels["container"], labels["node"]) == (
+        "payments", target["__meta_kubernetes_pod_name"], "app", "node-a")
+    assert labels["__path__"] == "/var/log/pods/*u-1/app/*.log"
