@@ -1,0 +1,186 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""Generation time of the core for many teams: parse + generate, then render to files.
+
+Usage: .venv/bin/python benchmarks/generation.py [--teams 500] [--services 10] [--target 10] [--profile 25]
+
+Builds an in-memory inventory of N teams x M services x 2 SLOs (one ratio, one latency), runs
+build.build() (the call the cluster_objects module makes; promtool skipped, as it checks rather than
+generates), then renders every object to files in a temp dir with render.object_files and
+render.apply_plan (what the render step does), and renders again with nothing changed.
+Prints wall and CPU time of each phase (CPU time is the steadier figure on a shared machine), the
+object and rule counts, and with --profile the hottest functions of the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+COLLECTIONS = REPO / ".venv" / "collections"
+if COLLECTIONS.is_dir():
+    sys.path.insert(0, str(COLLECTIONS))
+
+# pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.plugins.module_utils import build, render  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, model, monitors, slo  # noqa: E402
+
+# Where build.build spends its time: (label, module, function) wrapped with a CPU-time counter for one run.
+PARTS = (
+    ("parse the inventory (model.parse_teams)", model, "parse_teams"),
+    ("SLO rules (slo.team_groups)", slo, "team_groups"),
+    ("SLO lint (slo.lint)", slo, "lint"),
+    ("golden-signal rules (golden.team_groups)", golden, "team_groups"),
+    ("monitors (monitors.monitor_spec)", monitors, "monitor_spec"),
+    ("dashboards (dashboards.configmap_specs)", dashboards, "configmap_specs"),
+)
+
+
+def team_vars(teams, services):
+    """observability_team_<name> variables as Ansible hands them to the module."""
+    out = {}
+    for t in range(teams):
+        name = "team-%03d" % t
+        out["observability_team_" + name.replace("-", "_")] = {
+            "name": name,
+            "labels": {"cost_center": "cc-%d" % t},
+            "services": [
+                {
+                    "name": "svc-%02d" % s,
+                    "monitor": {"selector": {"app": "svc-%02d" % s}, "port": "metrics", "interval": "30s"},
+                    "slos": [
+                        {"name": "availability", "objective": 99.9,
+                         "errors": 'http_requests_total{job="svc-%02d",status=~"5.."}' % s,
+                         "total": 'http_requests_total{job="svc-%02d"}' % s},
+                        {"name": "latency", "objective": 99,
+                         "latency": {"histogram": "http_request_duration_seconds", "threshold": 0.5,
+                                     "selector": '{job="svc-%02d"}' % s}},
+                    ],
+                }
+                for s in range(services)
+            ],
+        }
+    return out
+
+
+def count(objects):
+    kinds, groups, records, alerts = {}, 0, 0, 0
+    for obj in objects:
+        kinds[obj["kind"]] = kinds.get(obj["kind"], 0) + 1
+        if obj["kind"] == "PrometheusRule":
+            for group in obj["spec"]["groups"]:
+                groups += 1
+                records += sum(1 for r in group["rules"] if "record" in r)
+                alerts += sum(1 for r in group["rules"] if "alert" in r)
+    return kinds, groups, records, alerts
+
+
+class Timer:
+    """Wall and CPU seconds of a block."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def render_all(result, dest):
+    scoped = {scope: render.object_files(objs) for scope, objs in result["scopes"].items()}
+    for scope, files in result.get("files", {}).items():
+        scoped.setdefault(scope, {}).update(files)
+    return scoped, render.apply_plan(dest, scoped, ["team/*"])
+
+
+def timed(parts):
+    """Wrap each (module, function) to add its CPU seconds to a dict; returns the dict and an undo."""
+    spent, undo = {}, []
+    for label, module, name in parts:
+        original = getattr(module, name, None)
+        if original is None:
+            continue  # renamed since: the breakdown just lacks that line
+
+        def wrapper(*args, _original=original, _label=label, **kwargs):
+            start = time.process_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.process_time() - start
+
+        setattr(module, name, wrapper)
+        undo.append((module, name, original))
+    return spent, lambda: [setattr(m, n, o) for m, n, o in undo]
+
+
+def run(teams, services, profiler=None):
+    inventory = team_vars(teams, services)
+    if profiler:
+        profiler.enable()
+    spent, undo = timed(PARTS)
+    try:
+        with Timer() as gen:
+            result = build.build("bench", inventory, [], {"clusters": ["bench"]}, promtool="skip")
+    finally:
+        undo()
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-gen-") as tmp:
+        dest = os.path.join(tmp, "bench")
+        with Timer() as first:
+            scoped, rendered = render_all(result, dest)
+        with Timer() as second:  # nothing changed: the common case of a CI run
+            _scoped, again = render_all(result, dest)
+    if profiler:
+        profiler.disable()
+    return {
+        "generate": gen, "render": first, "rerender": second, "objects": result["objects"], "parts": spent,
+        "files": len(rendered["files"]), "changed_again": again["changed"],
+        "bytes": sum(len(c) for files in scoped.values() for c in files.values()),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teams", type=int, default=500)
+    parser.add_argument("--services", type=int, default=10)
+    parser.add_argument("--target", type=float, default=10.0, help="seconds allowed for parse + generate")
+    parser.add_argument("--profile", type=int, metavar="N", default=0, help="print the N hottest functions (slower run)")
+    args = parser.parse_args(argv)
+
+    profiler = cProfile.Profile() if args.profile else None
+    res = run(args.teams, args.services, profiler)
+    kinds, groups, records, alerts = count(res["objects"])
+    gen, first, second = res["generate"], res["render"], res["rerender"]
+    print("inventory: %d teams x %d services x 2 SLOs (ratio + latency) = %d SLOs, %d CPUs"
+          % (args.teams, args.services, args.teams * args.services * 2, os.cpu_count() or 0))
+    print("objects: %d (%s)" % (len(res["objects"]), ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
+    print("rules: %d groups, %d recording rules, %d alerting rules" % (groups, records, alerts))
+    print("                                                    wall      CPU")
+    print("parse + generate (build.build, promtool skipped): %6.2f s %6.2f s" % (gen.wall, gen.cpu))
+    for label, _module, _name in PARTS:
+        if label in res["parts"]:
+            print("  %-47s          %6.2f s" % (label, res["parts"][label]))
+    print("  %-47s          %6.2f s" % ("everything else", gen.cpu - sum(res["parts"].values())))
+    print("render to files (object_files + apply_plan):      %6.2f s %6.2f s  (%d files, %.1f MB)"
+          % (first.wall, first.cpu, res["files"], res["bytes"] / 1e6))
+    print("render again, nothing changed:                     %6.2f s %6.2f s  (changed: %s)"
+          % (second.wall, second.cpu, res["changed_again"]))
+    print("target: parse + generate under %g s -> %s (CPU %.2f s)"
+          % (args.target, "met" if gen.cpu < args.target else "MISSED", gen.cpu))
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(args.profile)
+        print(out.getvalue())
+    return 0 if gen.cpu < args.target else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
