@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from json.encoder import encode_basestring as _encode_string
 
 from ansible_collections.vigil.observability.plugins.module_utils import golden
 from ansible_collections.vigil.observability.plugins.module_utils.model import identity_matchers
@@ -252,7 +253,59 @@ def custom_dashboard(team, dashboard):
 
 
 def to_json(dashboard):
-    return json.dumps(dashboard, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """json.dumps(dashboard, sort_keys=True, indent=2, ensure_ascii=False) + newline, byte for byte.
+
+    With indent, the json module falls back to its pure-Python encoder; this one is about twice as fast,
+    which matters at thousands of dashboards (see docs/benchmarks.md).
+    """
+    out = []
+    _encode(dashboard, "\n", out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _encode(value, newline, out):
+    if isinstance(value, str):
+        out.append(_encode_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        if not all(isinstance(k, str) for k in value):
+            out.append(json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", newline))
+            return
+        inner = newline + "  "
+        out.append("{")
+        first = True
+        for key in sorted(value):
+            out.append(inner if first else "," + inner)
+            first = False
+            out.append(_encode_string(key))
+            out.append(": ")
+            _encode(value[key], inner, out)
+        out.append(newline + "}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        out.append("[")
+        for index, item in enumerate(value):
+            out.append(inner if index == 0 else "," + inner)
+            _encode(item, inner, out)
+        out.append(newline + "]")
+    else:
+        raise TypeError("cannot encode %r as JSON" % (value,))
 
 
 def configmap_specs(team, settings):

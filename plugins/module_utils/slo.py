@@ -11,11 +11,12 @@ so a 3-day window reads one series, not every raw series of the service.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.model import PAGE, identity_matchers, slo_identity
-from ansible_collections.vigil.observability.plugins.module_utils.promql import Selector, decimal_str, le_matcher
+from ansible_collections.vigil.observability.plugins.module_utils.model import PAGE, slo_identity
+from ansible_collections.vigil.observability.plugins.module_utils.promql import Selector, decimal_str, eq, le_matcher
 
 PREFIX = "vigil:slo_"
 ALERT_NAMES = {PAGE: "SLOErrorBudgetFastBurn", "ticket": "SLOErrorBudgetSlowBurn"}
@@ -62,22 +63,30 @@ def threshold(slo, tier):
 
 
 def _sel(metric, team, service, slo):
-    return str(Selector(metric, identity_matchers(team, service, slo)))
+    return metric + _identity_text(team.namespace, service.name, slo.name, team.name)
 
 
-def _raw_rates(slo, window):
+@functools.lru_cache(maxsize=4096)
+def _identity_text(namespace, service, slo, team):
+    """The escaped identity matchers of one SLO, built once: every rule of the SLO selects by them."""
+    return str(Selector("", tuple(eq(k, v) for k, v in (("namespace", namespace), ("service", service), ("slo", slo), ("team", team)))))
+
+
+def _raw_rates(team, service, slo, window):
     """(requests, errors) PromQL reading the raw series at `window`."""
     if slo.latency:
         lat = slo.latency
         count = Selector(lat.histogram + "_count", lat.selector.matchers)
         good = Selector(lat.histogram + "_bucket", lat.selector.matchers).with_matchers(le_matcher(lat.threshold))
         requests = "sum(rate(%s[%s]))" % (count, window)
-        # A missing threshold bucket leaves errors absent, so the no-data alert can catch a wrong threshold.
-        errors = "%s - sum(rate(%s[%s]))" % (requests, good, window)
+        # Bad = all (the requests series this group has just recorded) - good. A missing threshold bucket
+        # leaves errors absent, so the no-data alert can catch a wrong threshold.
+        errors = "sum(%s) - sum(rate(%s[%s]))" % (_sel(record_name("requests_per_second", window), team, service, slo), good, window)
         return requests, errors
     requests = "sum(rate(%s[%s]))" % (slo.total, window)
-    # An error counter that has not been created yet means zero errors, with the SLO's labels.
-    errors = "sum(rate(%s[%s])) or 0 * %s" % (slo.errors, window, requests)
+    # An error counter that has not been created yet means zero errors, with the SLO's labels; the
+    # zero comes from the requests series this group has just recorded, not a second read of the raw series.
+    errors = "sum(rate(%s[%s])) or 0 * sum(%s)" % (slo.errors, window, _sel(record_name("requests_per_second", window), team, service, slo))
     return requests, errors
 
 
@@ -152,7 +161,7 @@ def slo_groups(team, service, slo, settings):
     """The rule groups of one SLO: the fast group (SLI, windows, alerts) and the budget group."""
     base = base_window(slo)
     ident = dict(slo_identity(team, service, slo))
-    requests, errors = _raw_rates(slo, base)
+    requests, errors = _raw_rates(team, service, slo, base)
     rules = [
         {"record": record_name("requests_per_second", base), "expr": requests, "labels": dict(ident)},
         {"record": record_name("errors_per_second", base), "expr": errors, "labels": dict(ident)},

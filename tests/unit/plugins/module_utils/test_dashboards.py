@@ -224,3 +224,18 @@ def test_kubernetes_validate_rejects_a_broken_configmap():
     cm["data"] = {"a.json": {"not": "a string"}}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(cm, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("value", [
+    {}, [], {"a": []}, {"b": {}, "a": [1, 2.5, -0.0, 1e300, True, False, None, "x\u00e9\u2603\"\\\n\t\u0001"]},
+    {"nested": [{"z": 1, "y": [[], {}, [{}]]}], "é": "ü", "": 0}, "plain", 3, None,
+])
+def test_to_json_is_byte_identical_to_the_json_module(value):
+    assert dashboards.to_json(value) == json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_to_json_matches_the_json_module_on_every_generated_dashboard():
+    for cm in configmaps({"shop": SHOP}).values():
+        for text in cm["data"].values():
+            data = json.loads(text)
+            assert text == json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -199,11 +199,14 @@ def test_the_base_window_follows_the_tiers():
 def test_level_one_sums_to_one_series_and_a_missing_error_counter_is_zero():
     groups = groups_for([ratio_slo()])
     errors = promql_parser.parse(record(groups, "vigil:slo_errors_per_second:rate5m")["expr"])
-    # sum(rate(errors[5m])) or 0 * sum(rate(total[5m])): no errors series yet means 0, never absent.
+    # sum(rate(errors[5m])) or 0 * sum(<requests just recorded>): no errors series yet means 0, never absent,
+    # and the raw total is not read a second time.
     assert str(errors.op) == "or"
     assert selectors(errors.lhs) == [("http_requests_total", frozenset({("job", "=", "api"), ("code", "=~", "5..")}), 300)]
     assert str(errors.rhs.op) == "*" and errors.rhs.lhs.val == 0
-    assert selectors(errors.rhs) == [("http_requests_total", frozenset({("job", "=", "api")}), 300)]
+    assert selectors(errors.rhs) == [("vigil:slo_requests_per_second:rate5m", frozenset((k, "=", v) for k, v in IDENT.items()), None)]
+    order = [r.get("record") for r in rules(groups)]
+    assert order.index("vigil:slo_requests_per_second:rate5m") < order.index("vigil:slo_errors_per_second:rate5m")
     requests = promql_parser.parse(record(groups, "vigil:slo_requests_per_second:rate5m")["expr"])
     assert isinstance(requests, promql_parser.AggregateExpr) and requests.modifier is None  # sum without by: one series
     for rule in rules(groups):
@@ -217,9 +220,12 @@ def test_latency_reads_count_and_the_threshold_bucket(threshold, spellings):
         "histogram": "http_request_duration_seconds", "threshold": threshold, "selector": '{job="api",route!="/healthz"}'}}
     groups = groups_for([slo])
     tree = promql_parser.parse(record(groups, "vigil:slo_errors_per_second:rate5m")["expr"])
-    assert str(tree.op) == "-"  # bad = all - good
+    assert str(tree.op) == "-"  # bad = all (the requests just recorded from _count) - good
     base = {("job", "=", "api"), ("route", "!=", "/healthz")}
-    assert selectors(tree.lhs) == [("http_request_duration_seconds_count", frozenset(base), 300)]
+    ident = frozenset((k, "=", v) for k, v in IDENT.items() if k != "slo") | {("slo", "=", "latency")}
+    assert selectors(tree.lhs) == [("vigil:slo_requests_per_second:rate5m", ident, None)]
+    requests = promql_parser.parse(record(groups, "vigil:slo_requests_per_second:rate5m")["expr"])
+    assert selectors(requests) == [("http_request_duration_seconds_count", frozenset(base), 300)]
     [(bucket, matchers, window)] = selectors(tree.rhs)
     assert (bucket, window) == ("http_request_duration_seconds_bucket", 300)
     [le] = [m for m in matchers if m[0] == "le"]
