@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup render test test-unit test-sanity test-lint test-kind clean
+.PHONY: setup render test test-unit test-sanity test-lint test-kind bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,12 @@ test-lint: setup
 # The kind scenario (molecule/default): needs Docker and network access, so `make test` does not run it.
 test-kind: setup
 	$(BIN)/molecule test -s default
+
+# Figures, not tests (docs/benchmarks.md): generation, site.yml render, and rule evaluation against Sloth-style rules.
+bench: setup
+	$(BIN)/python benchmarks/generation.py
+	$(BIN)/python benchmarks/site_render.py
+	$(BIN)/python benchmarks/rule_eval_cost.py
 
 clean:
 	rm -rf rendered .cache tests/output
