@@ -21,30 +21,9 @@ from pathlib import Path
 
 import yaml
 
+from generation import team_vars
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def team(index, services):
-    name = "team-%03d" % index
-    return "observability_team_team_%03d" % index, {
-        "name": name,
-        "labels": {"cost_center": "cc-%d" % index},
-        "services": [
-            {
-                "name": "svc-%02d" % s,
-                "monitor": {"interval": "30s"},
-                "slos": [
-                    {"name": "availability", "objective": 99.9,
-                     "errors": 'http_requests_total{job="svc-%02d",status=~"5.."}' % s,
-                     "total": 'http_requests_total{job="svc-%02d"}' % s},
-                    {"name": "latency", "objective": 99,
-                     "latency": {"histogram": "http_request_duration_seconds", "threshold": 0.5,
-                                 "selector": '{job="svc-%02d"}' % s}},
-                ],
-            }
-            for s in range(services)
-        ],
-    }
 
 
 def write_inventory(root, teams, services):
@@ -55,9 +34,9 @@ def write_inventory(root, teams, services):
     }}))
     (root / "group_vars" / "all" / "platform.yml").write_text(yaml.safe_dump({
         "observability_mode": "render", "observability_render_dir": str(root / "rendered")}))
-    for i in range(teams):
-        var, value = team(i, services)
-        (root / "group_vars" / "all" / ("team_%03d.yml" % i)).write_text(yaml.safe_dump({var: value}))
+    # The same teams generation.py builds, one file per team as users keep them.
+    for index, (var, value) in enumerate(sorted(team_vars(teams, services).items())):
+        (root / "group_vars" / "all" / ("team_%03d.yml" % index)).write_text(yaml.safe_dump({var: value}))
 
 
 def run(teams, services):

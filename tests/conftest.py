@@ -42,6 +42,11 @@ def promtool():
 
 
 @pytest.fixture(scope="session")
+def prometheus_binary():
+    return require_tool("prometheus")
+
+
+@pytest.fixture(scope="session")
 def amtool():
     return require_tool("amtool")
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
-from conftest import REPO, require_tool
-
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import generation  # noqa: E402  pylint: disable=wrong-import-position
 import rule_eval_cost  # noqa: E402  pylint: disable=wrong-import-position
@@ -31,9 +30,8 @@ def test_generation_renders_one_file_per_object_and_a_second_render_changes_noth
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("promtool", "prometheus_binary")
 def test_rule_eval_cost_smoke(tmp_path):
-    require_tool("promtool")
-    require_tool("prometheus")
     out = tmp_path / "figures.json"
     assert rule_eval_cost.main(["--smoke", "--json", str(out)]) == 0
     figures = json.loads(out.read_text())
