@@ -68,8 +68,10 @@ run_sanity() {
 
 run_units() {
   # The unit tests under ansible-test's collection loader; it installs tests/unit/requirements.txt in its venv.
-  # It passes no VIGIL_* variables through, so tests needing the reference data skip here and run in `pytest`.
+  # It passes no VIGIL_* variables through, so the reference directory's path goes in a file the tests read.
   ansible_test_copy
+  mkdir -p "$ansible_test_dir/tests/output"
+  printf '%s\n' "${VIGIL_REFERENCE_DIR:-}" > "$ansible_test_dir/tests/output/vigil-reference-dir"
   (cd "$ansible_test_dir" && ansible-test units --venv --python 3.11 --color no)
 }
 
