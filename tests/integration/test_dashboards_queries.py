@@ -4,14 +4,13 @@ generated rules (with the labels those rules give them) or declared by the servi
 
 from __future__ import annotations
 
-import glob
 import json
 
 import promql_parser
 import pytest
-import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils import build, objects, render
+from playbook_helpers import example_team_vars
 
 SHOP = {
     "namespace": "shop-ns",
@@ -30,18 +29,8 @@ SHOP = {
 }
 
 
-def example_team_vars(repo_root):
-    team_vars = {}
-    for path in sorted(glob.glob(str(repo_root / "inventories/example/group_vars/all/team_*.yml"))):
-        with open(path, encoding="utf-8") as handle:
-            team_vars.update(yaml.safe_load(handle))
-    for team in team_vars.values():
-        team.pop("alerting", None)  # alerting: its vault references are templated by Ansible only (docs/alerting.md)
-    return team_vars
-
-
-def inventories(repo_root):
-    return {"example": example_team_vars(repo_root), "shop": {"observability_team_shop": SHOP}}
+def inventories():
+    return {"example": example_team_vars(), "shop": {"observability_team_shop": SHOP}}
 
 
 def build_all(team_vars, settings=None):
@@ -149,8 +138,8 @@ def query_problems(objs, team_vars):
 
 
 @pytest.mark.parametrize("which", ["example", "shop"])
-def test_every_panel_query_parses_and_reads_only_produced_or_declared_series(repo_root, which):
-    team_vars = inventories(repo_root)[which]
+def test_every_panel_query_parses_and_reads_only_produced_or_declared_series(which):
+    team_vars = inventories()[which]
     problems, checked = query_problems(build_all(team_vars)["objects"], team_vars)
     assert problems == []
     assert checked > 20
@@ -179,7 +168,7 @@ def test_the_check_catches_a_query_reading_what_nothing_produces(old, new):
     assert problems
 
 
-def test_log_and_trace_panels_select_the_service(repo_root):
+def test_log_and_trace_panels_select_the_service():
     result = build_all({"observability_team_shop": SHOP})
     for obj in result["objects"]:
         if obj["kind"] != "ConfigMap" or not obj["metadata"]["name"].endswith("-red-dashboard"):
@@ -194,8 +183,8 @@ def test_log_and_trace_panels_select_the_service(repo_root):
         assert 'resource.service.name = "%s"' % service in traces["query"]
 
 
-def test_rendering_twice_changes_nothing(repo_root, tmp_path):
-    team_vars = dict(example_team_vars(repo_root), observability_team_shop=SHOP)
+def test_rendering_twice_changes_nothing(tmp_path):
+    team_vars = dict(example_team_vars(), observability_team_shop=SHOP)
     first, second = build_all(team_vars), build_all(team_vars)
     assert json.dumps(first["objects"], sort_keys=False) == json.dumps(second["objects"], sort_keys=False)
     scoped = {scope: render.object_files(objs) for scope, objs in first["scopes"].items()}

@@ -8,7 +8,6 @@ and the expected labels from the issue: team, namespace, service and severity.
 
 from __future__ import annotations
 
-import glob
 import json
 import re
 import subprocess
@@ -20,6 +19,7 @@ from ansible_collections.vigil.observability.plugins.module_utils import build, 
 from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings
 from ansible_collections.vigil.observability.plugins.module_utils.validate import promtool_check_rules
+from playbook_helpers import example_team_vars
 
 TEAM_VARS = {
     "observability_team_shop": {
@@ -156,13 +156,8 @@ def test_golden_groups_pass_promtool_check_rules_lint_fatal(promtool):
                                 promtool=promtool) == []
 
 
-def test_example_inventory_rules_pass_promtool(promtool, repo_root):
-    team_vars = {}
-    for path in sorted(glob.glob(str(repo_root / "inventories/example/group_vars/all/team_*.yml"))):
-        with open(path, encoding="utf-8") as handle:
-            team_vars.update(yaml.safe_load(handle))
-    for team in team_vars.values():
-        team.pop("alerting", None)  # alerting: its vault references are templated by Ansible only (docs/alerting.md)
+def test_example_inventory_rules_pass_promtool(promtool):
+    team_vars = example_team_vars()
     for cluster in ("prod-eu", "staging-eu"):
         result = build.build(cluster, team_vars, [], {"clusters": ["prod-eu", "staging-eu"]}, promtool="skip")
         files = build.rule_files(result["objects"])
