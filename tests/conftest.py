@@ -47,6 +47,11 @@ def prometheus_binary():
 
 
 @pytest.fixture(scope="session")
+def alertmanager_binary():
+    return require_tool("prometheus-alertmanager")
+
+
+@pytest.fixture(scope="session")
 def amtool():
     return require_tool("amtool")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -40,16 +39,6 @@ TOKENS = {"payments": "e2e-payments-slack-token-19fe", "checkout": "e2e-checkout
 WEBHOOK_TOKEN = "e2e-payments-webhook-token-d40e"
 SECRETS = {PD_KEY, OPSGENIE_KEY, WEBHOOK_TOKEN, *TOKENS.values()}
 FAST = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"}
-
-
-def alertmanager_binary():
-    path = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if not path:
-        reason = "prometheus-alertmanager is not installed (Debian package prometheus-alertmanager; `make setup` as root)"
-        if os.environ.get("VIGIL_REQUIRE_TOOLS") == "1":
-            pytest.fail(reason + " (VIGIL_REQUIRE_TOOLS=1: required here)", pytrace=False)
-        pytest.skip(reason)
-    return path
 
 
 def free_port():
@@ -144,8 +133,8 @@ def http(method, url, payload=None):
 
 
 @pytest.fixture()
-def alertmanager_process(tmp_path):
-    binary = alertmanager_binary()
+def alertmanager_process(tmp_path, alertmanager_binary):
+    binary = alertmanager_binary
     processes = []
 
     def start(config_path):

@@ -12,8 +12,6 @@ and a half; no window is longer than the test's own history, except the 1h budge
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import pytest
@@ -31,16 +29,6 @@ TEAM_GROUP_BY = ["alertname", "service", "slo"]
 GOLDEN_FOR_SECONDS = 5
 BUDGET = 10  # test deadline in seconds added to each wait below; the sum stays well under 5 minutes
 pytestmark = pytest.mark.slow
-
-
-def binary(name):
-    path = shutil.which(name) or ("/usr/bin/%s" % name if os.path.exists("/usr/bin/%s" % name) else None)
-    if not path:
-        reason = "%s is not installed (Debian packages prometheus, prometheus-alertmanager; `make setup` as root)" % name
-        if os.environ.get("VIGIL_REQUIRE_TOOLS") == "1":
-            pytest.fail(reason + " (VIGIL_REQUIRE_TOOLS=1: required here)", pytrace=False)
-        pytest.skip(reason)
-    return path
 
 
 def slo(service):
@@ -165,8 +153,8 @@ def notifications(sink, path, alertname, status):
             if body["status"] == status and {a["labels"]["alertname"] for a in body["alerts"]} == {alertname}]
 
 
-def test_failing_service_pages_its_team_only_and_resolves(tmp_path):
-    prometheus, alertmanager = binary("prometheus"), binary("prometheus-alertmanager")
+def test_failing_service_pages_its_team_only_and_resolves(tmp_path, prometheus_binary, alertmanager_binary):
+    prometheus, alertmanager = prometheus_binary, alertmanager_binary
     started = time.monotonic()
     processes = Processes(tmp_path)
     with WebhookSink() as sink:
