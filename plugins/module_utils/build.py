@@ -72,6 +72,26 @@ def check_rules(objects, promtool="auto"):
     return True
 
 
+def _select(teams, only_teams, offboard):
+    """The teams of this run and the names to build: offboarded teams are left out of everything."""
+    if only_teams is not None:
+        unknown = sorted(set(only_teams) - {t.name for t in teams})
+        if unknown:
+            raise BuildError("observability_only_teams names unknown teams: %s (known: %s)" % (
+                ", ".join(unknown), ", ".join(t.name for t in teams)))
+    if offboard:
+        return [t for t in teams if t.name not in offboard], list(offboard)
+    return teams, only_teams
+
+
+def lint(cluster, team_vars, team_list, settings_raw, only_teams=None, alertmanager=None, alertmanager_mode=alerting.GLOBAL,
+         offboard=None):
+    """Validate everything (BuildError on any problem) and return the lint warnings, generating nothing."""
+    settings, teams, _alerting = load_all(team_vars, team_list, settings_raw, alertmanager, alertmanager_mode)
+    teams, only_teams = _select(teams, only_teams, offboard)
+    return manifests.lint_cluster(cluster, teams, settings, only_teams)
+
+
 def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool="auto", alertmanager=None,
           alertmanager_mode=alerting.GLOBAL, secret_values=False, offboard=None):
     """Every object and file of one cluster.
@@ -82,14 +102,7 @@ def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool
     everything (Alertmanager routing included), their scopes are empty, and no other team is built.
     """
     settings, teams, alerting_settings = load_all(team_vars, team_list, settings_raw, alertmanager, alertmanager_mode)
-    if only_teams is not None:
-        unknown = sorted(set(only_teams) - {t.name for t in teams})
-        if unknown:
-            raise BuildError("observability_only_teams names unknown teams: %s (known: %s)" % (
-                ", ".join(unknown), ", ".join(t.name for t in teams)))
-    if offboard:
-        teams = [t for t in teams if t.name not in offboard]
-        only_teams = list(offboard)
+    teams, only_teams = _select(teams, only_teams, offboard)
     bundle = manifests.build_cluster(cluster, teams, settings, only_teams, alerting_settings)
     for name in offboard or ():
         bundle.scopes.setdefault(manifests.team_scope(name), [])

@@ -143,6 +143,20 @@ def secret_objects(bundle):
     return out
 
 
+def selected_teams(cluster, teams, only_teams=None):
+    """The teams built on a cluster: those on it, limited to `only_teams` when given."""
+    return [t for t in teams if t.on_cluster(cluster) and (only_teams is None or t.name in only_teams)]
+
+
+def lint_cluster(cluster, teams, settings, only_teams=None):
+    """Warnings about valid but probably unintended settings of the teams built on a cluster."""
+    warnings = []
+    for team in selected_teams(cluster, teams, only_teams):
+        warnings.extend(slo_rules.lint(team, settings))
+        warnings.extend(golden.lint(team, settings))
+    return warnings
+
+
 def build_cluster(cluster, teams, settings, only_teams=None, alerting=None):
     """The bundle of one cluster: each selected team's objects, with lint warnings.
 
@@ -150,12 +164,9 @@ def build_cluster(cluster, teams, settings, only_teams=None, alerting=None):
     `alerting` (alerting.AlertmanagerSettings) adds the Alertmanager configuration and its Secrets.
     """
     bundle = Bundle(cluster)
-    for team in teams:
-        if not team.on_cluster(cluster) or (only_teams is not None and team.name not in only_teams):
-            continue
+    for team in selected_teams(cluster, teams, only_teams):
         bundle.scopes[team_scope(team.name)] = team_objects(team, settings)
-        bundle.warnings.extend(slo_rules.lint(team, settings))
-        bundle.warnings.extend(golden.lint(team, settings))
+    bundle.warnings.extend(lint_cluster(cluster, teams, settings, only_teams))
     for obj in platform_objects(settings):
         bundle.add(PLATFORM_SCOPE, obj)
     if alerting is not None:

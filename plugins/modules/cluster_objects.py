@@ -82,6 +82,16 @@ options:
     type: list
     elements: str
     default: []
+  lint_only:
+    description:
+      - Validate everything and print the lint warnings, generating and writing nothing. A role runs this first, so
+        that bad input fails and warnings show before any file is written or object applied.
+    type: bool
+    default: false
+  warn_lint:
+    description: Print the lint warnings (off when a O(lint_only=true) call before this one already printed them).
+    type: bool
+    default: true
   promtool:
     description:
       - C(auto) checks the rules with promtool when it is on the PATH, C(require) fails without it,
@@ -201,7 +211,7 @@ promtool_checked:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.vigil.observability.plugins.module_utils import render
-from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, build
+from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, build, lint
 from ansible_collections.vigil.observability.plugins.module_utils.secret_module import SecretAwareModule, mask_secrets
 
 SECRET_DIFF = "(secret values are not shown)\n"
@@ -231,6 +241,8 @@ def main():
             render_secret_values=dict(type="bool", default=False),
             secret_values=dict(type="bool", default=False),
             offboard=dict(type="list", elements="str", default=[]),
+            lint_only=dict(type="bool", default=False),
+            warn_lint=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -238,6 +250,15 @@ def main():
     p = module.params
     if p["secret_values"] and not module.no_log:
         module.fail_json(msg="secret_values returns the receivers' secret values: set no_log: true on the task")
+    if p["lint_only"]:
+        try:
+            warnings = lint(p["cluster"], p["team_vars"], p["teams"], p["settings"], p["only_teams"], p["alertmanager"],
+                            p["alertmanager_mode"], p["offboard"])
+        except BuildError as exc:
+            module.fail_json(msg=str(exc), problems=exc.problems)
+        for warning in warnings:
+            module.warn(warning)
+        module.exit_json(changed=False, warnings_lint=warnings)
     with_values = p["secret_values"] or bool(p["render_dest"] and p["render_secret_values"])
     try:
         result = build(p["cluster"], p["team_vars"], p["teams"], p["settings"], p["only_teams"], p["promtool"],
@@ -245,8 +266,9 @@ def main():
                        offboard=p["offboard"])
     except BuildError as exc:
         module.fail_json(msg=str(exc), problems=exc.problems)
-    for warning in result["warnings_lint"]:
-        module.warn(warning)
+    if p["warn_lint"]:
+        for warning in result["warnings_lint"]:
+            module.warn(warning)
     scopes = result.pop("scopes")
     files = result.pop("files")
     secrets = result.pop("secrets", {})

@@ -143,3 +143,17 @@ def test_playbook_runs_by_fqcn(inventory, tmp_path):
     proc = run_playbook("vigil.observability.site", inventory, "-e", "observability_render_dir=%s" % out)
     assert recap(proc.stdout)["prod-eu"]["failed"] == 0
     assert any(out.rglob("prometheusrule-*.yaml"))
+
+
+def test_lint_warnings_are_printed_before_anything_is_written(inventory, tmp_path):
+    out = tmp_path / "rendered"
+    # A 14.4x page tier cannot fire at 90 %: a warning, not an error.
+    (inventory / "group_vars" / "all" / "team_lax.yml").write_text(yaml.safe_dump({"observability_team_lax": {
+        "services": [{"name": "api", "slos": [
+            {"name": "availability", "objective": 90, "errors": 'x{code="500"}', "total": "x"}]}]}}))
+    proc = render(inventory, out, merge_stderr=True)
+    text = proc.stdout
+    warning = text.find("observability_team_lax.services[0].slos[0]: the page tier")
+    assert warning >= 0, text[-3000:]
+    assert warning < text.find("TASK [vigil.observability.teams : Build")
+    assert any(out.rglob("prometheusrule-lax-slos.yaml"))
