@@ -57,9 +57,16 @@ def slo_rule_groups(team_vars, settings=None, team_list=None, keep_annotations=F
     for obj in result["objects"]:
         if obj["kind"] == "PrometheusRule" and obj["metadata"]["labels"].get(COMPONENT_LABEL) == "slo":
             groups.extend(obj["spec"]["groups"])
+    return for_promtool(groups, keep_annotations)
+
+
+def for_promtool(groups, keep_annotations=False):
+    """A plain-data copy of rule groups for a promtool test file, without annotations unless asked.
+
+    promtool compares annotations exactly, and they do not change when an alert fires.
+    """
     groups = json.loads(json.dumps(groups))
     if not keep_annotations:
-        # promtool compares annotations exactly; they do not change when an alert fires.
         for group in groups:
             for rule in group["rules"]:
                 rule.pop("annotations", None)

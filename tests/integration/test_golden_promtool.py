@@ -20,6 +20,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.errors import 
 from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings
 from ansible_collections.vigil.observability.plugins.module_utils.validate import promtool_check_rules
 from playbook_helpers import example_team_vars
+from promtool_helpers import for_promtool
 
 TEAM_VARS = {
     "observability_team_shop": {
@@ -40,21 +41,11 @@ def team_groups(keep_annotations=False):
     result = build.build("c1", TEAM_VARS, [], {}, promtool="skip")
     groups = [g for o in result["objects"] if o["kind"] == "PrometheusRule"
               and o["metadata"]["labels"][objects.COMPONENT_LABEL] == "golden-signals" for g in o["spec"]["groups"]]
-    return _strip(groups, keep_annotations)
+    return for_promtool(groups, keep_annotations)
 
 
 def self_check(keep_annotations=False):
-    return _strip(golden.self_check_groups(parse_settings({}, Problems())), keep_annotations)
-
-
-def _strip(groups, keep_annotations):
-    groups = json.loads(json.dumps(groups))
-    if not keep_annotations:
-        # promtool compares annotations exactly; test_annotations_render_the_value checks them.
-        for group in groups:
-            for rule in group["rules"]:
-                rule.pop("annotations", None)
-    return groups
+    return for_promtool(golden.self_check_groups(parse_settings({}, Problems())), keep_annotations)
 
 
 def counter(*segments):
