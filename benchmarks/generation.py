@@ -30,16 +30,18 @@ if COLLECTIONS.is_dir():
     sys.path.insert(0, str(COLLECTIONS))
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils import build, render  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, model, monitors, slo  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards, golden, slo  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build, render  # noqa: E402
 
 # Where build.build spends its time: (label, module, function) wrapped with a CPU-time counter for one run.
 PARTS = (
-    ("parse the inventory (model.parse_teams)", model, "parse_teams"),
+    ("parse the inventory (inventory.teams.parse_teams)", inventory_teams, "parse_teams"),
     ("SLO rules (slo.team_groups)", slo, "team_groups"),
     ("SLO lint (slo.lint)", slo, "lint"),
     ("golden-signal rules (golden.team_groups)", golden, "team_groups"),
-    ("monitors (monitors.monitor_spec)", monitors, "monitor_spec"),
+    ("monitors (generators.monitors.monitor_spec)", monitors, "monitor_spec"),
     ("dashboards (dashboards.configmap_specs)", dashboards, "configmap_specs"),
 )
 

@@ -51,8 +51,9 @@ if COLLECTIONS.is_dir():
     sys.path.insert(0, str(COLLECTIONS))
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils import build, slo  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.promql import decimal_str  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+from ansible_collections.vigil.observability.plugins.module_utils.generators import slo  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import decimal_str  # noqa: E402
 
 METRIC = "http_requests_total"
 JOB = "bench"

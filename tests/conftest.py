@@ -72,7 +72,7 @@ def reference_dir():
 
 @pytest.fixture(scope="session")
 def crd_validator(reference_dir):
-    from ansible_collections.vigil.observability.plugins.module_utils.validate import CRDValidator
+    from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import CRDValidator
 
     return CRDValidator(str(reference_dir / "crds"))
 

@@ -95,7 +95,7 @@ def main(root):
     reference = os.environ.get("VIGIL_REFERENCE_DIR")
     if reference:
         sys.path.insert(0, str(REPO / ".venv" / "collections"))
-        from ansible_collections.vigil.observability.plugins.module_utils.validate import CRDValidator  # pylint: disable=import-outside-toplevel
+        from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import CRDValidator  # pylint: disable=import-outside-toplevel
 
         crds = CRDValidator(str(Path(reference) / "crds"))
     else:

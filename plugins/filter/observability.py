@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.vigil.observability.plugins.module_utils import model, prune, slo
-from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, load
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.helm import version_satisfies as _version_satisfies
-from ansible_collections.vigil.observability.plugins.module_utils.promql import SelectorError, decimal_str, parse_selector
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
+from ansible_collections.vigil.observability.plugins.module_utils.generators import slo
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError, load
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.core.versions import version_satisfies as _version_satisfies
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, decimal_str, parse_selector
 
 
 def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
@@ -20,8 +22,8 @@ def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
 def slo_burn_rates(objective, period="30d", tiers=None):
     """The burn factor and error-ratio threshold of each tier for one objective."""
     problems = Problems()
-    settings = model.parse_settings({"slo_period": period, "slo_tiers": tiers or []}, problems, path="slo_burn_rates")
-    probe = model.parse_slo(
+    settings = inventory_teams.parse_settings({"slo_period": period, "slo_tiers": tiers or []}, problems, path="slo_burn_rates")
+    probe = inventory_teams.parse_slo(
         {"name": "probe", "objective": objective, "period": period, "errors": "up", "total": "up"},
         "slo_burn_rates", problems, settings,
     )

@@ -10,7 +10,7 @@ returns and logs, unless a no_log task explicitly asks for them back (secret_val
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.vigil.observability.plugins.module_utils.alerting import secret_strings
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import secret_strings
 
 
 def mask_secrets(module):

@@ -210,8 +210,8 @@ promtool_checked:
 """
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.vigil.observability.plugins.module_utils import render
-from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, build, lint
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError, build, lint
 from ansible_collections.vigil.observability.plugins.module_utils.secret_module import SecretAwareModule, mask_secrets
 
 SECRET_DIFF = "(secret values are not shown)\n"

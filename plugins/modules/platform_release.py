@@ -114,8 +114,8 @@ objects:
   elements: dict
 """
 
-from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
-from ansible_collections.vigil.observability.plugins.module_utils.releases import COMPONENTS, build_release
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.releases import COMPONENTS, build_release
 from ansible_collections.vigil.observability.plugins.module_utils.secret_module import SecretAwareModule, mask_secrets
 
 

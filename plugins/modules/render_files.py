@@ -82,7 +82,7 @@ files:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.vigil.observability.plugins.module_utils import render
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 
 
 def main():

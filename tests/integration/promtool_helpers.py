@@ -14,7 +14,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
-from ansible_collections.vigil.observability.plugins.module_utils import build
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
 
 COMPONENT_LABEL = "app.kubernetes.io/component"
 MINUTE = 60

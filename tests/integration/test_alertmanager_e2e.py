@@ -27,7 +27,8 @@ import pytest
 import yaml
 
 from alertmanager_helpers import assert_no_secret, digest, for_alertmanager_0_25
-from ansible_collections.vigil.observability.plugins.module_utils import alerting, build
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
 
 pytestmark = pytest.mark.slow
 
@@ -119,7 +120,7 @@ def write_rendered(tmp_path, result):
     config = yaml.safe_load(result["files"]["platform"]["alertmanager/alertmanager.yaml"])
     compatible, changes = for_alertmanager_0_25(config, secrets_root=secrets_dir)
     assert changes == ["receivers[payments-webhook].webhook_configs.url_file"]
-    text = yaml.safe_dump(compatible).replace(alerting.SECRETS_DIR + "/", str(secrets_dir) + "/")
+    text = yaml.safe_dump(compatible).replace(inventory_alerting.SECRETS_DIR + "/", str(secrets_dir) + "/")
     path = tmp_path / "alertmanager.yaml"
     path.write_text(text, encoding="utf-8")
     return path

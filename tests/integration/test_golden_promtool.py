@@ -15,10 +15,12 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import build, golden, objects
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings
-from ansible_collections.vigil.observability.plugins.module_utils.validate import promtool_check_rules
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
+from ansible_collections.vigil.observability.plugins.module_utils.core import objects
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
 from playbook_helpers import example_team_vars
 from promtool_helpers import for_promtool
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import alerting, build, releases
-from ansible_collections.vigil.observability.plugins.module_utils.helm import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import releases
+from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 
 CHART = {"release": "kube-prometheus-stack", "namespace": "monitoring", "chart": "kube-prometheus-stack",
          "repository": "https://prometheus-community.github.io/helm-charts", "version": "88.5.3"}
@@ -43,7 +46,7 @@ def chart_default_config(reference_dir):
 
 
 @pytest.mark.parametrize("cluster", ["c1", "c2"])
-@pytest.mark.parametrize("mode", [alerting.GLOBAL, alerting.PER_NAMESPACE])
+@pytest.mark.parametrize("mode", [inventory_alerting.GLOBAL, inventory_alerting.PER_NAMESPACE])
 def test_values_carry_the_rendered_configuration_after_helm_merges_chart_defaults(chart_default_config, cluster, mode):
     rendered, result = rendered_config(cluster, mode)
     values = kps_values(cluster, mode)
@@ -52,20 +55,20 @@ def test_values_carry_the_rendered_configuration_after_helm_merges_chart_default
     mounted = values["alertmanager"]["alertmanagerSpec"]["secrets"]
     expected = sorted(ref["name"] for ref in result["secret_refs"] if "mounted_at" in ref)
     assert mounted == expected and mounted, result["secret_refs"]
-    if mode == alerting.PER_NAMESPACE:
-        assert values["alertmanager"]["alertmanagerSpec"]["alertmanagerConfigSelector"] == alerting.config_selector()
+    if mode == inventory_alerting.PER_NAMESPACE:
+        assert values["alertmanager"]["alertmanagerSpec"]["alertmanagerConfigSelector"] == generators_alerting.config_selector()
 
 
 def test_teams_of_other_clusters_and_offboarded_teams_are_not_routed():
     def team_matchers(values):
         return {m for r in values["alertmanager"]["config"]["route"]["routes"] for m in r.get("matchers", []) if m.startswith("team=")}
 
-    assert team_matchers(kps_values("c1", alerting.GLOBAL)) == {'team="payments"'}
-    assert team_matchers(kps_values("c2", alerting.GLOBAL)) == {'team="payments"', 'team="search"'}
-    assert team_matchers(kps_values("c2", alerting.GLOBAL, offboard=["payments"])) == {'team="search"'}
+    assert team_matchers(kps_values("c1", inventory_alerting.GLOBAL)) == {'team="payments"'}
+    assert team_matchers(kps_values("c2", inventory_alerting.GLOBAL)) == {'team="payments"', 'team="search"'}
+    assert team_matchers(kps_values("c2", inventory_alerting.GLOBAL, offboard=["payments"])) == {'team="search"'}
 
 
 def test_no_secret_value_in_the_values():
-    text = yaml.safe_dump(kps_values("c2", alerting.GLOBAL))
+    text = yaml.safe_dump(kps_values("c2", inventory_alerting.GLOBAL))
     for secret in ("pd-key-payments", "hooks.slack.test", "hooks.test/search", "hooks.test/platform"):
         assert secret not in text

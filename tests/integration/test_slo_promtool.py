@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import build
-from ansible_collections.vigil.observability.plugins.module_utils.validate import promtool_check_rules
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
 from promtool_helpers import (
     DAY,
     SPEC_TIERS,

@@ -15,8 +15,11 @@ import json
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import alerting, build, model
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 
 PD_KEY = "pd-routing-key-7f3a9c1e5b"
 SLACK_URL = "https://hooks.slack.example/services/T000/B000/slack-token-4d2e8a"
@@ -58,16 +61,16 @@ def team_vars(**teams):
     return {"observability_team_%s" % name: value for name, value in teams.items()}
 
 
-def load(team_vars_, alertmanager=None, mode=alerting.GLOBAL):
+def load(team_vars_, alertmanager=None, mode=inventory_alerting.GLOBAL):
     return build.load_all(team_vars_, [], {}, ALERTMANAGER if alertmanager is None else alertmanager, mode)
 
 
-def plan_of(team_vars_, alertmanager=None, mode=alerting.GLOBAL):
+def plan_of(team_vars_, alertmanager=None, mode=inventory_alerting.GLOBAL):
     _settings, teams, am = load(team_vars_, alertmanager, mode)
-    return alerting.plan(teams, am, "monitoring")
+    return generators_alerting.plan(teams, am, "monitoring")
 
 
-def problems_of(team_vars_, alertmanager=None, mode=alerting.GLOBAL):
+def problems_of(team_vars_, alertmanager=None, mode=inventory_alerting.GLOBAL):
     with pytest.raises(build.BuildError) as info:
         load(team_vars_, alertmanager, mode)
     return info.value.problems
@@ -255,7 +258,7 @@ def test_secret_values_never_show_in_reprs():
 def test_secret_strings_finds_every_secret_even_under_unknown_keys_but_not_plain_settings():
     team = payments()
     team["alerting"]["receivers"]["slack"]["api_urll"] = "typo-secret-value-1234"
-    found = {digest(s) for s in alerting.secret_strings(team_vars(payments=team), [{"name": "checkout", **checkout()}], ALERTMANAGER)}
+    found = {digest(s) for s in inventory_alerting.secret_strings(team_vars(payments=team), [{"name": "checkout", **checkout()}], ALERTMANAGER)}
     assert {digest(s) for s in SECRETS + ("typo-secret-value-1234",)} <= found
     assert not found & {digest(s) for s in ("#payments-alerts", "payments-oncall@example.com", "am", "#platform-alerts")}
 
@@ -265,7 +268,7 @@ def test_secret_strings_finds_every_secret_even_under_unknown_keys_but_not_plain
 
 def test_per_namespace_mode_moves_team_routes_and_secrets_to_the_team_namespace():
     tv = team_vars(payments=dict(payments(), namespace="pay"), checkout=checkout())
-    plan = plan_of(tv, mode=alerting.PER_NAMESPACE)
+    plan = plan_of(tv, mode=inventory_alerting.PER_NAMESPACE)
     assert_no_secret(yaml.safe_dump(plan.config))
     names = sorted(receivers_by_name(plan.config))
     assert names == ["null", "platform"]  # team receivers live in the AlertmanagerConfig objects
@@ -440,7 +443,7 @@ def test_without_any_alerting_input_alerts_go_to_an_empty_default_receiver():
 
 def test_team_model_carries_the_parsed_alerting_block():
     problems = Problems()
-    settings = model.parse_settings({}, problems)
-    (team,) = model.parse_teams(model.collect_team_inputs(team_vars(payments=payments())), settings, problems)
+    settings = inventory_teams.parse_settings({}, problems)
+    (team,) = inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars(payments=payments())), settings, problems)
     assert [r.key for r in team.alerting.receivers] == ["pagerduty", "slack", "email", "webhook"]
     assert team.alerting.routes is None

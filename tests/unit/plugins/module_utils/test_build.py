@@ -9,7 +9,8 @@ import random
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import build, render
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 TEAM_LABEL = "vigil.observability/team"

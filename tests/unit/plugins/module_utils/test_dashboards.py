@@ -10,9 +10,11 @@ import re
 import kubernetes_validate
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import dashboards, manifests, objects
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards
+from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
+from ansible_collections.vigil.observability.plugins.module_utils.core import objects
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
 
 KUBERNETES_VERSION = "1.33"  # a version kubernetes-validate ships schemas for
 SLO_AVAILABILITY = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",status=~"5.."}',

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import datasources as ds
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.releases import build_release
+from ansible_collections.vigil.observability.plugins.module_utils.platform import datasources as ds
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.releases import build_release
 
 CHART = {"release": "kube-prometheus-stack", "namespace": "monitoring", "chart": "kube-prometheus-stack",
          "repository": "https://prometheus-community.github.io/helm-charts", "version": "88.5.3"}

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 
 S, M, H, D = 1000, 60 * 1000, 3600 * 1000, 24 * 3600 * 1000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems, join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems, join_path
 
 
 @pytest.mark.parametrize("path, key, expected", [

@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe, is_dns_label, to_fraction
+from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label, to_fraction
 
 PATH = "observability_team_x.services[0]"
 

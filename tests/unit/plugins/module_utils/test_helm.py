@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.helm import deep_merge, parse_chart, version_satisfies
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.core.versions import version_satisfies
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.chart import parse_chart
 
 
 @pytest.mark.parametrize("version,constraint,expected", [

@@ -11,9 +11,10 @@ from fractions import Fraction
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import model
-from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import naming as inventory_naming
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
 
 VAR = "observability_team_payments"
 SLO_PATH = VAR + ".services[0].slos[0]"
@@ -43,16 +44,16 @@ def team_with(slos=None, **team_changes):
 
 def problems_of(team_vars=None, team_list=None, settings=None):
     problems = Problems()
-    parsed_settings = model.parse_settings(settings or {}, problems)
-    inputs = model.collect_team_inputs(team_vars or {}, team_list)
-    model.parse_teams(inputs, parsed_settings, problems)
+    parsed_settings = inventory_teams.parse_settings(settings or {}, problems)
+    inputs = inventory_teams.collect_team_inputs(team_vars or {}, team_list)
+    inventory_teams.parse_teams(inputs, parsed_settings, problems)
     return problems.items
 
 
 def parse(team_vars=None, team_list=None, settings=None):
     problems = Problems()
-    parsed_settings = model.parse_settings(settings or {}, problems)
-    teams = model.parse_teams(model.collect_team_inputs(team_vars or {}, team_list), parsed_settings, problems)
+    parsed_settings = inventory_teams.parse_settings(settings or {}, problems)
+    teams = inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars or {}, team_list), parsed_settings, problems)
     assert problems.items == []
     return teams, parsed_settings
 
@@ -345,9 +346,9 @@ def test_every_problem_at_once():
         "observability_team_b": {"services": [{"name": "t", "slos": [ratio_slo(period="1 day", errors="up{")]}], "extra": 1},
     }
     problems = Problems()
-    settings = model.parse_settings({}, problems)
+    settings = inventory_teams.parse_settings({}, problems)
     with pytest.raises(ModelError) as info:
-        model.parse_teams(model.collect_team_inputs(team_vars, [{"name": "c", "services": [{"slos": []}]}]), settings)
+        inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars, [{"name": "c", "services": [{"slos": []}]}]), settings)
     found = info.value.problems
     assert [p.split(":", 1)[0] for p in found] == [
         "observability_team_a.namespace",
@@ -366,6 +367,6 @@ def test_identity_labels():
     team = teams[0]
     service = team.services[0]
     slo = service.slos[0]
-    assert dict(model.slo_identity(team, service, slo)) == {"namespace": "pay-ns", "service": "api", "slo": "availability", "team": "payments"}
-    assert {(m.name, m.op, m.value) for m in model.identity_matchers(team, service, slo)} == {
+    assert dict(inventory_naming.slo_identity(team, service, slo)) == {"namespace": "pay-ns", "service": "api", "slo": "availability", "team": "payments"}
+    assert {(m.name, m.op, m.value) for m in inventory_naming.identity_matchers(team, service, slo)} == {
         ("namespace", "=", "pay-ns"), ("service", "=", "api"), ("slo", "=", "availability"), ("team", "=", "payments")}

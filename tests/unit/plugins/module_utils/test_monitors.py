@@ -9,9 +9,10 @@ import re
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils import manifests, objects
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
+from ansible_collections.vigil.observability.plugins.module_utils.core import objects
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
 
 VAR = "observability_team_shop"
 

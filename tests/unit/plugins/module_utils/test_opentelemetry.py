@@ -10,12 +10,14 @@ import jsonschema
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import opentelemetry as otel
-from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.helm import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.releases import build_release
-from ansible_collections.vigil.observability.plugins.module_utils.validate import unknown_value_paths
+from ansible_collections.vigil.observability.plugins.module_utils.generators import instrumentation as generators_instrumentation
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import instrumentation as inventory_instrumentation
+from ansible_collections.vigil.observability.plugins.module_utils.platform import opentelemetry as platform_opentelemetry
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.releases import build_release
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import unknown_value_paths
 
 CHART = {"release": "opentelemetry-operator", "namespace": "monitoring", "chart": "opentelemetry-operator",
          "repository": "https://open-telemetry.github.io/opentelemetry-helm-charts", "version": "0.122.0"}
@@ -64,7 +66,7 @@ def test_collectors_fit_the_crd_and_their_pipelines_are_whole(crd_validator, raw
     assert set(collectors) == ({"vigil-agent", "vigil-events"} if raw.get("events", True) else {"vigil-agent"})
     for obj in collectors.values():
         assert crd_validator.errors(obj) == []
-        assert otel.pipeline_problems(obj["spec"]["config"]) == []
+        assert platform_opentelemetry.pipeline_problems(obj["spec"]["config"]) == []
         # Every collector's service account exists with a binding to its role.
         account = obj["spec"]["serviceAccount"]
         assert account in by_kind(objects, "ServiceAccount")
@@ -129,7 +131,7 @@ def test_events_go_to_loki_from_a_single_replica():
     ({"receivers": {}, "exporters": {}, "service": {}}, ["c.service.pipelines: no pipeline is defined"]),
 ])
 def test_pipeline_check(config, expected):
-    assert otel.pipeline_problems(config, "c") == expected
+    assert platform_opentelemetry.pipeline_problems(config, "c") == expected
 
 
 def test_an_override_that_breaks_a_pipeline_is_refused():
@@ -150,9 +152,9 @@ def team(instrumentation):
 @pytest.mark.parametrize("languages", [["python"], ["dotnet", "go", "java", "nodejs", "python"]])
 def test_instrumentation_fits_the_crd(crd_validator, languages):
     problems = Problems()
-    parsed = otel.parse_team_instrumentation({"languages": languages, "sampling_ratio": 0.25}, "t.instrumentation", problems)
+    parsed = inventory_instrumentation.parse_team_instrumentation({"languages": languages, "sampling_ratio": 0.25}, "t.instrumentation", problems)
     assert not problems
-    obj = otel.instrumentation_object(team(parsed), otel.agent_otlp_endpoint("monitoring"))
+    obj = generators_instrumentation.instrumentation_object(team(parsed), platform_opentelemetry.agent_otlp_endpoint("monitoring"))
     assert crd_validator.errors(obj) == []
     spec = obj["spec"]
     assert spec["propagators"] == ["tracecontext", "baggage"]
@@ -164,7 +166,7 @@ def test_instrumentation_fits_the_crd(crd_validator, languages):
 
 def test_bad_instrumentation_is_named():
     problems = Problems()
-    otel.parse_team_instrumentation({"languages": ["python", "ruby", "python"], "sampling_ratio": 2, "lang": 1}, "t.instrumentation", problems)
+    inventory_instrumentation.parse_team_instrumentation({"languages": ["python", "ruby", "python"], "sampling_ratio": 2, "lang": 1}, "t.instrumentation", problems)
     text = "\n".join(problems.items)
     for expected in ("t.instrumentation.languages[1]: must be one of dotnet, go, java, nodejs, python, got 'ruby'",
                      "t.instrumentation.languages[2]: is listed twice",
@@ -172,7 +174,7 @@ def test_bad_instrumentation_is_named():
                      "t.instrumentation.lang: unknown key"):
         assert expected in text
     problems = Problems()
-    otel.parse_team_instrumentation({"languages": []}, "t.instrumentation", problems)
+    inventory_instrumentation.parse_team_instrumentation({"languages": []}, "t.instrumentation", problems)
     assert problems.items == ["t.instrumentation.languages: must list at least one language"]
 
 
@@ -186,7 +188,7 @@ def test_bad_settings_are_named():
 
 
 def test_a_team_asking_for_instrumentation_gets_it_in_its_scope(crd_validator):
-    from ansible_collections.vigil.observability.plugins.module_utils.build import build as build_cluster
+    from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import build as build_cluster
 
     team_vars = {"observability_team_payments": {"namespace": "pay", "instrumentation": {"languages": ["python"]}},
                  "observability_team_checkout": {}}
@@ -195,7 +197,7 @@ def test_a_team_asking_for_instrumentation_gets_it_in_its_scope(crd_validator):
     assert len(found) == 1 and crd_validator.errors(found[0]) == []
     assert found[0]["metadata"]["namespace"] == "pay"
     assert found[0]["metadata"]["labels"]["app.kubernetes.io/component"] == "instrumentation"
-    assert found[0]["spec"]["exporter"]["endpoint"] == otel.agent_otlp_endpoint("observability")
+    assert found[0]["spec"]["exporter"]["endpoint"] == platform_opentelemetry.agent_otlp_endpoint("observability")
     assert not [o for o in result["scopes"]["team/checkout"] if o["kind"] == "Instrumentation"]
     explicit = build_cluster("prod-eu", team_vars, [], {"otlp_endpoint": "http://otel.example:4318"}, promtool="skip")
     assert [o["spec"]["exporter"]["endpoint"] for o in explicit["objects"] if o["kind"] == "Instrumentation"] == ["http://otel.example:4318"]

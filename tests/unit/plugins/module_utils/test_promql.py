@@ -9,20 +9,8 @@ from fractions import Fraction
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.promql import (
-    Matcher,
-    Selector,
-    SelectorError,
-    check_regex,
-    decimal_str,
-    eq,
-    le_matcher,
-    le_values,
-    parse_matcher,
-    parse_selector,
-    quote,
-)
-from ansible_collections.vigil.observability.plugins.module_utils.validate import promtool_check_rules
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, SelectorError, check_regex, decimal_str, eq, le_matcher, le_values, parse_matcher, parse_selector, quote
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
 from promql_ast import selectors
 
 TRICKY = [

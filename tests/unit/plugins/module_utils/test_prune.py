@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.prune import stale_objects
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.prune import stale_objects
 
 MANAGED = {"app.kubernetes.io/managed-by": "vigil.observability"}
 

@@ -10,7 +10,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils import render
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 
 
 def rule(name, namespace="payments", team="payments"):

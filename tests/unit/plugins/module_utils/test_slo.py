@@ -12,9 +12,9 @@ from fractions import Fraction
 import pytest
 import promql_parser
 
-from ansible_collections.vigil.observability.plugins.module_utils import slo as slo_rules
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.model import parse_settings, parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.generators import slo as slo_rules
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
 from promql_ast import functions, nodes, selectors
 
 VAR = "observability_team_shop"

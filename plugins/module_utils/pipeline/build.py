@@ -10,9 +10,15 @@ that no caller ever writes or applies a partial result.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils import alerting, manifests, model, render
-from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
-from ansible_collections.vigil.observability.plugins.module_utils.validate import ToolMissing, find_tool, promtool_check_rules
+import dataclasses
+
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting
+from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
+from ansible_collections.vigil.observability.plugins.module_utils.platform.opentelemetry import agent_otlp_endpoint
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import ToolMissing, find_tool, promtool_check_rules
 
 
 class BuildError(Exception):
@@ -30,9 +36,11 @@ def load(team_vars, team_list, settings_raw):
 def load_all(team_vars, team_list, settings_raw, alertmanager=None, alertmanager_mode=alerting.GLOBAL):
     """Settings, teams and the Alertmanager settings (observability_alertmanager), all problems at once."""
     problems = Problems()
-    settings = model.parse_settings(settings_raw or {}, problems)
-    inputs = model.collect_team_inputs(team_vars or {}, team_list or [])
-    teams = model.parse_teams(inputs, settings, problems)
+    settings = inventory_teams.parse_settings(settings_raw or {}, problems)
+    if not settings.otlp_endpoint:
+        settings = dataclasses.replace(settings, otlp_endpoint=agent_otlp_endpoint(settings.platform_namespace))
+    inputs = inventory_teams.collect_team_inputs(team_vars or {}, team_list or [])
+    teams = inventory_teams.parse_teams(inputs, settings, problems)
     alerting_settings = alerting.parse_alertmanager(alertmanager or {}, problems, alertmanager_mode)
     alerting.check_teams(teams, alerting_settings, problems)
     if problems:

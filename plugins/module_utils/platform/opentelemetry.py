@@ -9,42 +9,58 @@
 - The events collector (one replica: a DaemonSet would ship every event once per node) watches Kubernetes
   events and ships them to Loki as logs.
 - Each collector runs under its own ServiceAccount with the ClusterRole its processors and receivers need.
-- Teams that ask for it get an Instrumentation object in their namespace, exporting to the agent.
-"""
+- Teams that ask for it get an Instrumentation object in their namespace, exporting to the agent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
 
-from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe
-from ansible_collections.vigil.observability.plugins.module_utils.helm import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.objects import k8s_object, labels_for
-from ansible_collections.vigil.observability.plugins.module_utils.promql import decimal_str
 
 API_VERSION = "opentelemetry.io/v1beta1"
-INSTRUMENTATION_API_VERSION = "opentelemetry.io/v1alpha1"
+
+
 AGENT = "vigil-agent"
+
+
 EVENTS = "vigil-events"
-INSTRUMENTATION_NAME = "vigil"
+
+
 # The Service the operator creates for a collector.
 SERVICE_SUFFIX = "-collector"
+
+
 OTLP_GRPC_PORT = 4317
+
+
 OTLP_HTTP_PORT = 4318
-# Instrumentation spec key per inventory language (the annotation is instrumentation.opentelemetry.io/inject-<key>).
-LANGUAGES = ("dotnet", "go", "java", "nodejs", "python")
-PROPAGATORS = ("tracecontext", "baggage")
+
+
 SIGNALS = ("traces", "metrics", "logs")
+
+
 COMPONENT_SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
+
+
 DEFAULT_COLLECTOR_IMAGE = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0"
+
+
 # What k8sattributes adds to every signal; the SDKs' own attributes (set by the operator's injection) are kept.
 K8S_METADATA = ("k8s.deployment.name", "k8s.namespace.name", "k8s.node.name", "k8s.pod.name", "k8s.pod.start_time", "k8s.pod.uid")
+
+
 _READ = ["get", "list", "watch"]
+
+
 AGENT_RULES = [
     {"apiGroups": [""], "resources": ["namespaces", "nodes", "pods"], "verbs": _READ},
     # A pod's Deployment is found through its ReplicaSet.
     {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": _READ},
 ]
+
+
 EVENTS_RULES = [
     {"apiGroups": [""], "resources": ["events"], "verbs": _READ},
     {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": _READ},
@@ -269,54 +285,3 @@ def agent_otlp_endpoint(namespace, name=AGENT):
     """Where SDKs send OTLP over HTTP: the agent's Service (the operator names it <collector>-collector)."""
     return "http://%s%s.%s.svc.cluster.local:%d" % (name, SERVICE_SUFFIX, namespace, OTLP_HTTP_PORT)
 
-
-# Teams' auto-instrumentation.
-
-@dataclass(frozen=True)
-class TeamInstrumentation:
-    languages: tuple = ()
-    sampling_ratio: str = "1"
-
-
-def parse_team_instrumentation(raw, path, problems):
-    """A team's `instrumentation: {languages: [python, ...], sampling_ratio: 0.25}`; None when absent."""
-    if raw is None:
-        return None
-    r = Reader(raw, path, problems)
-    languages = []
-    for item_path, item in r.items("languages", required=True):
-        if item not in LANGUAGES:
-            problems.add(item_path, "must be one of %s, got %s" % (", ".join(LANGUAGES), describe(item)))
-        elif item in languages:
-            problems.add(item_path, "is listed twice")
-        else:
-            languages.append(item)
-    ratio = r.decimal("sampling_ratio", low=0, high=1, low_open=False, high_open=False)
-    r.done()
-    if isinstance(r.data.get("languages"), list) and not r.data["languages"]:
-        problems.add(join_path(path, "languages"), "must list at least one language")
-    text = "1" if ratio is None else decimal_str(ratio)
-    return TeamInstrumentation(languages=tuple(sorted(languages)), sampling_ratio=text)
-
-
-def instrumentation_spec(instrumentation, endpoint):
-    spec = {
-        "exporter": {"endpoint": endpoint},
-        "propagators": list(PROPAGATORS),
-        # Follow the caller's decision; sample new traces at the team's ratio.
-        "sampler": {"type": "parentbased_traceidratio", "argument": instrumentation.sampling_ratio},
-    }
-    for language in instrumentation.languages:
-        # The endpoint is the agent's OTLP/HTTP port; every SDK is told so explicitly.
-        spec[language] = {"env": [{"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": "http/protobuf"}]}
-    return spec
-
-
-def instrumentation_object(team, endpoint):
-    return k8s_object(INSTRUMENTATION_API_VERSION, "Instrumentation", INSTRUMENTATION_NAME, team.namespace,
-                      labels_for(team, "instrumentation"), instrumentation_spec(team.instrumentation, endpoint))
-
-
-def injection_annotation(language, name=INSTRUMENTATION_NAME):
-    """The pod-template annotation that asks the operator to inject a language's SDK."""
-    return {"instrumentation.opentelemetry.io/inject-%s" % language: name}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 
 _UID = r"^[a-zA-Z0-9_-]{1,40}\Z"
 _URL = r"^https?://\S+\Z"

@@ -9,14 +9,18 @@ and render share everything up to the last step.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils import alerting, alloy
-from ansible_collections.vigil.observability.plugins.module_utils import datasources as grafana_datasources
-from ansible_collections.vigil.observability.plugins.module_utils import kube_prometheus_stack as kps
-from ansible_collections.vigil.observability.plugins.module_utils import loki, opentelemetry, tempo
-from ansible_collections.vigil.observability.plugins.module_utils.build import BuildError, load_all
-from ansible_collections.vigil.observability.plugins.module_utils.errors import ModelError, Problems
-from ansible_collections.vigil.observability.plugins.module_utils.helm import Release, parse_chart
-from ansible_collections.vigil.observability.plugins.module_utils.render import to_yaml
+from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.platform import alloy
+from ansible_collections.vigil.observability.plugins.module_utils.platform import datasources as grafana_datasources
+from ansible_collections.vigil.observability.plugins.module_utils.platform import kube_prometheus_stack as kps
+from ansible_collections.vigil.observability.plugins.module_utils.platform import loki
+from ansible_collections.vigil.observability.plugins.module_utils.platform import opentelemetry
+from ansible_collections.vigil.observability.plugins.module_utils.platform import tempo
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError, load_all
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.chart import Release, parse_chart
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.render import to_yaml
 
 COMPONENTS = ("alloy", "kube_prometheus_stack", "loki", "opentelemetry", "tempo")
 
@@ -33,10 +37,10 @@ def alertmanager_plan(team_inputs, cluster, namespace):
     """The Alertmanager configuration and Secrets of a cluster, from the same inputs and function as the teams role's."""
     _settings, teams, alerting_settings = load_all(
         team_inputs.get("team_vars"), team_inputs.get("teams"), team_inputs.get("settings"),
-        team_inputs.get("alertmanager"), team_inputs.get("alertmanager_mode") or alerting.GLOBAL)
+        team_inputs.get("alertmanager"), team_inputs.get("alertmanager_mode") or inventory_alerting.GLOBAL)
     offboard = set(team_inputs.get("offboard") or ())
     on_cluster = [t for t in teams if t.on_cluster(cluster) and t.name not in offboard]
-    return alerting.plan(on_cluster, alerting_settings, namespace)
+    return generators_alerting.plan(on_cluster, alerting_settings, namespace)
 
 
 def _kube_prometheus_stack(release, settings_raw, cluster, problems, team_inputs=None):
@@ -53,8 +57,8 @@ def _kube_prometheus_stack(release, settings_raw, cluster, problems, team_inputs
     if team_inputs is not None:
         plan = alertmanager_plan(team_inputs, cluster, release[1])
         am = {"alertmanager_config": plan.config, "alertmanager_secrets": plan.mounted_secrets(release[1])}
-        if plan.mode == alerting.PER_NAMESPACE:
-            am["alertmanager_config_selector"] = alerting.config_selector()
+        if plan.mode == inventory_alerting.PER_NAMESPACE:
+            am["alertmanager_config_selector"] = generators_alerting.config_selector()
     values = kps.kps_values(settings, datasources=additional, exemplar_trace_uid=exemplar_uid, **am)
     return values, [], {}
 

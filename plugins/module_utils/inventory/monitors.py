@@ -6,30 +6,43 @@
 Every target gets `job="<service name>"` (a relabeling added last), so the
 golden-signal alerts and RED dashboards can select a service's series the same
 way whichever kind of monitor scrapes it and whatever the Kubernetes Service is called.
-This module does not import the model: the model calls `parse_monitor`.
-"""
+This module does not import the model: the model calls `parse_monitor`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, check_regex
 
-from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe, is_dns_label
-from ansible_collections.vigil.observability.plugins.module_utils.promql import LABEL_NAME_RE, SelectorError, check_regex
 
 API_VERSION = "monitoring.coreos.com/v1"
+
+
 SERVICE_MONITOR, POD_MONITOR = "ServiceMonitor", "PodMonitor"
+
+
 # Relabel actions of the Prometheus Operator v0.93 CRDs (lower-case spelling).
 RELABEL_ACTIONS = ("replace", "keep", "drop", "hashmod", "labelmap", "labeldrop", "labelkeep", "lowercase", "uppercase",
                    "keepequal", "dropequal")
+
+
 # Actions that write `target_label`, so they need one.
 _NEEDS_TARGET = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
+
+
 # A Kubernetes label key: optional DNS-subdomain prefix and a name of at most 63 characters.
 _LABEL_KEY_RE = re.compile(r"^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?\Z")
+
+
 _LABEL_VALUE_RE = re.compile(r"^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?\Z")
+
+
 # Patterns for Reader.string, anchored both ends.
 _SUBDOMAIN = r"^(?=.{1,253}\Z)[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z"
+
+
 _SUBDOMAIN_WHAT = "a Kubernetes object name (lower-case letters, digits, '-' and '.')"
 
 
@@ -286,50 +299,3 @@ def dropped_by(monitor, series_name):
     if monitor.keep_metrics and not any(re.fullmatch(p, series_name) for p in monitor.keep_metrics):
         return "keep_metrics keeps only %s" % ", ".join(repr(p) for p in monitor.keep_metrics)
     return None
-
-
-def object_name(team, service):
-    # The team prefix keeps ours apart from monitors a team's own Helm charts create.
-    return "%s-%s" % (team.name, service.name)
-
-
-def endpoint(service):
-    """One scrape endpoint of the monitor's spec."""
-    monitor = service.monitor
-    ep = {"port": monitor.port, "path": monitor.path}
-    if monitor.interval:
-        ep["interval"] = str(monitor.interval)
-    if monitor.scrape_timeout:
-        ep["scrapeTimeout"] = str(monitor.scrape_timeout)
-    if monitor.scheme:
-        ep["scheme"] = monitor.scheme
-    if monitor.tls:
-        tls = monitor.tls.spec()
-        if tls:
-            ep["tlsConfig"] = tls
-    if monitor.username and monitor.password:
-        ep["basicAuth"] = {"username": monitor.username.selector(), "password": monitor.password.selector()}
-    metric_relabelings = [{"action": "drop", "sourceLabels": ["__name__"], "regex": p} for p in monitor.drop_metrics]
-    if monitor.keep_metrics:
-        metric_relabelings.append({"action": "keep", "sourceLabels": ["__name__"], "regex": "|".join(monitor.keep_metrics)})
-    if metric_relabelings:
-        ep["metricRelabelings"] = metric_relabelings
-    # The job relabeling goes last, so no other relabeling can move a service's series away from job="<service>".
-    ep["relabelings"] = [r.spec() for r in monitor.relabelings] + [
-        {"action": "replace", "targetLabel": "job", "replacement": service.name}]
-    return ep
-
-
-def monitor_spec(team, service):
-    """(kind, name, spec) of the service's monitor, or None when it has no monitor block."""
-    monitor = service.monitor
-    if monitor is None:
-        return None
-    spec = {"selector": {"matchLabels": dict(monitor.selector)}}
-    if monitor.kind == POD_MONITOR:
-        spec["podMetricsEndpoints"] = [endpoint(service)]
-    else:
-        spec["endpoints"] = [endpoint(service)]
-    if monitor.namespaces:
-        spec["namespaceSelector"] = {"matchNames": list(monitor.namespaces)}
-    return monitor.kind, object_name(team, service), spec

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils.objects import k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
 
 ROLE_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 # What a team manages itself, in its own namespace only.

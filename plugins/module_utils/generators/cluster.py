@@ -12,11 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.vigil.observability.plugins.module_utils import alerting as alerting_rules
-from ansible_collections.vigil.observability.plugins.module_utils import dashboards, golden, monitors, opentelemetry
-from ansible_collections.vigil.observability.plugins.module_utils import slo as slo_rules
-from ansible_collections.vigil.observability.plugins.module_utils import tenancy
-from ansible_collections.vigil.observability.plugins.module_utils.objects import TEAM_LABEL, k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards
+from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
+from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors as generators_monitors
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import monitors as inventory_monitors
+from ansible_collections.vigil.observability.plugins.module_utils.generators import instrumentation as generators_instrumentation
+from ansible_collections.vigil.observability.plugins.module_utils.generators import slo as slo_rules
+from ansible_collections.vigil.observability.plugins.module_utils.generators import tenancy
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import TEAM_LABEL, k8s_object, labels_for
 
 
 @dataclass
@@ -71,10 +76,10 @@ def team_objects(team, settings):
     if groups:
         objects.append(prometheus_rule("%s-golden-signals" % team.name, team.namespace, labels_for(team, "golden-signals"), groups))
     for service in team.services:
-        spec = monitors.monitor_spec(team, service)
+        spec = generators_monitors.monitor_spec(team, service)
         if spec:
             kind, name, body = spec
-            objects.append(k8s_object(monitors.API_VERSION, kind, name, team.namespace, labels_for(team, "monitor"), body))
+            objects.append(k8s_object(inventory_monitors.API_VERSION, kind, name, team.namespace, labels_for(team, "monitor"), body))
     for cm in dashboards.configmap_specs(team, settings):
         labels = labels_for(team, "dashboard")
         labels.update(cm["labels"])
@@ -82,7 +87,7 @@ def team_objects(team, settings):
         obj["metadata"]["annotations"] = cm["annotations"]
         objects.append(obj)
     if team.instrumentation is not None:
-        objects.append(opentelemetry.instrumentation_object(team, settings.otlp_endpoint))
+        objects.append(generators_instrumentation.instrumentation_object(team, settings.otlp_endpoint))
     return objects
 
 
@@ -116,7 +121,7 @@ def secret_object(spec):
 
 def _add_alerting(bundle, teams, settings, alerting, built):
     """The Alertmanager configuration (from every team on the cluster, whichever are built) and the built teams' parts."""
-    plan = alerting_rules.plan(teams, alerting, settings.platform_namespace)
+    plan = generators_alerting.plan(teams, alerting, settings.platform_namespace)
     bundle.alerting = plan
     platform = bundle.files.setdefault(PLATFORM_SCOPE, {})
     platform[ALERTMANAGER_FILE] = plan.config
@@ -126,7 +131,7 @@ def _add_alerting(bundle, teams, settings, alerting, built):
         if team.name not in built:
             continue
         scope = team_scope(team.name)
-        bundle.add(scope, k8s_object(alerting_rules.AMC_API_VERSION, "AlertmanagerConfig", name, namespace, labels_for(team, "alerting"), spec))
+        bundle.add(scope, k8s_object(inventory_alerting.AMC_API_VERSION, "AlertmanagerConfig", name, namespace, labels_for(team, "alerting"), spec))
         if team.name in refs:
             bundle.files.setdefault(scope, {})[team_secret_keys_file(team.name)] = {"secrets": [refs[team.name]]}
 

@@ -15,14 +15,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.promql import (
-    LABEL_NAME_RE,
-    SelectorError,
-    check_regex,
-    parse_selector,
-)
+from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, check_regex, parse_selector
 
 # RFC 1123 label, as Kubernetes requires for namespaces and most object names.
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")

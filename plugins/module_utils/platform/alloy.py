@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader
-from ansible_collections.vigil.observability.plugins.module_utils.helm import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 
 # Loki labels from Kubernetes' service discovery (the label and its __meta_kubernetes_ source).
 POD_LABELS = (

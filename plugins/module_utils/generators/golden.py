@@ -12,8 +12,8 @@ through `promql.Selector`/`Matcher` (expressions) or `slo.template_literal`
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils.promql import Matcher, Selector, decimal_str, eq
-from ansible_collections.vigil.observability.plugins.module_utils.slo import template_literal
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, decimal_str, eq
+from ansible_collections.vigil.observability.plugins.module_utils.generators.slo import template_literal
 
 HIGH_ERROR_RATE = "HighErrorRate"
 HIGH_LATENCY = "HighLatency"

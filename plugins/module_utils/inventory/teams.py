@@ -5,206 +5,21 @@
 
 Input is plain data as Ansible hands it over (`observability_team_<name>`
 variables and the `observability_teams` list); output is frozen dataclasses.
-Every problem is reported with the variable path it came from, all at once.
-"""
+Every problem is reported with the variable path it came from, all at once."""
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
 from fractions import Fraction
-
-from ansible_collections.vigil.observability.plugins.module_utils.alerting import parse_team_alerting
-from ansible_collections.vigil.observability.plugins.module_utils.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.errors import Problems, join_path
-from ansible_collections.vigil.observability.plugins.module_utils.fields import Reader, describe, is_dns_label
-from ansible_collections.vigil.observability.plugins.module_utils.monitors import (
-    Monitor,
-    dropped_by,
-    is_label_key,
-    is_label_value,
-    parse_monitor,
-)
-from ansible_collections.vigil.observability.plugins.module_utils.opentelemetry import agent_otlp_endpoint, parse_team_instrumentation
-from ansible_collections.vigil.observability.plugins.module_utils.promql import SelectorError, check_regex, eq
-
-TEAM_VAR_PREFIX = "observability_team_"
-TEAM_LIST_VAR = "observability_teams"
-NOT_A_LIST = object()  # marks an observability_teams value that is not a list
-PAGE, TICKET = "page", "ticket"
-
-# The SRE workbook's tiers, as budget spent in a window (issue 2 fixes these defaults).
-DEFAULT_TIERS = (
-    {"action": PAGE, "budget_percent": 2, "long_window": "1h", "short_window": "5m"},
-    {"action": PAGE, "budget_percent": 5, "long_window": "6h", "short_window": "30m"},
-    {"action": TICKET, "budget_percent": 10, "long_window": "1d", "short_window": "2h"},
-    {"action": TICKET, "budget_percent": 10, "long_window": "3d", "short_window": "6h"},
-)
-
-
-@dataclass(frozen=True)
-class Tier:
-    action: str  # page or ticket
-    budget_percent: Fraction  # share of the period's budget spent within long_window
-    long_window: Duration
-    short_window: Duration
-    for_: Duration | None = None
-    min_events: int | None = None
-
-    def burn_factor(self, period):
-        """How many times faster than sustainable the budget burns when this tier fires."""
-        return self.budget_percent / 100 * Fraction(period.ms, self.long_window.ms)
-
-
-@dataclass(frozen=True)
-class Latency:
-    histogram: str
-    threshold: Fraction
-    selector: object  # promql.Selector without metric name
-
-
-@dataclass(frozen=True)
-class SLO:
-    name: str
-    objective: Fraction  # percent
-    period: Duration
-    errors: object = None  # promql.Selector of the bad-events counter
-    total: object = None  # promql.Selector of the all-events counter
-    latency: Latency | None = None
-    tiers: tuple = ()
-    min_events: int | None = None
-    no_data: bool = False
-    no_data_for: Duration | None = None
-    description: str = ""
-    runbook_url: str = ""
-    dashboard_url: str = ""
-    path: str = ""
-
-    @property
-    def kind(self):
-        return "latency" if self.latency else "ratio"
-
-    @property
-    def error_budget(self):
-        """Allowed share of bad events (1 - objective), exact."""
-        return 1 - self.objective / 100
-
-
-GOLDEN_SIGNALS = ("error_rate", "latency", "saturation", "traffic_drop")
-ALERT_SEVERITIES = ("critical", "warning", "info")
-# Grafana dashboard and datasource UIDs: at most 40 of these characters.
-# Anchored both ends, whichever of re.match or re.fullmatch the Reader uses.
-_METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z"
-_LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*\Z"
-_GRAFANA_UID = r"^[a-zA-Z0-9_-]{1,40}\Z"
-GRAFANA_UID_RE = re.compile(_GRAFANA_UID)
-# Room left for the ConfigMap's other fields under Kubernetes' 1 MiB object limit.
-MAX_DASHBOARD_BYTES = 900 * 1024
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """How a service's request series are named (the platform design's defaults) and selected."""
-
-    selector: object = None  # promql.Selector of label matchers only; None: namespace and job of the service
-    requests: str = "http_requests_total"
-    status_label: str = "status"
-    error_pattern: str = "5.."
-    duration_histogram: str = "http_request_duration_seconds"
-    queue_depth: str = "http_request_queue_depth"
-    explicit: tuple = ()  # the keys the inventory set
-
-
-@dataclass(frozen=True)
-class GoldenSignal:
-    """One golden-signal alert of a service.
-
-    `threshold` is an error ratio (error_rate), seconds (latency), a gauge value
-    (saturation) or a share of the earlier request rate (traffic_drop).
-    """
-
-    signal: str
-    threshold: Fraction
-    for_: Duration
-    severity: str
-    window: Duration | None = None
-    quantile: Fraction | None = None  # latency
-    min_rate: Fraction | None = None  # traffic_drop: silent when the earlier rate was at most this (per second)
-    offset: Duration | None = None  # traffic_drop: how far back the comparison looks
-    runbook_url: str = ""
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    monitor: Monitor | None
-    slos: tuple = ()
-    runbook_url: str = ""
-    path: str = ""
-    metrics: Metrics = field(default_factory=Metrics)
-    golden: tuple = ()  # enabled GoldenSignal, in GOLDEN_SIGNALS order
-
-    def signal(self, name):
-        return next((g for g in self.golden if g.signal == name), None)
-
-
-@dataclass(frozen=True)
-class CustomDashboard:
-    """A dashboard a team ships itself, as canonical JSON text (sorted keys)."""
-
-    name: str
-    json_text: str
-    uid: str = ""  # the uid in the JSON; empty: derived from team and name
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class Team:
-    name: str
-    namespace: str
-    labels: tuple = ()  # sorted (name, value) pairs added to every alert
-    clusters: tuple | None = None  # None: every cluster
-    services: tuple = ()
-    path: str = ""
-    dashboards: tuple = ()  # CustomDashboard
-    alerting: object = None  # alerting.TeamAlerting; None: the team's alerts go to the default receiver
-    manage_namespace: bool = True
-    namespace_labels: tuple = ()  # sorted (name, value) pairs for the Namespace object
-    rbac_groups: tuple = ()  # subjects bound to the team's Role in its namespace
-    rbac_users: tuple = ()
-    instrumentation: object = None  # opentelemetry.TeamInstrumentation; None: no Instrumentation object
-
-    @property
-    def label_dict(self):
-        return dict(self.labels)
-
-    def on_cluster(self, cluster):
-        return self.clusters is None or cluster in self.clusters
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Platform-wide settings the generators need; built by the roles from role variables."""
-
-    clusters: tuple = ()
-    platform_namespace: str = "monitoring"
-    scrape_interval: Duration = field(default_factory=lambda: Duration.parse("30s"))
-    retention: Duration | None = None
-    tiers: tuple = ()
-    period: Duration = field(default_factory=lambda: Duration.parse("30d"))
-    budget_interval: Duration | None = None
-    # Dashboards: the Grafana sidecar's label and folder annotation, where the ConfigMaps go, datasource UIDs.
-    dashboard_label: str = "grafana_dashboard"
-    dashboard_label_value: str = "1"
-    dashboard_folder_annotation: str = "grafana_folder"
-    dashboard_placement: str = "team"  # team or platform namespace
-    prometheus_datasource_uid: str = "prometheus"
-    tempo_datasource_uid: str = "tempo"
-    loki_datasource_uid: str = "loki"
-    runbook_base_url: str = ""  # runbook links of alerts that have none of their own: <base>/<alertname>
-    # Where teams' auto-instrumented SDKs send OTLP/HTTP: the opentelemetry role's agent.
-    otlp_endpoint: str = field(default_factory=lambda: agent_otlp_endpoint("monitoring"))
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, check_regex
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import ALERT_SEVERITIES, CustomDashboard, DEFAULT_TIERS, GOLDEN_SIGNALS, GRAFANA_UID_RE, GoldenSignal, Latency, MAX_DASHBOARD_BYTES, Metrics, NOT_A_LIST, PAGE, SLO, Service, Settings, TEAM_LIST_VAR, TEAM_VAR_PREFIX, TICKET, Team, Tier, _GRAFANA_UID, _LABEL_NAME, _METRIC_NAME
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import dropped_by
 
 
 def parse_tiers(items, problems, period=None):
@@ -281,7 +96,7 @@ def parse_settings(raw, problems, path="observability_settings"):
         tempo_datasource_uid=uids["tempo_datasource_uid"] or "tempo",
         loki_datasource_uid=uids["loki_datasource_uid"] or "loki",
         runbook_base_url=(runbook_base_url or "").rstrip("/"),
-        otlp_endpoint=otlp_endpoint or agent_otlp_endpoint(platform_namespace or "monitoring"),
+        otlp_endpoint=otlp_endpoint or "",
     )
 
 
@@ -687,11 +502,3 @@ def _unique_dashboard_uids(teams, problems):
             else:
                 seen[dashboard.uid] = dashboard.path
 
-
-def slo_identity(team, service, slo):
-    """The labels that identify one SLO's series, in a stable order."""
-    return (("namespace", team.namespace), ("service", service.name), ("slo", slo.name), ("team", team.name))
-
-
-def identity_matchers(team, service, slo):
-    return tuple(eq(k, v) for k, v in slo_identity(team, service, slo))

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils.objects import MANAGED_BY, MANAGED_BY_LABEL, TEAM_LABEL
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import MANAGED_BY, MANAGED_BY_LABEL, TEAM_LABEL
 
 
 def _key(obj):

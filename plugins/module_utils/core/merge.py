@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helm releases as data: pinned chart coordinates, values merged from a private base and user overrides,
+and the kubeVersion constraint check of apply-mode preflight."""
+
+from __future__ import annotations
+
+import copy
+
+
+def deep_merge(base, override):
+    """`override` merged into a copy of `base`: mappings recursively, anything else (lists too) replaced."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+

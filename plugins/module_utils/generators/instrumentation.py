@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""OpenTelemetry: the operator's values, the collectors it runs, and teams' auto-instrumentation.
+
+- The agent (a DaemonSet) receives OTLP (gRPC 4317, HTTP 4318), Jaeger and Zipkin, adds Kubernetes metadata
+  (k8sattributes: pod, namespace, deployment, node) and exports traces to Tempo, metrics to Prometheus
+  (remote write) and logs to Loki (OTLP).
+- The events collector (one replica: a DaemonSet would ship every event once per node) watches Kubernetes
+  events and ships them to Loki as logs.
+- Each collector runs under its own ServiceAccount with the ClusterRole its processors and receivers need.
+- Teams that ask for it get an Instrumentation object in their namespace, exporting to the agent."""
+
+from __future__ import annotations
+
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import INSTRUMENTATION_NAME, PROPAGATORS
+
+
+INSTRUMENTATION_API_VERSION = "opentelemetry.io/v1alpha1"
+
+
+def instrumentation_spec(instrumentation, endpoint):
+    spec = {
+        "exporter": {"endpoint": endpoint},
+        "propagators": list(PROPAGATORS),
+        # Follow the caller's decision; sample new traces at the team's ratio.
+        "sampler": {"type": "parentbased_traceidratio", "argument": instrumentation.sampling_ratio},
+    }
+    for language in instrumentation.languages:
+        # The endpoint is the agent's OTLP/HTTP port; every SDK is told so explicitly.
+        spec[language] = {"env": [{"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": "http/protobuf"}]}
+    return spec
+
+
+def instrumentation_object(team, endpoint):
+    return k8s_object(INSTRUMENTATION_API_VERSION, "Instrumentation", INSTRUMENTATION_NAME, team.namespace,
+                      labels_for(team, "instrumentation"), instrumentation_spec(team.instrumentation, endpoint))
+
+
+def injection_annotation(language, name=INSTRUMENTATION_NAME):
+    """The pod-template annotation that asks the operator to inject a language's SDK."""
+    return {"instrumentation.opentelemetry.io/inject-%s" % language: name}
+
