@@ -10,8 +10,10 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 setup:
 	@bash scripts/setup.sh
 
+# `make render INVENTORY=inventories/production` renders another inventory (render mode whatever it sets).
+INVENTORY ?= inventories/example
 render: setup
-	$(BIN)/ansible-playbook -i inventories/example playbooks/site.yml
+	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml -e observability_mode=render
 
 test: setup
 	@bash scripts/test.sh

@@ -19,6 +19,10 @@ REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / ".venv" / "collections"
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
+# plan_helpers (and the other unit helpers) for the integration tests too.
+UNIT_HELPERS = REPO / "tests" / "unit" / "plugins" / "module_utils"
+if str(UNIT_HELPERS) not in sys.path:
+    sys.path.insert(0, str(UNIT_HELPERS))
 
 REFERENCE_ENV = "VIGIL_REFERENCE_DIR"
 

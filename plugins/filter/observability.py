@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError, load
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import version_satisfies as _version_satisfies
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, decimal_str, parse_selector
@@ -17,6 +18,15 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.promql im
 
 def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
     return prune.stale_objects(found, generated, only_teams or None, delete_namespaces)
+
+
+def plan_objects(plan, scopes):
+    """Every object of the plan's scopes matching any of the glob patterns, in scope order."""
+    if not isinstance(plan, dict) or not isinstance(plan.get("scopes"), dict):
+        raise AnsibleFilterError("plan_objects: expects the registered result of vigil.observability.plan")
+    patterns = [scopes] if isinstance(scopes, str) else list(scopes)
+    return [obj for scope, part in sorted(plan["scopes"].items())
+            if any(fnmatch.fnmatchcase(scope, pattern) for pattern in patterns) for obj in part["objects"]]
 
 
 def slo_burn_rates(objective, period="30d", tiers=None):
@@ -56,32 +66,10 @@ def promql_selector(value):
         raise AnsibleFilterError("promql_selector: %s" % exc) from None
 
 
-def observability_teams(team_vars, teams=None, settings=None):
-    """Validated teams as plain data (names, namespaces, services and SLOs)."""
-    try:
-        _settings, parsed = load(team_vars, teams or [], settings or {})
-    except BuildError as exc:
-        raise AnsibleFilterError(str(exc)) from None
-    return [
-        {
-            "name": t.name,
-            "namespace": t.namespace,
-            "labels": dict(t.labels),
-            "clusters": list(t.clusters) if t.clusters is not None else None,
-            "services": [
-                {"name": s.name, "slos": [{"name": o.name, "kind": o.kind, "objective": decimal_str(o.objective),
-                                           "period": str(o.period)} for o in s.slos]}
-                for s in t.services
-            ],
-        }
-        for t in parsed
-    ]
-
-
 class FilterModule:
     def filters(self):
         return {
-            "observability_teams": observability_teams,
+            "plan_objects": plan_objects,
             "promql_selector": promql_selector,
             "slo_burn_rates": slo_burn_rates,
             "stale_objects": stale_objects,

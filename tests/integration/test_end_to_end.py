@@ -65,7 +65,7 @@ def write_inventory(root, sink):
         "observability_mode": "render",
         # The Secret with its values is rendered only so that this test can play the mounted files.
         "observability_render_secret_values": True,
-        "teams_scrape_interval": "1s",
+        "kube_prometheus_stack_scrape_interval": "1s",
         "observability_alertmanager": dict(timings, default_receiver="platform",
                                            receivers={"webhook": {"url": sink.url("/platform")}}),
         "observability_team_shop": {

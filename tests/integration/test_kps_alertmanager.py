@@ -8,14 +8,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
+import plan_helpers
+
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import releases
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 
-CHART = {"release": "kube-prometheus-stack", "namespace": "monitoring", "chart": "kube-prometheus-stack",
-         "repository": "https://prometheus-community.github.io/helm-charts", "version": "88.5.3"}
 TEAMS = {
     "observability_team_payments": {
         "alerting": {
@@ -25,18 +23,21 @@ TEAMS = {
     "observability_team_search": {"clusters": ["c2"], "alerting": {"receivers": {"webhook": {"url": "https://hooks.test/search"}}}},
 }
 ALERTMANAGER = {"default_receiver": "platform", "receivers": {"webhook": {"url": "https://hooks.test/platform"}}}
-SETTINGS = {"clusters": ["c1", "c2"], "platform_namespace": "monitoring"}
+
+
+def plan_of(cluster, mode, offboard=()):
+    variables = dict(TEAMS, observability_alertmanager=ALERTMANAGER, observability_alertmanager_mode=mode,
+                     observability_offboard_teams=list(offboard))
+    return plan_helpers.build(variables, cluster=cluster, clusters=["c1", "c2"])
 
 
 def rendered_config(cluster, mode):
-    result = build.build(cluster, TEAMS, [], SETTINGS, promtool="skip", alertmanager=ALERTMANAGER, alertmanager_mode=mode)
-    return yaml.safe_load(result["files"]["platform"]["alertmanager/alertmanager.yaml"]), result
+    plan = plan_of(cluster, mode)
+    return plan["scopes"]["platform"]["files"]["alertmanager/alertmanager.yaml"], plan
 
 
 def kps_values(cluster, mode, offboard=()):
-    inputs = {"team_vars": TEAMS, "teams": [], "settings": SETTINGS, "alertmanager": ALERTMANAGER,
-              "alertmanager_mode": mode, "offboard": list(offboard)}
-    return releases.build_release("kube_prometheus_stack", cluster, CHART, {"grafana_admin_secret": "grafana-admin"}, inputs)["release"]["values"]
+    return plan_helpers.values(plan_of(cluster, mode, offboard), "kube_prometheus_stack")
 
 
 @pytest.fixture(scope="module")

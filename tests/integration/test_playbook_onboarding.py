@@ -64,5 +64,5 @@ def test_offboard_needs_a_valid_team_name(tmp_path):
     proc = run_playbook(PLAYBOOKS / "offboard_team.yml", inventory, "-e", "observability_render_dir=%s" % (tmp_path / "out"),
                         "-e", "observability_offboard_team=Not_A_Name", check=False)
     assert proc.returncode != 0
-    assert "Set observability_offboard_team to the name of the team to offboard" in proc.stdout
+    assert "observability_offboard_team: must be a team name (a Kubernetes name), got 'Not_A_Name'" in proc.stdout
     assert not (tmp_path / "out").exists()

@@ -91,7 +91,8 @@ def test_render_output_and_files_hold_no_secret(inventory, tmp_path, amtool):
 
     proc = site(inventory, out, "--diff", "-vvv")
     succeeded(proc)
-    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in proc.stdout  # the module masked the secrets of its arguments
+    # The plan reads the inventory from task vars: no task prints team data as its arguments.
+    assert "observability_team_payments" not in "".join(line for line in proc.stdout.splitlines() if '"module_args"' in line)
     files = scan_files(out)
     check_alertmanager_configs(amtool, files, tmp_path)
     keys = yaml.safe_load(files["prod-eu/alertmanager/secrets.yaml"])["secrets"]
@@ -141,35 +142,42 @@ def test_a_secret_under_a_misspelt_key_is_masked_in_the_failure(inventory, tmp_p
     assert proc.returncode != 0
     assert "observability_team_payments.alerting.receivers.pagerduty.routing_kye: unknown key" in proc.stdout
     assert "observability_team_payments.alerting.receivers.pagerduty.routing_key: is required" in proc.stdout
-    # The teams role wrote nothing (the platform roles, which run first, may have).
-    assert not list(out.glob("*/alertmanager")) and not list(out.glob("*/manifests/payments"))
+    # The plan failed before any role wrote anything.
+    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
 
 
 APPLY_PATH = """
-- hosts: localhost
+- hosts: observability_clusters
   gather_facts: false
+  vars:
+    observability_promtool: skip
+    observability_amtool: skip
   tasks:
-    - name: Secrets with values, the way the teams role gathers them for apply
-      vigil.observability.cluster_objects:
-        cluster: prod
-        team_vars: {observability_team_payments: "{{ payments }}"}
-        alertmanager: "{{ am }}"
-        promtool: skip
-        secret_values: true
+    - name: The plan, as the observability role builds it
+      vigil.observability.plan:
+      register: plan
+    - name: Secrets with values, the way the apply tasks gather them
+      vigil.observability.secrets:
+        plan: "{{ plan }}"
+        scopes: [platform]
       no_log: true
       register: gathered
     - name: What apply would apply
       ansible.builtin.assert:
         that:
-          - gathered.secrets['secrets/platform'][0].stringData['payments-pagerduty.pagerduty.routing_key'] == payments.alerting.receivers.pagerduty.routing_key
+          - gathered.objects[0].stringData['payments-pagerduty.pagerduty.routing_key'] == observability_team_payments.alerting.receivers.pagerduty.routing_key
+          - gathered.objects[0].stringData['platform.slack.api_url'] == observability_alertmanager.receivers.slack.api_url
         quiet: true
       no_log: true
-    - name: Without no_log the module refuses to return them
-      vigil.observability.cluster_objects:
-        cluster: prod
-        team_vars: {observability_team_payments: "{{ payments }}"}
-        promtool: skip
-        secret_values: true
+    - name: The plan holds only the paths of the values
+      ansible.builtin.assert:
+        that:
+          - plan.secret_refs[0].sources['payments-pagerduty.pagerduty.routing_key'] == 'observability_team_payments.alerting.receivers.pagerduty.routing_key'
+        quiet: true
+    - name: Without no_log the action refuses to return them
+      vigil.observability.secrets:
+        plan: "{{ plan }}"
+        scopes: [platform]
       register: refused
       ignore_errors: true
     - name: Refused
@@ -185,20 +193,23 @@ def test_only_a_no_log_task_gets_the_values(tmp_path):
                                            "slack": {"api_url": VAULT["vault_payments_slack_url"]}}}}
     playbook = tmp_path / "apply_path.yml"
     playbook.write_text(APPLY_PATH)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"observability_clusters": {"hosts": {"prod": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
     variables = tmp_path / "vars.yml"
-    variables.write_text(yaml.safe_dump({"payments": payments, "am": {"receivers": {"slack": {"api_url": VAULT["vault_platform_slack_url"]}}}}))
-    args = [ansible_playbook(), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@%s" % variables,
-            "-e", "ansible_python_interpreter=%s" % sys.executable, "-vvv"]
+    variables.write_text(yaml.safe_dump({"observability_team_payments": payments,
+                                         "observability_alertmanager": {"receivers": {"slack": {"api_url": VAULT["vault_platform_slack_url"]}}}}))
+    args = [ansible_playbook(), "-i", str(inventory), str(playbook), "-e", "@%s" % variables, "-vvvv"]
     proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
                           env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
     assert_no_secret(proc.stdout + proc.stderr, SECRETS, "ansible-playbook output")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert recap(proc.stdout)["localhost"]["failed"] == 0
+    assert recap(proc.stdout)["prod"]["failed"] == 0
 
 
 def test_every_task_that_holds_secret_values_is_no_log():
     for path in sorted((REPO / "roles").glob("*/tasks/*.yml")):
         for task in yaml.safe_load(path.read_text()) or []:
             text = yaml.safe_dump(task)
-            if "secret_values: true" in text or "_teams_secrets" in text or "kind: Secret" in text:
+            if "vigil.observability.secrets" in text or "_secrets" in text or "kind: Secret" in text:
                 assert task.get("no_log") is True, "%s: %s" % (path.relative_to(REPO), task.get("name"))

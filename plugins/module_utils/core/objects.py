@@ -14,6 +14,18 @@ MANAGED_BY = "vigil.observability"
 TEAM_LABEL = "vigil.observability/team"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 FIELD_MANAGER = "vigil.observability"
+# Every kind the collection creates for teams: what apply mode looks for when it prunes.
+MANAGED_KINDS = (
+    (("api_version", "v1"), ("kind", "Namespace")),
+    (("api_version", "rbac.authorization.k8s.io/v1"), ("kind", "Role")),
+    (("api_version", "rbac.authorization.k8s.io/v1"), ("kind", "RoleBinding")),
+    (("api_version", "monitoring.coreos.com/v1"), ("kind", "PrometheusRule")),
+    (("api_version", "monitoring.coreos.com/v1"), ("kind", "ServiceMonitor")),
+    (("api_version", "monitoring.coreos.com/v1"), ("kind", "PodMonitor")),
+    (("api_version", "monitoring.coreos.com/v1alpha1"), ("kind", "AlertmanagerConfig")),
+    (("api_version", "v1"), ("kind", "ConfigMap")),
+    (("api_version", "opentelemetry.io/v1alpha1"), ("kind", "Instrumentation")),
+)
 
 
 def labels_for(team=None, component=None):

@@ -22,6 +22,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.promql im
 # RFC 1123 label, as Kubernetes requires for namespaces and most object names.
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _MISSING = object()
+_BOOL_TEXT = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 _K8S_LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _K8S_LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 
@@ -39,9 +40,11 @@ def describe(value):
 class Reader:
     """Read keys of `data` (found at `path`) into typed values, collecting problems."""
 
-    def __init__(self, data, path, problems):
+    def __init__(self, data, path, problems, paths=None):
         self.path = path
         self.problems = problems
+        # Keys assembled from separate variables report at that variable's path (`paths[key]`).
+        self.paths = paths or {}
         self.ok = isinstance(data, dict)
         if data is None:
             data, self.ok = {}, True
@@ -52,6 +55,8 @@ class Reader:
         self._seen = set()
 
     def sub(self, key):
+        if key in self.paths:
+            return self.paths[key]
         return join_path(self.path, key)
 
     def has(self, key):
@@ -110,6 +115,10 @@ class Reader:
         value = self._get(key, False)
         if value is _MISSING:
             return default
+        if key in self.paths and isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
+            # A whole variable given as `-e name=true` on the command line is text; inside team data a quoted
+            # 'yes' is more likely a mistake, so only variables read so.
+            return _BOOL_TEXT[value.strip().lower()]
         if not isinstance(value, bool):
             self.fail(key, "must be true or false, got %s" % describe(value))
             return default
@@ -233,8 +242,19 @@ class Reader:
     def done(self):
         """Report keys that no read asked for."""
         for key in sorted(set(self.data) - self._seen, key=str):
+            path = self.sub(str(key))
+            if not self.path and key in self.paths and path.endswith(str(key)):
+                # Role variables: name the variables the role has, with their prefix.
+                prefix = path[:len(path) - len(str(key))]
+                known = sorted(n for n in {self.paths.get(k, prefix + str(k)) for k in self._seen} if n.startswith(prefix))
+                self.problems.add(path, "is not a variable of this collection (known: %s)" % ", ".join(known))
+                continue
             known = sorted(str(k) for k in self._seen)
-            self.problems.add(self.sub(str(key)), "unknown key (known keys: %s)" % ", ".join(known))
+            self.problems.add(path, "unknown key (known keys: %s)" % ", ".join(known))
+
+    def known(self, *keys):
+        """Mark keys as accepted without reading them (read elsewhere, or reserved), for `done()` and its hint."""
+        self._seen.update(keys)
 
 
 def _range_text(low, high, low_open, high_open):

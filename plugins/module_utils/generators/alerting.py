@@ -60,7 +60,8 @@ class Plan:
         """Names, namespaces, keys and mount paths of the Secrets, never their values."""
         out = []
         for spec in self.secrets:
-            ref = {"name": spec.name, "namespace": spec.namespace, "keys": spec.keys}
+            ref = {"name": spec.name, "namespace": spec.namespace, "keys": spec.keys,
+                   "sources": {key: value.path for key, value in spec.values}}
             if spec.team is None:
                 ref["mounted_at"] = "%s/%s" % (self.secrets_dir, spec.name)
             else:

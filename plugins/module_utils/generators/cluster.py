@@ -110,18 +110,22 @@ def secret_scope(scope):
     return "secrets/%s" % scope
 
 
-def secret_object(spec):
-    """The Secret of an alerting.SecretSpec, values in clear: only for a no_log apply or an explicit render."""
+def secret_manifest(name, namespace, team, data):
+    """A receivers' Secret, values in clear: only for a no_log apply or an explicit render."""
     labels = labels_for(None, "alerting")
-    if spec.team is not None:
-        labels[TEAM_LABEL] = spec.team
-    data = {key: value.reveal() for key, value in spec.values}
-    return k8s_object("v1", "Secret", spec.name, spec.namespace, labels, type="Opaque", stringData=data)
+    if team is not None:
+        labels[TEAM_LABEL] = team
+    return k8s_object("v1", "Secret", name, namespace, labels, type="Opaque", stringData=dict(sorted(data.items())))
 
 
-def _add_alerting(bundle, teams, settings, alerting, built):
+def secret_object(spec):
+    """The Secret of an alerting.SecretSpec."""
+    return secret_manifest(spec.name, spec.namespace, spec.team, {key: value.reveal() for key, value in spec.values})
+
+
+def _add_alerting(bundle, teams, settings, alerting, built, namespace):
     """The Alertmanager configuration (from every team on the cluster, whichever are built) and the built teams' parts."""
-    plan = generators_alerting.plan(teams, alerting, settings.platform_namespace)
+    plan = generators_alerting.plan(teams, alerting, namespace)
     bundle.alerting = plan
     platform = bundle.files.setdefault(PLATFORM_SCOPE, {})
     platform[ALERTMANAGER_FILE] = plan.config
@@ -162,7 +166,7 @@ def lint_cluster(cluster, teams, settings, only_teams=None):
     return warnings
 
 
-def build_cluster(cluster, teams, settings, only_teams=None, alerting=None):
+def build_cluster(cluster, teams, settings, only_teams=None, alerting=None, alertmanager_namespace=None):
     """The bundle of one cluster: each selected team's objects, with lint warnings.
 
     `only_teams` limits the build to those team names (AWX onboarding of chosen teams).
@@ -176,5 +180,6 @@ def build_cluster(cluster, teams, settings, only_teams=None, alerting=None):
         bundle.add(PLATFORM_SCOPE, obj)
     if alerting is not None:
         built = {scope.split("/", 1)[1] for scope in bundle.scopes if scope.startswith("team/")}
-        _add_alerting(bundle, [t for t in teams if t.on_cluster(cluster)], settings, alerting, built)
+        _add_alerting(bundle, [t for t in teams if t.on_cluster(cluster)], settings, alerting, built,
+                      alertmanager_namespace or settings.platform_namespace)
     return bundle

@@ -69,10 +69,11 @@ _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*\Z")
 class SecretValue:
     """A secret string that never shows in a repr, a traceback or a test failure."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "path")
 
-    def __init__(self, value):
+    def __init__(self, value, path=""):
         self._value = value
+        self.path = path  # the inventory variable path it was read from: how the Secret's writer finds it again
 
     def reveal(self):
         return self._value
@@ -264,7 +265,7 @@ def _read_secret(r, secret):
     if secret.url and not _URL.match(value):
         r.fail(secret.name, "must be an http(s) URL %s" % _SECRET_NOTE)
         return None
-    return SecretValue(value)
+    return SecretValue(value, r.sub(secret.name))
 
 
 def parse_integration(key, raw, path, problems):
@@ -417,7 +418,7 @@ def parse_alertmanager(raw, problems, mode=GLOBAL, path=ALERTMANAGER_VAR):
     secret_name = r.name("secret_name", default=DEFAULT_SECRET_NAME, max_len=253)
     r.done()
     if mode not in MODES:
-        problems.add("alertmanager_mode", "must be one of %s, got %s" % (", ".join(MODES), describe(mode)))
+        problems.add("observability_alertmanager_mode", "must be one of %s, got %s" % (", ".join(MODES), describe(mode)))
     if default_receiver == NULL_RECEIVER:
         problems.add(r.sub("default_receiver"), "%r is the receiver that drops %s" % (NULL_RECEIVER, " and ".join(SILENT_ALERTS)))
     root = Grouping(

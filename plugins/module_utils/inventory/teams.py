@@ -53,9 +53,10 @@ def parse_tiers(items, problems, period=None):
     return tuple(tiers)
 
 
-def parse_settings(raw, problems, path="observability_settings"):
+def parse_settings(raw, problems, path="observability_settings", paths=None, known=()):
     """Settings from a plain mapping (the roles assemble it from their variables)."""
-    r = Reader(raw, path, problems)
+    r = Reader(raw, path, problems, paths)
+    r.known(*known)  # role variables the plan reads itself
     clusters = tuple(r.string_list("clusters"))
     platform_namespace = r.name("platform_namespace", default="monitoring")
     scrape_interval = r.duration("scrape_interval", default=Duration.parse("30s"))

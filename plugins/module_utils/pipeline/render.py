@@ -152,7 +152,8 @@ def plan(root, scoped_files, prune_absent=()):
             removes.extend(rel for rel in index[scope] if rel not in owner)
             del new_index[scope]
     removes = sorted(r for r in set(removes) if os.path.exists(_safe_join(root, r)))
-    new_index = {scope: paths for scope, paths in new_index.items() if paths or scope in scoped_files}
+    # Empty scopes are not recorded: they have nothing to prune, and recording them would flip between runs.
+    new_index = {scope: paths for scope, paths in new_index.items() if paths}
     return writes, removes, new_index, index
 
 

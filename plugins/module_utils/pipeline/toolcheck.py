@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Checks with the real tools: promtool for rules, CRD schemas for custom resources.
+"""Checks with the real tools: promtool for rules, amtool for the Alertmanager configuration.
 
-Used by the modules before anything is written or applied, and by the tests.
+The plan runs them before anything is written or applied.
 """
 
 from __future__ import annotations
@@ -58,6 +58,58 @@ def promtool_check_rules(rule_files, promtool=None, lint_fatal=True):
                 output = output.replace(path, label)
             failures.append(output.strip())
     return failures
+
+
+# Alertmanager before 0.26 has neither webhook `url_file` nor the msteams receivers; the configuration targets 0.34.
+# With an older amtool (Debian 12 ships 0.25) those two are swapped for a placeholder webhook URL before the
+# check, so that everything else is still checked; the result says what was swapped.
+_PLACEHOLDER_URL = "http://127.0.0.1:9/vigil-amtool-check"
+_AMTOOL_VERSION_RE = re.compile(r"version (\d+)\.(\d+)")
+
+
+def amtool_version(amtool):
+    proc = subprocess.run([amtool, "--version"], capture_output=True, text=True, check=False, timeout=60)
+    match = _AMTOOL_VERSION_RE.search(proc.stdout + proc.stderr)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _for_old_amtool(config):
+    out = json.loads(json.dumps(config))
+    swapped = []
+    for receiver in out.get("receivers", []):
+        for cfg in receiver.get("webhook_configs", []):
+            if "url_file" in cfg:
+                cfg.pop("url_file")
+                cfg["url"] = _PLACEHOLDER_URL
+                swapped.append("receivers[%s].webhook_configs.url_file" % receiver["name"])
+        for kind in ("msteams_configs", "msteamsv2_configs"):
+            if kind in receiver:
+                receiver.pop(kind)
+                receiver.setdefault("webhook_configs", []).append({"url": _PLACEHOLDER_URL})
+                swapped.append("receivers[%s].%s" % (receiver["name"], kind))
+    return out, swapped
+
+
+def amtool_check_config(config, amtool=None):
+    """Run `amtool check-config` on an Alertmanager configuration; return (failure texts, fields swapped for an old amtool).
+
+    Raises ToolMissing when amtool cannot be found.
+    """
+    amtool = amtool or find_tool("amtool")
+    if not amtool:
+        raise ToolMissing("amtool was not found on PATH (Debian: apt-get install prometheus-alertmanager)")
+    swapped = []
+    version = amtool_version(amtool)
+    if version is not None and version < (0, 26):
+        config, swapped = _for_old_amtool(config)
+    with tempfile.TemporaryDirectory(prefix="vigil-amtool-") as tmp:
+        path = os.path.join(tmp, "alertmanager.yaml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(config))
+        proc = subprocess.run([amtool, "check-config", path], capture_output=True, text=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        return [(proc.stdout + proc.stderr).replace(path, "alertmanager.yaml").strip()], swapped
+    return [], swapped
 
 
 class CRDValidator:

@@ -40,8 +40,9 @@ class AlloySettings:
     values: dict = field(default_factory=dict)
 
 
-def parse_alloy_settings(raw, problems, path="alloy"):
-    r = Reader(raw, path, problems)
+def parse_alloy_settings(raw, problems, path="alloy", paths=None, known=()):
+    r = Reader(raw, path, problems, paths)
+    r.known(*known)  # role variables the plan reads itself
     settings = AlloySettings(
         cluster=r.string("cluster", default=""),
         loki_push_url=r.string("loki_push_url", required=True, pattern=r"https?://[^\s\"\\{}]+", what="an http(s) URL"),

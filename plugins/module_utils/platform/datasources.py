@@ -36,8 +36,9 @@ class DatasourceSettings:
     prometheus_uid: str = "prometheus"
 
 
-def parse_datasource_settings(raw, problems, path="datasources", prometheus_uid="prometheus"):
-    r = Reader(raw, path, problems)
+def parse_datasource_settings(raw, problems, path="datasources", prometheus_uid="prometheus", paths=None, known=()):
+    r = Reader(raw, path, problems, paths)
+    r.known(*known)  # role variables the plan reads itself
     uid_what = "a Grafana UID (at most 40 letters, digits, '-', '_')"
     settings = DatasourceSettings(
         loki_enabled=r.boolean("loki_enabled", default=True),

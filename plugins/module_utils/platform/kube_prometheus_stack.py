@@ -85,9 +85,10 @@ class KpsSettings:
     values: dict = field(default_factory=dict)
 
 
-def parse_kps_settings(raw, problems, path="kube_prometheus_stack"):
-    """Settings from the role's variables (already gathered into one mapping by the role)."""
-    r = Reader(raw, path, problems)
+def parse_kps_settings(raw, problems, path="kube_prometheus_stack", paths=None, known=()):
+    """Settings from the role's variables (already gathered into one mapping by the plan)."""
+    r = Reader(raw, path, problems, paths)
+    r.known(*known)  # role variables the plan reads itself
     profile = r.string("profile", default="small", choices=PROFILES)
     base = _PROFILE_DEFAULTS[profile or "small"]
 

@@ -88,8 +88,9 @@ def _parse_object_storage(raw, path, problems):
     return storage
 
 
-def parse_loki_settings(raw, problems, path="loki"):
-    r = Reader(raw, path, problems)
+def parse_loki_settings(raw, problems, path="loki", paths=None, known=()):
+    r = Reader(raw, path, problems, paths)
+    r.known(*known)  # role variables the plan reads itself
     profile = r.string("profile", default="small", choices=PROFILES) or "small"
     retention = r.duration("retention")
     retention_hours = 720

@@ -83,8 +83,9 @@ class OtelSettings:
     values: dict = field(default_factory=dict)
 
 
-def parse_otel_settings(raw, problems, path="opentelemetry"):
-    r = Reader(raw, path, problems)
+def parse_otel_settings(raw, problems, path="opentelemetry", paths=None, known=()):
+    r = Reader(raw, path, problems, paths)
+    r.known(*known)  # role variables the plan reads itself
     settings = OtelSettings(
         cluster=r.string("cluster", default=""),
         cert_manager=r.boolean("cert_manager", default=False),
@@ -272,11 +273,12 @@ def collector_objects(settings, namespace):
     return objects
 
 
-def collector_problems(objects, path="opentelemetry"):
+def collector_problems(objects, prefix="opentelemetry_"):
+    """Pipeline problems of the collectors, at the role variable that shaped each (opentelemetry_agent_spec...)."""
     problems = []
     for obj in objects:
         if obj["kind"] == "OpenTelemetryCollector":
-            spec_path = "%s.%s_spec.config" % (path, "agent" if obj["metadata"]["name"] == AGENT else "events")
+            spec_path = "%s%s_spec.config" % (prefix, "agent" if obj["metadata"]["name"] == AGENT else "events")
             problems.extend(pipeline_problems(obj["spec"].get("config"), spec_path))
     return problems
 

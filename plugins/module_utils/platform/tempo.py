@@ -72,8 +72,9 @@ def _parse_s3(raw, path, problems):
     return storage
 
 
-def parse_tempo_settings(raw, problems, path="tempo"):
-    r = Reader(raw, path, problems)
+def parse_tempo_settings(raw, problems, path="tempo", paths=None, known=()):
+    r = Reader(raw, path, problems, paths)
+    r.known(*known)  # role variables the plan reads itself
     profile = r.string("profile", default="small", choices=PROFILES) or "small"
     retention = r.duration("retention")
     hours = 336

@@ -244,7 +244,10 @@ def test_secret_keys_name_the_receiver_and_field():
     assert "platform.slack.api_url" in keys
     refs = plan.secret_refs()
     assert refs == [{"name": plan.secrets[0].name, "namespace": "monitoring", "keys": keys,
-                     "mounted_at": "/etc/alertmanager/secrets/" + plan.secrets[0].name}]
+                     "mounted_at": "/etc/alertmanager/secrets/" + plan.secrets[0].name,
+                     "sources": {key: "observability_team_payments.alerting.receivers.%s" % key.split(".", 1)[1]
+                                 if key.startswith("payments-") else "observability_alertmanager.receivers.%s" % key.split(".", 1)[1]
+                                 for key in keys}}]
     assert_no_secret(json.dumps(refs))
 
 
@@ -376,7 +379,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_bad_alertmanager_mode_is_an_error():
     assert problems_of({VAR: payments()}, mode="cluster") == [
-        "alertmanager_mode: must be one of global, per_namespace, got 'cluster'"]
+        "observability_alertmanager_mode: must be one of global, per_namespace, got 'cluster'"]
 
 
 # --- build -------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.vigil.observability.plugins.module_utils.platform import datasources as ds
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.releases import build_release
+import plan_helpers
 
 CHART = {"release": "kube-prometheus-stack", "namespace": "monitoring", "chart": "kube-prometheus-stack",
          "repository": "https://prometheus-community.github.io/helm-charts", "version": "88.5.3"}
@@ -38,8 +38,9 @@ def all_datasources(values):
 
 @pytest.mark.parametrize("raw", [{}, {"loki_enabled": False}, {"tempo_enabled": False}, {"loki_uid": "logs", "tempo_uid": "traces"}])
 def test_every_link_points_at_an_existing_datasource(raw):
-    values = build_release("kube_prometheus_stack", "prod-eu", CHART,
-                           {"grafana_admin_secret": "grafana-admin", "datasources": raw})["release"]["values"]
+    names = {"loki_enabled": "kube_prometheus_stack_loki_datasource", "tempo_enabled": "kube_prometheus_stack_tempo_datasource",
+             "loki_uid": "observability_loki_datasource_uid", "tempo_uid": "observability_tempo_datasource_uid"}
+    values = plan_helpers.values(plan_helpers.build({names[k]: v for k, v in raw.items()}), "kube_prometheus_stack")
     sources = all_datasources(values)
     uids = {s["uid"] for s in sources}
     assert len(uids) == len(sources)

@@ -13,21 +13,22 @@ import yaml
 from ansible_collections.vigil.observability.plugins.module_utils.generators import instrumentation as generators_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import instrumentation as inventory_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.platform import opentelemetry as platform_opentelemetry
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.releases import build_release
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import unknown_value_paths
 
-CHART = {"release": "opentelemetry-operator", "namespace": "monitoring", "chart": "opentelemetry-operator",
-         "repository": "https://open-telemetry.github.io/opentelemetry-helm-charts", "version": "0.122.0"}
+import plan_helpers
+
 ENDPOINTS = {"tempo_otlp_endpoint": "tempo.monitoring.svc.cluster.local:4317",
              "prometheus_remote_write_url": "http://prometheus.monitoring.svc:9090/api/v1/write",
              "loki_otlp_url": "http://loki-gateway.monitoring.svc.cluster.local/otlp"}
 
 
 def build(**raw):
-    return build_release("opentelemetry", "prod-eu", CHART, dict(ENDPOINTS, **raw))
+    """The operator release and the collectors, from opentelemetry_* variables, as the plan builds them."""
+    plan = plan_helpers.build({"opentelemetry_" + k: v for k, v in dict(ENDPOINTS, **raw).items()}, cluster="prod-eu", clusters=["prod-eu"])
+    return {"release": plan["releases"]["opentelemetry"], "objects": plan["scopes"]["release/opentelemetry-operator"]["objects"]}
 
 
 def by_kind(objects, kind):
@@ -135,9 +136,9 @@ def test_pipeline_check(config, expected):
 
 
 def test_an_override_that_breaks_a_pipeline_is_refused():
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(PlanError) as err:
         build(agent_spec={"config": {"service": {"pipelines": {"traces": {"exporters": ["otlp/jaeger"]}}}}})
-    assert "opentelemetry.agent_spec.config.service.pipelines.traces.exporters: otlp/jaeger is not defined under exporters" in str(err.value)
+    assert "opentelemetry_agent_spec.config.service.pipelines.traces.exporters: otlp/jaeger is not defined under exporters" in str(err.value)
 
 
 def team(instrumentation):
@@ -179,28 +180,26 @@ def test_bad_instrumentation_is_named():
 
 
 def test_bad_settings_are_named():
-    with pytest.raises(BuildError) as err:
-        build_release("opentelemetry", "prod-eu", CHART, {"tempo_otlp_endpoint": "http://tempo:4317", "cert_manager": "yes"})
-    text = str(err.value)
-    for expected in ("opentelemetry.tempo_otlp_endpoint: must be host:port", "opentelemetry.cert_manager: must be true or false",
-                     "opentelemetry.loki_otlp_url: is required", "opentelemetry.prometheus_remote_write_url: is required"):
+    text = "\n".join(plan_helpers.problems({"opentelemetry_tempo_otlp_endpoint": "http://tempo:4317", "opentelemetry_cert_manager": "maybe",
+                                            "opentelemetry_loki_otlp_url": "loki"}))
+    for expected in ("opentelemetry_tempo_otlp_endpoint: must be host:port", "opentelemetry_cert_manager: must be true or false",
+                     "opentelemetry_loki_otlp_url: must be an http(s) URL"):
         assert expected in text
 
 
 def test_a_team_asking_for_instrumentation_gets_it_in_its_scope(crd_validator):
-    from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import build as build_cluster
-
     team_vars = {"observability_team_payments": {"namespace": "pay", "instrumentation": {"languages": ["python"]}},
-                 "observability_team_checkout": {}}
-    result = build_cluster("prod-eu", team_vars, [], {"platform_namespace": "observability"}, promtool="skip")
-    found = [o for o in result["scopes"]["team/payments"] if o["kind"] == "Instrumentation"]
+                 "observability_team_checkout": {}, "opentelemetry_namespace": "otel"}
+    plan = plan_helpers.build(team_vars)
+    found = [o for o in plan["scopes"]["team/payments"]["objects"] if o["kind"] == "Instrumentation"]
     assert len(found) == 1 and crd_validator.errors(found[0]) == []
     assert found[0]["metadata"]["namespace"] == "pay"
     assert found[0]["metadata"]["labels"]["app.kubernetes.io/component"] == "instrumentation"
-    assert found[0]["spec"]["exporter"]["endpoint"] == platform_opentelemetry.agent_otlp_endpoint("observability")
-    assert not [o for o in result["scopes"]["team/checkout"] if o["kind"] == "Instrumentation"]
-    explicit = build_cluster("prod-eu", team_vars, [], {"otlp_endpoint": "http://otel.example:4318"}, promtool="skip")
-    assert [o["spec"]["exporter"]["endpoint"] for o in explicit["objects"] if o["kind"] == "Instrumentation"] == ["http://otel.example:4318"]
-    with pytest.raises(BuildError) as err:
-        build_cluster("prod-eu", {"observability_team_payments": {"instrumentation": {"languages": ["cobol"]}}}, [], {}, promtool="skip")
-    assert "observability_team_payments.instrumentation.languages[0]: must be one of" in str(err.value)
+    # The agent's Service, where the opentelemetry role runs it.
+    assert found[0]["spec"]["exporter"]["endpoint"] == "http://vigil-agent-collector.otel.svc.cluster.local:4318"
+    assert not [o for o in plan["scopes"]["team/checkout"]["objects"] if o["kind"] == "Instrumentation"]
+    explicit = plan_helpers.build(dict(team_vars, teams_otlp_endpoint="http://otel.example:4318"))
+    assert [o["spec"]["exporter"]["endpoint"] for o in explicit["scopes"]["team/payments"]["objects"]
+            if o["kind"] == "Instrumentation"] == ["http://otel.example:4318"]
+    text = "\n".join(plan_helpers.problems({"observability_team_payments": {"instrumentation": {"languages": ["cobol"]}}}))
+    assert "observability_team_payments.instrumentation.languages[0]: must be one of" in text

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin: build and validate the whole plan of one cluster on the controller (docs: plugins/modules/plan.py)."""
+
+from __future__ import annotations
+
+import json
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import render_problems
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError, build_plan
+from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars
+
+display = Display()
+CLUSTER_GROUP = "observability_clusters"
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(("detected",))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        _valid, args = self.validate_argument_spec(argument_spec={"detected": {"type": "dict", "default": {}}})
+        cluster = task_vars.get("inventory_hostname")
+        clusters = inventory_vars.groups_of(task_vars, CLUSTER_GROUP)
+        variables, problems, raw = inventory_vars.resolve(task_vars, self._templar, self._loader)
+        # Until the input is known to be valid, anything under a receiver may be a secret, whatever its key.
+        broad = inventory_vars.Masker(inventory_vars.broad_secrets(raw, variables))
+        if cluster not in clusters:
+            problems.append(("inventory_hostname", "%s is not a host of the group %s: clusters are its hosts" % (cluster, CLUSTER_GROUP)))
+        if problems:
+            return self._failed(result, problems, broad)
+        try:
+            plan, secrets = build_plan(variables, cluster, clusters, detected=args.get("detected") or {})
+        except PlanError as exc:
+            return self._failed(result, list(problems) + exc.pairs, broad)
+        except Exception as exc:  # pylint: disable=broad-except
+            # A bug must not print a traceback that quotes inventory values.
+            result.update(failed=True, msg=broad.text("building the plan failed unexpectedly (%s): %s" % (type(exc).__name__, exc)))
+            return result
+        narrow = inventory_vars.Masker(secrets)
+        text = json.dumps(plan)
+        if any(secret in text for secret in narrow.secrets):
+            # A secret pasted into a field that is not one (a description, a label) is masked in the plan too.
+            plan = narrow.deep(plan)
+        result.update(plan)
+        result["changed"] = False
+        result["msg"] = "plan of %s: %d releases, %d scopes, %d objects, %d warnings" % (
+            cluster, len(plan["releases"]), len(plan["scopes"]), sum(len(s["objects"]) for s in plan["scopes"].values()),
+            len(plan["warnings"]))
+        # Ansible prints a result's `warnings`; the plan's lint warnings are shown that way, once.
+        result["warnings"] = list(plan["warnings"])
+        return result
+
+    def _failed(self, result, pairs, masker):
+        lines = ["%s: %s" % (path, masker.text(message)) for path, message in pairs]
+        result.update(failed=True, msg=render_problems(lines), problems=[{"path": p, "message": masker.text(m)} for p, m in pairs])
+        return result

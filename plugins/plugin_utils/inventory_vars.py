@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side adapter: the run's inventory variables, templated, as plain data for the core.
+
+The plan is built from task vars, never from module arguments, so no team data and no secret value
+is ever an argument a callback could print. Every role's defaults are read from the collection's
+own files, so a playbook that runs only some roles still sees every setting with its one default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Dict, Iterable, List, Tuple
+
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import (
+    COMPONENT_PREFIXES,
+    PLAN_VAR,
+    PLATFORM_PREFIX,
+    TEAMS_PREFIX,
+)
+
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+# Roles whose defaults are settings (helm_release's are per-invocation arguments, not settings).
+SETTING_ROLES = ("observability", "kube_prometheus_stack", "loki", "tempo", "opentelemetry", "alloy", "teams")
+PREFIXES = (PLATFORM_PREFIX, TEAMS_PREFIX) + tuple(prefix for _c, prefix in COMPONENT_PREFIXES)
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """Exact builtin types (Ansible hands over tagged subclasses), deep structures cut off with a marker."""
+    if depth > 200:
+        raise ValueError("is nested more than 200 levels deep")
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        return str.__str__(value) if type(value) is not str else value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {plain(k, depth + 1): plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, depth + 1) for v in value]
+    return value
+
+
+def _is_omit(value: Any) -> bool:
+    return type(value).__name__ == "_OmitType"
+
+
+def load_defaults(loader) -> Dict[str, Any]:
+    """Every setting role's defaults, untemplated (trusted templates, as Ansible loads role defaults)."""
+    out: Dict[str, Any] = {}
+    for role in SETTING_ROLES:
+        path = os.path.join(ROLES_DIR, role, "defaults", "main.yml")
+        data = loader.load_from_file(path, trusted_as_template=True) or {}
+        out.update(data)
+    return out
+
+
+def setting_names(task_vars: Mapping, defaults: Mapping) -> List[str]:
+    names = set(defaults)
+    names.update(name for name in task_vars if isinstance(name, str) and name.startswith(PREFIXES))
+    names.discard(PLAN_VAR)
+    return sorted(names)
+
+
+def resolve(task_vars: Mapping, templar, loader) -> Tuple[Dict[str, Any], List[Tuple[str, str]], Dict[str, Any]]:
+    """(templated settings and team variables, problems as (variable, message), the same untemplated)."""
+    defaults = load_defaults(loader)
+    available = dict(defaults)
+    available.update(task_vars)
+    env = templar.copy_with_new_env(available_variables=available)
+    resolved: Dict[str, Any] = {}
+    raw: Dict[str, Any] = {}
+    problems: List[Tuple[str, str]] = []
+    for name in setting_names(task_vars, defaults):
+        value = task_vars[name] if name in task_vars else defaults[name]
+        raw[name] = value
+        try:
+            templated = env.template(value)
+        except Exception as exc:  # undefined variables, template syntax errors: the variable's own problem
+            problems.append((name, "cannot be templated: %s" % _first_line(exc)))
+            continue
+        if _is_omit(templated):
+            continue
+        try:
+            resolved[name] = plain(templated)
+        except (ValueError, RecursionError) as exc:
+            problems.append((name, str(exc)))
+    return resolved, problems, raw
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def groups_of(task_vars: Mapping, group: str) -> List[str]:
+    groups = task_vars.get("groups") or {}
+    return list(groups.get(group) or [])
+
+
+def walk_strings(value: Any, found: set, depth: int = 0) -> None:
+    """Every string value (not mapping keys: names of fields are no secrets) in a structure."""
+    if depth > 200:
+        return
+    if isinstance(value, str):
+        found.add(str(value))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            walk_strings(item, found, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            walk_strings(item, found, depth + 1)
+
+
+def iter_team_alerting(values: Mapping[str, Any]) -> Iterable[Any]:
+    """Every team's `alerting` block, whatever its shape, and the platform's Alertmanager block."""
+    for name, value in values.items():
+        if name.startswith("observability_team_") and isinstance(value, Mapping):
+            yield value.get("alerting")
+    teams = values.get("observability_teams")
+    if isinstance(teams, (list, tuple)):
+        for team in teams:
+            if isinstance(team, Mapping):
+                yield team.get("alerting")
+    yield values.get("observability_alertmanager")
+
+
+MASK = "********"
+
+
+class Masker:
+    """Replaces known secret strings in output text; paths are never masked (they hold no values)."""
+
+    def __init__(self, secrets: Iterable[str], minimum: int = 4):
+        self.secrets = sorted({s for s in secrets if isinstance(s, str) and len(s.strip()) >= minimum}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+
+    def deep(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: self.deep(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.deep(v) for v in value]
+        return value
+
+
+def broad_secrets(*sources: Mapping[str, Any]) -> set:
+    """Every string under any team's `alerting` and under observability_alertmanager, whatever the keys:
+    what may be a secret while the input is not yet known to be valid."""
+    found: set = set()
+    for values in sources:
+        for block in iter_team_alerting(values):
+            walk_strings(block, found)
+    return found
