@@ -51,7 +51,7 @@ if COLLECTIONS.is_dir():
     sys.path.insert(0, str(COLLECTIONS))
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import decimal_str  # noqa: E402
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from generation import team_vars
+from generation import team_vars  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

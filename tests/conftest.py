@@ -76,7 +76,7 @@ def reference_dir():
 
 @pytest.fixture(scope="session")
 def crd_validator(reference_dir):
-    from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import CRDValidator
+    from reference_checks import CRDValidator
 
     return CRDValidator(str(reference_dir / "crds"))
 

@@ -6,15 +6,24 @@
 from __future__ import annotations
 
 import json
+import os
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import render_problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError, build_plan
-from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars
+from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars, plan_data
 
 display = Display()
 CLUSTER_GROUP = "observability_clusters"
+
+
+def tool_cache():
+    """Where promtool's passes are remembered ($XDG_CACHE_HOME/vigil-observability/promtool); None to disable."""
+    if os.environ.get("VIGIL_TOOL_CACHE") == "off":
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "vigil-observability", "promtool")
 
 
 class ActionModule(ActionBase):
@@ -37,7 +46,7 @@ class ActionModule(ActionBase):
         if problems:
             return self._failed(result, problems, broad)
         try:
-            plan, secrets = build_plan(variables, cluster, clusters, detected=args.get("detected") or {})
+            plan, secrets = build_plan(variables, cluster, clusters, detected=args.get("detected") or {}, tool_cache=tool_cache())
         except PlanError as exc:
             return self._failed(result, list(problems) + exc.pairs, broad)
         except Exception as exc:  # pylint: disable=broad-except
@@ -45,15 +54,15 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=broad.text("building the plan failed unexpectedly (%s): %s" % (type(exc).__name__, exc)))
             return result
         narrow = inventory_vars.Masker(secrets)
-        text = json.dumps(plan)
-        if any(secret in text for secret in narrow.secrets):
+        if any(secret in json.dumps(plan) for secret in narrow.secrets):
             # A secret pasted into a field that is not one (a description, a label) is masked in the plan too.
             plan = narrow.deep(plan)
+        count = sum(len(s["objects"]) for s in plan["scopes"].values())
+        plan.update(plan_data.pack(plan["scopes"]))
         result.update(plan)
         result["changed"] = False
         result["msg"] = "plan of %s: %d releases, %d scopes, %d objects, %d warnings" % (
-            cluster, len(plan["releases"]), len(plan["scopes"]), sum(len(s["objects"]) for s in plan["scopes"].values()),
-            len(plan["warnings"]))
+            cluster, len(plan["releases"]), len(plan["scopes"]), count, len(plan["warnings"]))
         # Ansible prints a result's `warnings`; the plan's lint warnings are shown that way, once.
         result["warnings"] = list(plan["warnings"])
         return result

@@ -8,15 +8,13 @@ from __future__ import annotations
 import fnmatch
 
 from ansible.plugins.action import ActionBase
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import PLAN_VAR
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
+from ansible_collections.vigil.observability.plugins.plugin_utils import plan_data
 from ansible_collections.vigil.observability.plugins.plugin_utils.inventory_vars import plain
 from ansible_collections.vigil.observability.plugins.plugin_utils.secret_values import SecretLookupError, secret_objects
 
 SECRET_DIFF = "(secret values are not shown)\n"
-
-
-def _matches(scope, patterns):
-    return any(fnmatch.fnmatchcase(scope, pattern) for pattern in patterns)
 
 
 class ActionModule(ActionBase):
@@ -27,31 +25,41 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         spec = {
-            "plan": {"type": "dict", "required": True},
+            "plan": {"type": "dict"},
             "scopes": {"type": "list", "elements": "str", "required": True},
             "prune": {"type": "list", "elements": "str", "default": []},
             "dest": {"type": "path"},
         }
         _valid, args = self.validate_argument_spec(argument_spec=spec)
-        plan = plain(args["plan"])  # templated arguments come as tagged types, which YAML cannot write
-        dest = args["dest"] or plan["render_dir"]
-        patterns = args["scopes"]
-        chosen = {scope: part for scope, part in plan["scopes"].items() if _matches(scope, patterns)}
-        prune = args["prune"]
+        # Read from task vars by default: passing the plan as an argument would have Ansible template,
+        # validate and copy it again for every task.
+        plan = args["plan"] if args["plan"] is not None else (task_vars or {}).get(PLAN_VAR)
+        if not isinstance(plan, dict) or "scopes" not in plan:
+            result.update(failed=True, msg="no plan: run role vigil.observability.observability first (it registers %s)" % PLAN_VAR)
+            return result
+        dest = args["dest"] or str(plan["render_dir"])
+        prune = [str(p) for p in args["prune"]]
         try:
-            scoped, releases = {}, {}
-            for scope, part in sorted(chosen.items()):
-                files = render.object_files(part["objects"])
-                files.update({rel: render.to_yaml(data) for rel, data in sorted(part["files"].items())})
-                scoped[scope] = files
+            state = render.load_state(dest)
+            chosen = [str(name) for name in sorted(plan["scopes"]) if any(fnmatch.fnmatchcase(name, p) for p in args["scopes"])]
+            scoped, releases, digests = {}, {}, {}
+            for scope in chosen:
+                digest = str(plan["digests"][scope])
+                part = plan_data.matching(plan, [scope])[scope]
+                cached = render.cached_scope(dest, scope, digest, state)
+                if cached is None:
+                    cached = render.object_files(part["objects"])
+                    cached.update({rel: render.to_yaml(data) for rel, data in sorted(part["files"].items())})
+                scoped[scope] = cached
+                digests[scope] = digest
                 releases[scope] = part["releases"]
             secret_files = set()
             # Secret manifests have scopes of their own (secrets/<scope>): written only when asked for, and
             # removed when no longer asked for or no longer generated.
-            index = render.load_index(dest)
+            index = state.get("scopes") or {}
             wanted = {}
             if plan["render_secret_values"]:
-                refs = [ref for ref in plan["secret_refs"] if ref["scope"] in chosen]
+                refs = [ref for ref in plain(plan["secret_refs"]) if ref["scope"] in chosen]
                 wanted = secret_objects(refs, task_vars or {}, self._templar)
             for scope in chosen:
                 key = "secrets/" + scope
@@ -61,9 +69,9 @@ class ActionModule(ActionBase):
                 elif index.get(key):
                     scoped[key] = {}
             # A pruned scope's Secret manifests go with it.
-            outcome = render.apply_plan(dest, scoped, list(prune) + ["secrets/" + p for p in prune],
-                                        check_mode=self._task.check_mode, releases=releases)
-        except (render.RenderError, SecretLookupError, OSError) as exc:
+            outcome = render.apply_plan(dest, scoped, prune + ["secrets/" + p for p in prune],
+                                        check_mode=self._task.check_mode, releases=releases, digests=digests)
+        except (render.RenderError, SecretLookupError, OSError, ValueError) as exc:
             result.update(failed=True, msg="rendering to %s failed: %s" % (dest, exc))
             return result
         diff = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import fnmatch
 
 from ansible.plugins.action import ActionBase
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import PLAN_VAR
 from ansible_collections.vigil.observability.plugins.plugin_utils.inventory_vars import plain
 from ansible_collections.vigil.observability.plugins.plugin_utils.secret_values import SecretLookupError, secret_objects
 
@@ -19,15 +20,20 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        spec = {"plan": {"type": "dict", "required": True}, "scopes": {"type": "list", "elements": "str", "required": True}}
+        spec = {"plan": {"type": "dict"}, "scopes": {"type": "list", "elements": "str", "required": True}}
         _valid, args = self.validate_argument_spec(argument_spec=spec)
         if not self._task.no_log:
             result.update(failed=True, msg="this task returns the receivers' secret values: set no_log: true on it")
             return result
-        plan = plain(args["plan"])  # templated arguments come as tagged types, which YAML cannot write
+        # Read from task vars by default: passing the plan as an argument would have Ansible template,
+        # validate and copy it again for every task.
+        plan = args["plan"] if args["plan"] is not None else (task_vars or {}).get(PLAN_VAR)
+        if not isinstance(plan, dict) or "scopes" not in plan:
+            result.update(failed=True, msg="no plan: run role vigil.observability.observability first (it registers %s)" % PLAN_VAR)
+            return result
         scopes = sorted(s for s in plan["scopes"] if any(fnmatch.fnmatchcase(s, p) for p in args["scopes"]))
         try:
-            found = secret_objects(plan["secret_refs"], task_vars or {}, self._templar, scopes=set(scopes))
+            found = secret_objects(plain(plan["secret_refs"]), task_vars or {}, self._templar, scopes=set(scopes))
         except SecretLookupError as exc:
             result.update(failed=True, msg="a receiver's secret value moved since the plan was built: %s" % exc)
             return result

@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-import fnmatch
-
 from ansible.errors import AnsibleFilterError
+from ansible_collections.vigil.observability.plugins.plugin_utils import plan_data
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo
@@ -24,9 +23,7 @@ def plan_objects(plan, scopes):
     """Every object of the plan's scopes matching any of the glob patterns, in scope order."""
     if not isinstance(plan, dict) or not isinstance(plan.get("scopes"), dict):
         raise AnsibleFilterError("plan_objects: expects the registered result of vigil.observability.plan")
-    patterns = [scopes] if isinstance(scopes, str) else list(scopes)
-    return [obj for scope, part in sorted(plan["scopes"].items())
-            if any(fnmatch.fnmatchcase(scope, pattern) for pattern in patterns) for obj in part["objects"]]
+    return plan_data.objects(plan, [scopes] if isinstance(scopes, str) else list(scopes))
 
 
 def slo_burn_rates(objective, period="30d", tiers=None):

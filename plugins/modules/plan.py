@@ -40,6 +40,7 @@ attributes:
     description: It only computes.
   diff_mode:
     support: none
+    description: It changes nothing, so there is nothing to show.
 notes:
   - An action plugin; it runs on the controller and changes nothing.
 seealso:

@@ -21,9 +21,9 @@ author:
   - Vigil platform team (@vigil)
 options:
   plan:
-    description: The registered result of M(vigil.observability.plan).
+    description: The registered result of M(vigil.observability.plan); by default the variable C(observability_plan) that role
+      vigil.observability.observability registers.
     type: dict
-    required: true
   scopes:
     description: Glob patterns of the scopes to write, such as C(team/*), C(platform) or C(release/loki).
     type: list
@@ -40,8 +40,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Reports what it would write and remove, and writes nothing.
   diff_mode:
     support: full
+    description: Shows each file's change; the contents of Secret manifests are never shown.
 notes:
   - An action plugin; it runs on the controller.
 seealso:
@@ -51,7 +53,6 @@ seealso:
 EXAMPLES = r"""
 - name: Write the teams' files and remove those of teams that are gone
   vigil.observability.render:
-    plan: "{{ observability_plan }}"
     scopes: [team/*, platform]
     prune: [team/*]
 """

@@ -11,16 +11,16 @@ module: secrets
 short_description: The receivers' Secrets of chosen scopes of a plan, with their values
 version_added: 0.2.0
 description:
-  - Reads each value of the receivers' Secrets from the inventory at the path the plan recorded (one lookup per value:
+  - Reads each value of the receivers' Secrets from the inventory at the path the plan recorded (one lookup per value;
     nothing is parsed or generated again) and returns the Secret objects, for the task that applies them.
   - The task must set C(no_log=true); the action refuses to run otherwise.
 author:
   - Vigil platform team (@vigil)
 options:
   plan:
-    description: The registered result of M(vigil.observability.plan).
+    description: The registered result of M(vigil.observability.plan); by default the variable C(observability_plan) that role
+      vigil.observability.observability registers.
     type: dict
-    required: true
   scopes:
     description: Glob patterns of the scopes whose Secrets to return (C(platform), C(team/*)).
     type: list
@@ -29,8 +29,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: It only reads the inventory.
   diff_mode:
     support: none
+    description: It changes nothing.
 notes:
   - An action plugin; it runs on the controller and changes nothing.
 seealso:
@@ -40,7 +42,6 @@ seealso:
 EXAMPLES = r"""
 - name: The platform's receivers Secret
   vigil.observability.secrets:
-    plan: "{{ observability_plan }}"
     scopes: [platform]
   register: _secrets
   no_log: true

@@ -31,12 +31,10 @@ def plain(value: Any, depth: int = 0) -> Any:
     """Exact builtin types (Ansible hands over tagged subclasses), deep structures cut off with a marker."""
     if depth > 200:
         raise ValueError("is nested more than 200 levels deep")
-    if value is None or type(value) in (bool, int, float, str):
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, bool):
-        return bool(value)
     if isinstance(value, str):
-        return str.__str__(value) if type(value) is not str else value
+        return str.__str__(value)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):

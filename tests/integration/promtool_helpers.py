@@ -14,7 +14,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+import team_build as build
 
 COMPONENT_LABEL = "app.kubernetes.io/component"
 MINUTE = 60

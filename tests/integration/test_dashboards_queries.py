@@ -9,7 +9,7 @@ import json
 import promql_parser
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 from playbook_helpers import example_team_vars

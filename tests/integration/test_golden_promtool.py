@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
@@ -146,7 +146,7 @@ GOLDEN_CASES = {
 
 def test_golden_groups_pass_promtool_check_rules_lint_fatal(promtool):
     assert promtool_check_rules({"golden": {"groups": team_groups(True)}, "self-check": {"groups": self_check(True)}},
-                                promtool=promtool) == []
+                                promtool=promtool) == {}
 
 
 def test_example_inventory_rules_pass_promtool(promtool):
@@ -155,7 +155,7 @@ def test_example_inventory_rules_pass_promtool(promtool):
         result = build.build(cluster, team_vars, [], {"clusters": ["prod-eu", "staging-eu"]}, promtool="skip")
         files = build.rule_files(result["objects"])
         assert any("golden" in g["name"] for f in files.values() for g in f["groups"])
-        assert promtool_check_rules(files, promtool=promtool) == []
+        assert promtool_check_rules(files, promtool=promtool) == {}
 
 
 def test_golden_alerts_fire_on_the_symptom_and_stay_silent_when_healthy(promtool, tmp_path):

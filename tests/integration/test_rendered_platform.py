@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.platform.datasources import linked_uids
+from reference_checks import linked_uids
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.platform.opentelemetry import pipeline_problems
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import unknown_value_paths
+from reference_checks import unknown_value_paths
 from playbook_helpers import REPO, copy_example_inventory, recap, run_playbook, tree
 
 SITE = REPO / "playbooks" / "site.yml"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
 from promtool_helpers import (
     DAY,
@@ -442,7 +442,7 @@ def test_promtool_scenario(scenario_results, name):
 def test_scenario_rules_pass_promtool_check(promtool):
     """The rules the scenarios test are the rules users get: they pass `promtool check rules --lint-fatal`."""
     files = {name: {"groups": make()[0]} for name, make in SCENARIOS.items()}
-    assert promtool_check_rules(files, promtool=promtool, lint_fatal=True) == []
+    assert promtool_check_rules(files, promtool=promtool, lint_fatal=True) == {}
 
 
 # ---------------------------------------------------------------- rendered objects: promtool and CRD
@@ -479,7 +479,7 @@ def test_every_prometheusrule_of_the_example_inventory_passes_promtool_and_the_c
                 # The CRD makes groups a list-map keyed by name: the API server rejects duplicates.
                 assert len(names) == len(set(names)), names
                 rules["%s/%s" % (cluster, obj["metadata"]["name"])] = {"groups": obj["spec"]["groups"]}
-        assert promtool_check_rules(rules, promtool=promtool, lint_fatal=True) == []
+        assert promtool_check_rules(rules, promtool=promtool, lint_fatal=True) == {}
         seen += len(rules)
     assert seen > 0
 
@@ -508,7 +508,7 @@ def test_kitchen_sink_team_renders_valid_objects(promtool, crd_validator):
         names = [g["name"] for g in obj["spec"]["groups"]]
         assert len(names) == len(set(names)), names
     files = {o["metadata"]["name"]: {"groups": o["spec"]["groups"]} for o in objects}
-    assert promtool_check_rules(files, promtool=promtool, lint_fatal=True) == []
+    assert promtool_check_rules(files, promtool=promtool, lint_fatal=True) == {}
     # And build's own promtool gate agrees.
     assert build.build("c1", team_vars, [], {}, promtool="require")["promtool_checked"] is True
     # The odd job value reached PromQL as one escaped matcher value, not as extra matchers.

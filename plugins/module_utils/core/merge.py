@@ -18,4 +18,3 @@ def deep_merge(base, override):
         else:
             out[key] = copy.deepcopy(value)
     return out
-

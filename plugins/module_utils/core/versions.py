@@ -66,4 +66,3 @@ def _split_term(term):
     if not match:
         raise ValueError("cannot read version constraint %r" % term)
     return match.group(1) or "", match.group(2)
-

@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import FAST_BURN, GLOBAL, KINDS, NULL_RECEIVER, SECRETS_DIR, SILENT_ALERTS, SLOW_BURN, TeamRoute
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import (
+    FAST_BURN,
+    GLOBAL,
+    KINDS,
+    NULL_RECEIVER,
+    SECRETS_DIR,
+    SILENT_ALERTS,
+    SLOW_BURN,
+    TeamRoute,
+)
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import receiver_name
 
 
@@ -264,4 +273,3 @@ TEMPLATES_GLOB = "/etc/alertmanager/config/*.tmpl"
 def config_selector():
     """The alertmanagerConfigSelector that picks this collection's AlertmanagerConfig objects."""
     return {"matchLabels": {"app.kubernetes.io/managed-by": "vigil.observability", "app.kubernetes.io/component": "alerting"}}
-

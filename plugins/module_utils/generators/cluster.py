@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import TEAM_LABEL, k8s_object, labels_for
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors as generators_monitors
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import monitors as inventory_monitors
 from ansible_collections.vigil.observability.plugins.module_utils.generators import instrumentation as generators_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo as slo_rules
 from ansible_collections.vigil.observability.plugins.module_utils.generators import tenancy
-from ansible_collections.vigil.observability.plugins.module_utils.core.objects import TEAM_LABEL, k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import monitors as inventory_monitors
 
 
 @dataclass

@@ -16,10 +16,16 @@ import json
 import re
 from json.encoder import encode_basestring as _encode_string
 
-from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.naming import identity_matchers
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, decimal_str, eq, quote
-from ansible_collections.vigil.observability.plugins.module_utils.generators.slo import BUDGET_REMAINING, CURRENT_BURN, OBJECTIVE, base_window, record_name
+from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
+from ansible_collections.vigil.observability.plugins.module_utils.generators.slo import (
+    base_window,
+    BUDGET_REMAINING,
+    CURRENT_BURN,
+    OBJECTIVE,
+    record_name,
+)
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.naming import identity_matchers
 
 SCHEMA_VERSION = 39
 RATE_WINDOW = "$__rate_interval"  # Grafana picks it from the scrape interval and the panel's resolution

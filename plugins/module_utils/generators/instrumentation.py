@@ -36,9 +36,3 @@ def instrumentation_spec(instrumentation, endpoint):
 def instrumentation_object(team, endpoint):
     return k8s_object(INSTRUMENTATION_API_VERSION, "Instrumentation", INSTRUMENTATION_NAME, team.namespace,
                       labels_for(team, "instrumentation"), instrumentation_spec(team.instrumentation, endpoint))
-
-
-def injection_annotation(language, name=INSTRUMENTATION_NAME):
-    """The pod-template annotation that asks the operator to inject a language's SDK."""
-    return {"instrumentation.opentelemetry.io/inject-%s" % language: name}
-

@@ -58,4 +58,3 @@ def monitor_spec(team, service):
     if monitor.namespaces:
         spec["namespaceSelector"] = {"matchNames": list(monitor.namespaces)}
     return monitor.kind, object_name(team, service), spec
-

@@ -15,9 +15,9 @@ import functools
 from fractions import Fraction
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, decimal_str, eq, le_matcher
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.naming import slo_identity
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import PAGE
-from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, decimal_str, eq, le_matcher
 
 PREFIX = "vigil:slo_"
 ALERT_NAMES = {PAGE: "SLOErrorBudgetFastBurn", "ticket": "SLOErrorBudgetSlowBurn"}

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, parse_selector
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
 
 
 ALERTMANAGER_VAR = "observability_alertmanager"
@@ -455,52 +455,3 @@ def check_teams(teams, settings, problems):
         for key in ("smarthost", "from"):
             if key not in options and "smtp_" + key not in smtp:
                 problems.add(integration.path, "needs %s (or set %s.smtp.%s)" % (key, settings.path, key))
-
-
-def secret_strings(team_vars=None, team_list=None, alertmanager=None):
-    """Every string an inventory puts where a secret belongs, for a module to mask in its output.
-
-    Read from the raw input, so that a secret in a misspelt or unknown receiver key is masked too.
-    """
-    found = set()
-
-    def receivers_block(block):
-        if not isinstance(block, dict):
-            return
-        for key, entry in block.items():
-            if not isinstance(entry, dict):
-                _strings(entry, found)
-                continue
-            kind = KINDS.get(entry.get("kind", key)) if isinstance(entry.get("kind", key), str) else None
-            # Every value but the known non-secret options of a known kind.
-            public = {o.name for o in kind.options} if kind else set()
-            for name, value in entry.items():
-                if name != "kind" and name not in public:
-                    _strings(value, found)
-
-    def alerting_of(team):
-        if isinstance(team, dict) and isinstance(team.get("alerting"), dict):
-            receivers_block(team["alerting"].get("receivers"))
-
-    for value in (team_vars or {}).values():
-        alerting_of(value)
-    for value in team_list or []:
-        alerting_of(value)
-    if isinstance(alertmanager, dict):
-        receivers_block(alertmanager.get("receivers"))
-        smtp = alertmanager.get("smtp")
-        if isinstance(smtp, dict):
-            _strings(smtp.get("auth_password"), found)
-    return {s for s in found if s.strip()}
-
-
-def _strings(value, found):
-    if isinstance(value, str):
-        found.add(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _strings(item, found)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _strings(item, found)
-

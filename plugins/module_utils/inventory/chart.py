@@ -41,4 +41,3 @@ def parse_chart(raw, path, problems, default_name):
     if None in (release, namespace, chart, repository, version):
         return None
     return release, namespace, chart, repository, version
-

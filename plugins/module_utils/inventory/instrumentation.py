@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import decimal_str
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
 
 
 INSTRUMENTATION_NAME = "vigil"
@@ -54,4 +54,3 @@ def parse_team_instrumentation(raw, path, problems):
         problems.add(join_path(path, "languages"), "must list at least one language")
     text = "1" if ratio is None else decimal_str(ratio)
     return TeamInstrumentation(languages=tuple(sorted(languages)), sampling_ratio=text)
-

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, check_regex
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
 
 
 API_VERSION = "monitoring.coreos.com/v1"

@@ -19,4 +19,3 @@ def slo_identity(team, service, slo):
 
 def identity_matchers(team, service, slo):
     return tuple(eq(k, v) for k, v in slo_identity(team, service, slo))
-

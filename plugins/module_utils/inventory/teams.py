@@ -11,15 +11,38 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, check_regex
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import ALERT_SEVERITIES, CustomDashboard, DEFAULT_TIERS, GOLDEN_SIGNALS, GRAFANA_UID_RE, GoldenSignal, Latency, MAX_DASHBOARD_BYTES, Metrics, NOT_A_LIST, PAGE, SLO, Service, Settings, TEAM_LIST_VAR, TEAM_VAR_PREFIX, TICKET, Team, Tier, _GRAFANA_UID, _LABEL_NAME, _METRIC_NAME
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import dropped_by
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
+    _GRAFANA_UID,
+    _LABEL_NAME,
+    _METRIC_NAME,
+    ALERT_SEVERITIES,
+    CustomDashboard,
+    DEFAULT_TIERS,
+    GOLDEN_SIGNALS,
+    GoldenSignal,
+    GRAFANA_UID_RE,
+    Latency,
+    MAX_DASHBOARD_BYTES,
+    Metrics,
+    NOT_A_LIST,
+    PAGE,
+    Service,
+    Settings,
+    SLO,
+    Team,
+    TEAM_LIST_VAR,
+    TEAM_VAR_PREFIX,
+    TICKET,
+    Tier,
+)
 
 
 def parse_tiers(items, problems, period=None):
@@ -502,4 +525,3 @@ def _unique_dashboard_uids(teams, problems):
                 problems.add(join_path(join_path(dashboard.path, "json"), "uid"), "%r is also the uid of %s" % (dashboard.uid, seen[dashboard.uid]))
             else:
                 seen[dashboard.uid] = dashboard.path
-

@@ -181,10 +181,6 @@ class Team:
     rbac_users: tuple = ()
     instrumentation: object = None  # opentelemetry.TeamInstrumentation; None: no Instrumentation object
 
-    @property
-    def label_dict(self):
-        return dict(self.labels)
-
     def on_cluster(self, cluster):
         return self.clusters is None or cluster in self.clusters
 
@@ -211,4 +207,3 @@ class Settings:
     runbook_base_url: str = ""  # runbook links of alerts that have none of their own: <base>/<alertname>
     # Where teams' auto-instrumented SDKs send OTLP/HTTP: the opentelemetry role's agent.
     otlp_endpoint: str = ""  # set by the plan from the Service registry
-

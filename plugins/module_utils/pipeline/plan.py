@@ -27,10 +27,10 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory impo
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import settings as inventory_settings
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR
-from ansible_collections.vigil.observability.plugins.module_utils.platform import alloy, datasources, endpoints, loki, opentelemetry, tempo
-from ansible_collections.vigil.observability.plugins.module_utils.platform import kube_prometheus_stack as kps
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import toolcheck
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.render import object_path
+from ansible_collections.vigil.observability.plugins.module_utils.platform import alloy, datasources, endpoints, loki, opentelemetry, tempo
+from ansible_collections.vigil.observability.plugins.module_utils.platform import kube_prometheus_stack as kps
 
 CLUSTERS_PATH = "groups['observability_clusters']"
 # Role variables every chart role has: where and what it installs, and how Helm runs it.
@@ -171,7 +171,8 @@ def _select_teams(teams: list, platform: inventory_settings.PlatformSettings, pr
     return teams, list(platform.only_teams) if platform.only_teams is not None else None
 
 
-def _rule_problems(objects_by_scope: Dict[str, List[dict]], scope_paths: Dict[str, str], problems: Problems, mode: str) -> bool:
+def _rule_problems(objects_by_scope: Dict[str, List[dict]], scope_paths: Dict[str, str], problems: Problems, mode: str,
+                   cache_dir: Optional[str] = None) -> bool:
     if mode == "skip":
         return False
     path = toolcheck.find_tool("promtool")
@@ -179,13 +180,16 @@ def _rule_problems(objects_by_scope: Dict[str, List[dict]], scope_paths: Dict[st
         if mode == "require":
             problems.add("observability_promtool", "is require, but promtool is not on PATH (Debian: apt-get install prometheus)")
         return False
+    files, owner = {}, {}
     for scope in sorted(objects_by_scope):
-        files = {"%s/%s" % (o["metadata"].get("namespace", ""), o["metadata"]["name"]): {"groups": o["spec"]["groups"]}
-                 for o in objects_by_scope[scope] if o["kind"] == "PrometheusRule"}
-        if not files:
-            continue
-        for failure in toolcheck.promtool_check_rules(files, promtool=path):
-            problems.add(scope_paths.get(scope, scope), "the generated rules fail promtool check rules: %s" % failure)
+        for obj in objects_by_scope[scope]:
+            if obj["kind"] == "PrometheusRule":
+                label = "%s/%s" % (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+                files[label] = {"groups": obj["spec"]["groups"]}
+                owner[label] = scope
+    for label, failure in sorted(toolcheck.promtool_check_rules(files, promtool=path, cache_dir=cache_dir).items()):
+        scope = owner[label]
+        problems.add(scope_paths.get(scope, scope), "the generated rules fail promtool check rules: %s" % failure)
     return True
 
 
@@ -204,11 +208,12 @@ def _alertmanager_problems(config: dict, problems: Problems, mode: str) -> Tuple
 
 
 def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[str],
-               detected: Optional[Mapping[str, Any]] = None) -> Tuple[Dict[str, Any], Set[str]]:
+               detected: Optional[Mapping[str, Any]] = None, tool_cache: Optional[str] = None) -> Tuple[Dict[str, Any], Set[str]]:
     """(the plan of `cluster`, the secret values it refers to) or PlanError with every problem.
 
     `variables` are the run's templated inventory variables; `clusters` the hosts of observability_clusters;
-    `detected` what apply mode found in the cluster before planning (`cert_manager`). The secret values are
+    `detected` what apply mode found in the cluster before planning (`cert_manager`); `tool_cache` a directory where
+    promtool's passes are remembered by content (toolcheck.promtool_check_rules). The secret values are
     returned apart, for the caller to mask in its output; they are never part of the plan.
     """
     problems = Problems()
@@ -267,8 +272,8 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
         {k: v for k, v in variables.items() if k.startswith("observability_team_") and k != TEAM_LIST_VAR},
         variables.get(TEAM_LIST_VAR, []))
     teams = inventory_teams.parse_teams(inputs, team_settings, problems)
-    am_settings = inventory_alerting.parse_alertmanager(variables.get(inventory_alerting.ALERTMANAGER_VAR) or {}, problems,
-                                                      platform.alertmanager_mode)
+    am_raw = variables.get(inventory_alerting.ALERTMANAGER_VAR) or {}
+    am_settings = inventory_alerting.parse_alertmanager(am_raw, problems, platform.alertmanager_mode)
     inventory_alerting.check_teams(teams, am_settings, problems)
     build_teams, only = _select_teams(teams, platform, problems)
 
@@ -385,7 +390,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
 
     _duplicates({s: v["objects"] for s, v in scopes.items()}, scope_paths, problems)
     team_rule_scopes = {s: v["objects"] for s, v in scopes.items() if s.startswith("team/") or s == generators_cluster.PLATFORM_SCOPE}
-    promtool_checked = _rule_problems(team_rule_scopes, scope_paths, problems, platform.promtool)
+    promtool_checked = _rule_problems(team_rule_scopes, scope_paths, problems, platform.promtool, tool_cache)
     amtool_checked, amtool_swapped = _alertmanager_problems(am_plan.config, problems, platform.amtool)
     if problems:
         raise PlanError(problems)

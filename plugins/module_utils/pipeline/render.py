@@ -14,14 +14,12 @@ next to rendered ones are never touched.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import tempfile
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover - reported by the module via missing_required_lib
-    yaml = None
+from ansible_collections.vigil.observability.plugins.module_utils.core.yaml import YamlError, dump
 
 INDEX_FILE = ".vigil-index.json"
 CLUSTER_DIR = "_cluster"
@@ -31,27 +29,11 @@ class RenderError(Exception):
     pass
 
 
-if yaml is not None:
-
-    # libyaml's emitter is some 20x faster than the pure-Python one on large renders.
-    class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-        """Block style, literal multi-line strings, no anchors: diffs in GitOps stay readable."""
-
-        def ignore_aliases(self, data):
-            return True
-
-    def _str(dumper, value):
-        if "\n" in value:
-            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-    _Dumper.add_representer(str, _str)
-
-
 def to_yaml(data):
-    if yaml is None:
-        raise RenderError("PyYAML is required to render files")
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=100000, allow_unicode=True)
+    try:
+        return dump(data)
+    except YamlError as exc:
+        raise RenderError(str(exc)) from None
 
 
 def object_path(obj):
@@ -110,15 +92,38 @@ def _remove_empty_dirs(root, rel):
         parent = os.path.dirname(parent)
 
 
-def load_index(root):
+def load_state(root):
+    """The whole index: scopes' files, release records, and the digests of what each scope was written from."""
     text = _read(os.path.join(root, INDEX_FILE))
     if not text:
         return {}
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except ValueError:
         raise RenderError("%s is not valid JSON; remove it to re-render from scratch" % os.path.join(root, INDEX_FILE)) from None
-    return {scope: sorted(paths) for scope, paths in data.get("scopes", {}).items()}
+
+
+def load_index(root):
+    return {scope: sorted(paths) for scope, paths in load_state(root).get("scopes", {}).items()}
+
+
+def _sha(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cached_scope(root, scope, digest, state):
+    """The scope's files as they are on disk, when the last run wrote them from input with this digest and every
+    one is still exactly as written; else None. A second run with nothing changed then serializes nothing."""
+    entry = (state.get("digests") or {}).get(scope)
+    if not entry or entry.get("input") != digest:
+        return None
+    files = {}
+    for rel, sha in sorted(entry.get("files", {}).items()):
+        content = _read(_safe_join(root, rel))
+        if content is None or _sha(content) != sha:
+            return None
+        files[rel] = content
+    return files
 
 
 def plan(root, scoped_files, prune_absent=()):
@@ -180,12 +185,16 @@ def _merge_releases(old, releases, scoped_files, prune_absent):
     return merged
 
 
-def apply_plan(root, scoped_files, prune_absent=(), check_mode=False, releases=None):
+def apply_plan(root, scoped_files, prune_absent=(), check_mode=False, releases=None, digests=None):
     """Write changed files, remove stale ones, update the index. Returns a result dict.
 
     releases: {scope: [{release, namespace, chart, repository, version}]}; every release any scope
     recorded is listed in helm/releases.yaml, so a run limited to one component keeps the others.
+    digests: {scope: digest of the input its files were made from}, recorded with each file's sha256
+    for cached_scope.
     """
+    old_state = load_state(root)
+    old_digests = old_state.get("digests") or {}
     old_releases = load_releases(root)
     new_releases = _merge_releases(old_releases, releases or {}, scoped_files, prune_absent)
     if new_releases or old_releases:
@@ -193,7 +202,11 @@ def apply_plan(root, scoped_files, prune_absent=(), check_mode=False, releases=N
         listing = sorted((r for records in new_releases.values() for r in records), key=lambda r: (r["namespace"], r["release"]))
         scoped_files[RELEASES_SCOPE] = {RELEASES_FILE: to_yaml({"releases": listing})} if listing else {}
     writes, removes, new_index, old_index = plan(root, scoped_files, prune_absent)
-    index_changed = new_index != old_index or new_releases != old_releases
+    new_digests = {scope: entry for scope, entry in old_digests.items() if scope in new_index and scope not in scoped_files}
+    for scope, digest in (digests or {}).items():
+        if scope in new_index and scope in scoped_files:
+            new_digests[scope] = {"input": digest, "files": {rel: _sha(content) for rel, content in sorted(scoped_files[scope].items())}}
+    index_changed = new_index != old_index or new_releases != old_releases or new_digests != old_digests
     diff = [
         {"before_header": rel, "after_header": rel, "before": before or "", "after": after}
         for rel, (before, after) in sorted(writes.items())
@@ -208,6 +221,8 @@ def apply_plan(root, scoped_files, prune_absent=(), check_mode=False, releases=N
             index = {"scopes": new_index}
             if new_releases:
                 index["releases"] = new_releases
+            if new_digests:
+                index["digests"] = new_digests
             _write_atomic(os.path.join(root, INDEX_FILE), json.dumps(index, indent=2, sort_keys=True) + "\n")
     return {
         "changed": bool(writes or removes or index_changed),

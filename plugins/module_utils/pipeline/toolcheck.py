@@ -8,6 +8,7 @@ The plan runs them before anything is written or applied.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -34,30 +35,71 @@ def find_tool(name):
     return shutil.which(name)
 
 
-def promtool_check_rules(rule_files, promtool=None, lint_fatal=True):
-    """Run `promtool check rules` on {label: {'groups': [...]}}; return a list of failure texts.
+def _version(tool):
+    proc = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False, timeout=60)
+    return (proc.stdout + proc.stderr).strip().splitlines()[0] if (proc.stdout + proc.stderr).strip() else tool
 
+
+def promtool_check_rules(rule_files, promtool=None, lint_fatal=True, jobs=None, cache_dir=None):
+    """Run `promtool check rules` on {label: {'groups': [...]}}; return {label: failure text} of the files that fail.
+
+    All files go to a few promtool processes at once (one per CPU, at most 4): one call per file would
+    spend most of its time starting promtool. With `cache_dir`, a file promtool passed before (same
+    content, same promtool version and flags) is not checked again: the check is a pure function of
+    those, and a run with nothing changed then spends no time on it. Failures are never cached.
     Raises ToolMissing when promtool cannot be found.
     """
     promtool = promtool or find_tool("promtool")
     if not promtool:
         raise ToolMissing("promtool was not found on PATH (Debian: apt-get install prometheus)")
-    failures = []
+    failures = {}
+    salt = "%s\0%s\0" % (_version(promtool), lint_fatal) if cache_dir else ""
     with tempfile.TemporaryDirectory(prefix="vigil-promtool-") as tmp:
-        paths = {}
+        paths, keys = {}, {}
         for index, (label, content) in enumerate(sorted(rule_files.items())):
-            path = os.path.join(tmp, "rules-%04d.yaml" % index)
+            text = json.dumps(content, sort_keys=True)  # JSON is YAML, and needs no PyYAML here
+            if cache_dir:
+                key = hashlib.sha256((salt + text).encode("utf-8")).hexdigest()
+                if os.path.exists(os.path.join(cache_dir, key[:2], key)):
+                    continue
+            path = os.path.join(tmp, "rules-%05d.yaml" % index)
             with open(path, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(content))  # JSON is YAML, and needs no PyYAML here
+                handle.write(text)
             paths[path] = label
-        args = [promtool, "check", "rules"] + (["--lint-fatal"] if lint_fatal else []) + sorted(paths)
-        proc = subprocess.run(args, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            output = proc.stdout + proc.stderr
-            for path, label in paths.items():
-                output = output.replace(path, label)
-            failures.append(output.strip())
-    return failures
+            if cache_dir:
+                keys[path] = key
+        ordered = sorted(paths)
+        jobs = max(1, min(jobs or os.cpu_count() or 1, 4, len(ordered) or 1))
+        chunks = [ordered[i::jobs] for i in range(jobs)]
+        procs = [subprocess.Popen([promtool, "check", "rules"] + (["--lint-fatal"] if lint_fatal else []) + chunk,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for chunk in chunks if chunk]
+        for proc in procs:
+            out, err = proc.communicate()
+            if proc.returncode == 0:
+                continue
+            found = False
+            for line in (err + out).splitlines():
+                for path, label in paths.items():
+                    if path in line:
+                        text = line.replace(path, label).strip()
+                        if text and not text.startswith("Checking "):
+                            failures.setdefault(label, []).append(text)
+                            found = True
+            if not found:
+                failures.setdefault(paths[proc.args[-1]], []).append((out + err).strip())
+        for path, key in keys.items():
+            if paths[path] not in failures:
+                _mark(cache_dir, key)
+    return {label: "\n".join(lines) for label, lines in failures.items()}
+
+
+def _mark(cache_dir, key):
+    try:
+        os.makedirs(os.path.join(cache_dir, key[:2]), exist_ok=True)
+        with open(os.path.join(cache_dir, key[:2], key), "w", encoding="utf-8"):
+            pass
+    except OSError:  # a cache that cannot be written only costs time
+        pass
 
 
 # Alertmanager before 0.26 has neither webhook `url_file` nor the msteams receivers; the configuration targets 0.34.
@@ -110,86 +152,3 @@ def amtool_check_config(config, amtool=None):
     if proc.returncode != 0:
         return [(proc.stdout + proc.stderr).replace(path, "alertmanager.yaml").strip()], swapped
     return [], swapped
-
-
-class CRDValidator:
-    """Validate custom resources against CustomResourceDefinition schemas found in a directory tree."""
-
-    def __init__(self, crd_dir, strict=True):
-        if jsonschema is None or yaml is None:
-            raise ToolMissing("jsonschema and PyYAML are required for CRD validation")
-        self.schemas = {}
-        self.strict = strict
-        for root, _dirs, files in os.walk(crd_dir):
-            for name in sorted(files):
-                if name.endswith((".yaml", ".yml")):
-                    self._load(os.path.join(root, name))
-
-    def _load(self, path):
-        class Loader(yaml.SafeLoader):
-            pass
-
-        # One CRD carries a bare '=' enum value, which YAML 1.1 reads as a special tag.
-        Loader.add_constructor("tag:yaml.org,2002:value", Loader.construct_yaml_str)
-        with open(path, encoding="utf-8") as handle:
-            for doc in yaml.load_all(handle, Loader=Loader):
-                if not doc or doc.get("kind") != "CustomResourceDefinition":
-                    continue
-                group = doc["spec"]["group"]
-                kind = doc["spec"]["names"]["kind"]
-                for version in doc["spec"]["versions"]:
-                    if version.get("served"):
-                        schema = version["schema"]["openAPIV3Schema"]
-                        self.schemas[("%s/%s" % (group, version["name"]), kind)] = _strict(schema) if self.strict else schema
-
-    def kinds(self):
-        return sorted(self.schemas)
-
-    def errors(self, obj):
-        """Schema violations of one object, as 'path: message' strings; unknown kinds are an error."""
-        key = (obj.get("apiVersion"), obj.get("kind"))
-        schema = self.schemas.get(key)
-        if schema is None:
-            return ["no CRD schema for %s %s" % key]
-        validator = jsonschema.Draft7Validator(schema)
-        found = []
-        for err in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
-            where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            found.append("%s %s: %s" % (obj["kind"], where, err.message))
-        return found
-
-
-def _strict(schema):
-    """Forbid unknown fields (Kubernetes would prune them silently), except where the CRD preserves them."""
-    if isinstance(schema, dict):
-        out = {k: _strict(v) for k, v in schema.items() if k != "x-kubernetes-validations"}
-        if "properties" in out and not schema.get("x-kubernetes-preserve-unknown-fields") and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        if "properties" in out:
-            out["properties"] = {k: _strict(v) for k, v in schema["properties"].items()}
-        return out
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-def unknown_value_paths(values, reference, reference_text="", path=""):
-    """Key paths of chart `values` that the chart's own values.yaml (`reference`) does not have.
-
-    A key under a map the chart leaves empty ({}: resources, storageSpec, labels) is free-form and allowed;
-    so is a key the chart documents only as a comment (`# storageClassName:`) under a key that exists.
-    Lists and scalars are replaced whole by Helm, so their content is not compared.
-    """
-    unknown = []
-    for key, value in sorted(values.items(), key=lambda kv: str(kv[0])):
-        here = "%s.%s" % (path, key) if path else str(key)
-        if not isinstance(reference, dict):
-            continue
-        if key not in reference:
-            if reference == {} or re.search(r"^\s*#\s*%s:" % re.escape(str(key)), reference_text, re.M):
-                continue
-            unknown.append(here)
-            continue
-        if isinstance(value, dict) and isinstance(reference[key], dict):
-            unknown.extend(unknown_value_paths(value, reference[key], reference_text, here))
-    return unknown

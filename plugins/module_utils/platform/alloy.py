@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 
 # Loki labels from Kubernetes' service discovery (the label and its __meta_kubernetes_ source).
 POD_LABELS = (
@@ -159,7 +159,3 @@ def alloy_values(settings):
         "crds": {"create": False},
     }
     return deep_merge(values, settings.values)
-
-
-def push_url(loki_gateway):
-    return loki_gateway.rstrip("/") + "/loki/api/v1/push"

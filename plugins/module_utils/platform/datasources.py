@@ -125,22 +125,3 @@ def grafana_datasources(settings):
     if settings.tempo_enabled:
         out.append(tempo_datasource(settings))
     return sorted(out, key=lambda ds: ds["uid"]), (settings.tempo_uid if settings.tempo_enabled else None)
-
-
-def linked_uids(datasource):
-    """Every datasource UID a datasource's settings link to."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in sorted(node.items()):
-                if key in ("datasourceUid",) and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(datasource.get("jsonData", {}))
-    return found

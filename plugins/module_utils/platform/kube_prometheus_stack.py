@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 
 PROFILES = ("small", "production")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 
 PROFILES = ("small", "production")
 STORAGE_TYPES = ("s3", "gcs", "azure")
@@ -219,8 +219,3 @@ def loki_values(settings):
             claim["storageClass"] = settings.storage_class
         values["ingester"]["persistence"] = {"enabled": True, "claims": [claim]}
     return deep_merge(values, settings.values)
-
-
-def gateway_url(release, namespace):
-    """Loki's gateway as clients in the cluster reach it (the chart names it <release>-gateway, port 80)."""
-    return "http://%s-gateway.%s.svc.cluster.local" % (release, namespace)

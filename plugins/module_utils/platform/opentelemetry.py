@@ -14,9 +14,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 
 
 API_VERSION = "opentelemetry.io/v1beta1"
@@ -281,9 +281,3 @@ def collector_problems(objects, prefix="opentelemetry_"):
             spec_path = "%s%s_spec.config" % (prefix, "agent" if obj["metadata"]["name"] == AGENT else "events")
             problems.extend(pipeline_problems(obj["spec"].get("config"), spec_path))
     return problems
-
-
-def agent_otlp_endpoint(namespace, name=AGENT):
-    """Where SDKs send OTLP over HTTP: the agent's Service (the operator names it <collector>-collector)."""
-    return "http://%s%s.%s.svc.cluster.local:%d" % (name, SERVICE_SUFFIX, namespace, OTLP_HTTP_PORT)
-

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 
 PROFILES = ("small", "production")
 _QUANTITY = r"^\d+(\.\d+)?([KMGTPE]i?)?$"
@@ -148,9 +148,3 @@ def tempo_values(settings):
         persistence["storageClassName"] = settings.storage_class
     values = {"replicas": 1, "tempo": tempo, "persistence": persistence}
     return deep_merge(values, settings.values)
-
-
-def service_urls(release, namespace):
-    """Tempo's query API and OTLP gRPC endpoint as clients in the cluster reach them (service named after the release)."""
-    host = "%s.%s.svc.cluster.local" % (release, namespace)
-    return {"query": "http://%s:3200" % host, "otlp_grpc": "%s:4317" % host}

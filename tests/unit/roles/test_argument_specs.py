@@ -39,7 +39,7 @@ def test_argument_specs_match_defaults(role):
             options[name] = option
     assert set(options) == set(defaults), "in one but not the other: %s" % sorted(set(options) ^ set(defaults))
     for name, option in options.items():
-        assert name == role or name.startswith(role + "_"), "%s is not prefixed with the role name" % name
+        assert name.startswith(role + "_"), "%s is not prefixed with the role name" % name
         assert option.get("description"), "%s has no description" % name
         value = defaults[name]
         templated = isinstance(value, str) and "{{" in value

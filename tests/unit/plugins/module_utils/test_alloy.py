@@ -12,7 +12,7 @@ import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.platform.alloy import alloy_config, alloy_values, parse_alloy_settings
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import unknown_value_paths
+from reference_checks import unknown_value_paths
 
 PUSH = "http://loki-gateway.monitoring.svc.cluster.local/loki/api/v1/push"
 

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 
 MANAGED_BY = "app.kubernetes.io/managed-by"

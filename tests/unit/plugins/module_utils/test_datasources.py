@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from reference_checks import linked_uids
 
 from ansible_collections.vigil.observability.plugins.module_utils.platform import datasources as ds
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
@@ -45,7 +46,7 @@ def test_every_link_points_at_an_existing_datasource(raw):
     uids = {s["uid"] for s in sources}
     assert len(uids) == len(sources)
     for source in sources:
-        for uid in ds.linked_uids(source):
+        for uid in linked_uids(source):
             assert uid in uids, "%s links to missing %s" % (source["uid"], uid)
     exemplar = values["grafana"]["sidecar"]["datasources"].get("exemplarTraceIdDestinations")
     tempo_on = raw.get("tempo_enabled", True)

@@ -10,7 +10,7 @@ import yaml
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.platform.kube_prometheus_stack import kps_values, parse_kps_settings
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import unknown_value_paths
+from reference_checks import unknown_value_paths
 
 
 def settings(**raw):

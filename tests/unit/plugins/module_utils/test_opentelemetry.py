@@ -16,7 +16,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.platform impor
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import unknown_value_paths
+from reference_checks import unknown_value_paths
 
 import plan_helpers
 
@@ -155,7 +155,7 @@ def test_instrumentation_fits_the_crd(crd_validator, languages):
     problems = Problems()
     parsed = inventory_instrumentation.parse_team_instrumentation({"languages": languages, "sampling_ratio": 0.25}, "t.instrumentation", problems)
     assert not problems
-    obj = generators_instrumentation.instrumentation_object(team(parsed), platform_opentelemetry.agent_otlp_endpoint("monitoring"))
+    obj = generators_instrumentation.instrumentation_object(team(parsed), "http://vigil-agent-collector.monitoring.svc.cluster.local:4318")
     assert crd_validator.errors(obj) == []
     spec = obj["spec"]
     assert spec["propagators"] == ["tracecontext", "baggage"]
@@ -167,7 +167,8 @@ def test_instrumentation_fits_the_crd(crd_validator, languages):
 
 def test_bad_instrumentation_is_named():
     problems = Problems()
-    inventory_instrumentation.parse_team_instrumentation({"languages": ["python", "ruby", "python"], "sampling_ratio": 2, "lang": 1}, "t.instrumentation", problems)
+    raw = {"languages": ["python", "ruby", "python"], "sampling_ratio": 2, "lang": 1}
+    inventory_instrumentation.parse_team_instrumentation(raw, "t.instrumentation", problems)
     text = "\n".join(problems.items)
     for expected in ("t.instrumentation.languages[1]: must be one of dotnet, go, java, nodejs, python, got 'ruby'",
                      "t.instrumentation.languages[2]: is listed twice",

@@ -9,7 +9,7 @@ import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.platform.tempo import parse_tempo_settings, tempo_values
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import unknown_value_paths
+from reference_checks import unknown_value_paths
 
 PROM = "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090/api/v1/write"
 S3 = {"bucket": "traces", "region": "eu-west-1", "credentials_secret": "tempo-s3"}

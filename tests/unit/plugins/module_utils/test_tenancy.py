@@ -7,10 +7,10 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import build
+import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.build import BuildError
+from team_build import BuildError
 
 KUBERNETES_VERSION = "1.33"
 

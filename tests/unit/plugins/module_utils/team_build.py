@@ -1,23 +1,17 @@
 # -*- coding: utf-8 -*-
-# Copyright: Vigil contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One call from raw inventory data to the validated objects of one cluster.
-
-This is the entry point the modules and filters share: parse and validate
-everything first, generate, then check the generated rules with promtool, so
-that no caller ever writes or applies a partial result.
-"""
+"""Tests' shortcut to the team part of the plan: raw team inputs and a settings mapping in, the
+cluster's team objects, files and Alertmanager configuration out, with the generators the plan uses.
+The plan itself (pipeline/plan.py) is tested through plan_helpers and the playbooks."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
-from ansible_collections.vigil.observability.plugins.module_utils.platform.opentelemetry import agent_otlp_endpoint
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import ToolMissing, find_tool, promtool_check_rules
 
 
@@ -38,7 +32,7 @@ def load_all(team_vars, team_list, settings_raw, alertmanager=None, alertmanager
     problems = Problems()
     settings = inventory_teams.parse_settings(settings_raw or {}, problems)
     if not settings.otlp_endpoint:
-        settings = dataclasses.replace(settings, otlp_endpoint=agent_otlp_endpoint(settings.platform_namespace))
+        settings = dataclasses.replace(settings, otlp_endpoint="http://vigil-agent-collector.%s.svc.cluster.local:4318" % settings.platform_namespace)
     inputs = inventory_teams.collect_team_inputs(team_vars or {}, team_list or [])
     teams = inventory_teams.parse_teams(inputs, settings, problems)
     alerting_settings = alerting.parse_alertmanager(alertmanager or {}, problems, alertmanager_mode)
@@ -76,7 +70,8 @@ def check_rules(objects, promtool="auto"):
     except ToolMissing as exc:  # pragma: no cover - raced removal
         raise BuildError(str(exc)) from None
     if failures:
-        raise BuildError("generated rules fail promtool check rules:\n" + "\n".join(failures), failures)
+        texts = [failures[label] for label in sorted(failures)]
+        raise BuildError("generated rules fail promtool check rules:\n" + "\n".join(texts), texts)
     return True
 
 

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registered plan's scopes: each held as one JSON text, read back only where a task needs it.
+
+Ansible copies and post-processes every registered result item by item; tens of thousands of objects
+as nested data cost far more there than building them. One string per scope costs almost nothing,
+and a task that needs one release's objects parses only that scope.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from typing import Any, Dict, Iterable, Mapping
+
+
+def pack(scopes: Mapping[str, Any]) -> Dict[str, Dict[str, str]]:
+    """{'scopes': {scope: JSON text}, 'digests': {scope: sha256 of that text}}."""
+    texts = {name: json.dumps(part, sort_keys=True, separators=(",", ":")) for name, part in scopes.items()}
+    return {"scopes": texts, "digests": {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in texts.items()}}
+
+
+def matching(plan: Mapping[str, Any], patterns: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+    """The scopes whose names match any glob pattern, parsed."""
+    patterns = list(patterns)
+    return {name: json.loads(text) for name, text in sorted(plan["scopes"].items())
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)}
+
+
+def objects(plan: Mapping[str, Any], patterns: Iterable[str]) -> list:
+    return [obj for _name, part in sorted(matching(plan, patterns).items()) for obj in part["objects"]]
