@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: plan
 short_description: Build and validate the whole plan of one cluster, before anything is written or applied
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the run's inventory from task vars - every C(observability_*) setting, every chart role's C(<role>_*) variables
     (with the defaults of every role of the collection, whichever roles the playbook runs), the team variables

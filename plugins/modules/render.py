@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: render
 short_description: Write chosen scopes of a cluster's plan to files, idempotently
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes each object of the chosen scopes as C(manifests/<namespace>/<kind>-<name>.yaml), each release's values as
     C(helm/<release>.values.yaml), C(helm/releases.yaml) and the scopes' other files, rewriting a file only when its content

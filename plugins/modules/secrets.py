@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: secrets
 short_description: The receivers' Secrets of chosen scopes of a plan, with their values
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads each value of the receivers' Secrets from the inventory at the path the plan recorded (one lookup per value;
     nothing is parsed or generated again) and returns the Secret objects, for the task that applies them.

@@ -120,13 +120,15 @@ def walk_strings(value: Any, found: set, depth: int = 0) -> None:
 def iter_team_alerting(values: Mapping[str, Any]) -> Iterable[Any]:
     """Every team's `alerting` block, whatever its shape, and the platform's Alertmanager block."""
     for name, value in values.items():
-        if name.startswith("observability_team_") and isinstance(value, Mapping):
-            yield value.get("alerting")
+        if name.startswith("observability_team_"):
+            # A team that is not a mapping at all (a string where the mapping belongs) may be anything.
+            yield value.get("alerting") if isinstance(value, Mapping) else value
     teams = values.get("observability_teams")
     if isinstance(teams, (list, tuple)):
         for team in teams:
-            if isinstance(team, Mapping):
-                yield team.get("alerting")
+            yield team.get("alerting") if isinstance(team, Mapping) else team
+    else:
+        yield teams
     yield values.get("observability_alertmanager")
 
 

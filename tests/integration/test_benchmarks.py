@@ -48,3 +48,12 @@ def test_rule_eval_cost_smoke(tmp_path):
         assert ours == pytest.approx(burn, rel=0.1) and sloth == pytest.approx(burn, rel=0.05), window
     assert figures["samples"]["sloth"] > 5 * figures["samples"]["ours"]
     assert figures["missed_iterations"] == 0
+
+
+def test_the_side_by_side_baseline_is_a_collection_tree_of_the_commit(tmp_path):
+    import baseline  # noqa: E402  pylint: disable=import-outside-toplevel
+
+    root = baseline.extract("HEAD", tmp_path / "base")
+    tree = root / "ansible_collections" / "vigil" / "observability"
+    assert (tree / "galaxy.yml").is_file() and (tree / "playbooks" / "site.yml").is_file()
+    assert not (tree / ".git").exists()

@@ -145,6 +145,12 @@ class Reader:
         if number is None:
             self.fail(key, "must be a number, got %s" % describe(value))
             return default
+        try:
+            float(number)
+        except OverflowError:
+            # Prometheus and Alertmanager hold numbers as 64-bit floats.
+            self.fail(key, "is out of the range of a 64-bit float (about 1.8e308), got %s" % describe(value))
+            return default
         bad_low = low is not None and (number <= low if low_open else number < low)
         bad_high = high is not None and (number >= high if high_open else number > high)
         if bad_low or bad_high:

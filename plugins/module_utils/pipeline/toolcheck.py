@@ -16,16 +16,6 @@ import shutil
 import subprocess
 import tempfile
 
-try:
-    import yaml
-except ImportError:  # pragma: no cover
-    yaml = None
-
-try:
-    import jsonschema
-except ImportError:  # pragma: no cover - optional: only the tests and CRD checks need it
-    jsonschema = None
-
 
 class ToolMissing(Exception):
     pass
