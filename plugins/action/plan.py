@@ -13,6 +13,7 @@ from ansible.utils.display import Display
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import render_problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError, build_plan
 from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars, plan_data
+from ansible_collections.vigil.observability.plugins.plugin_utils.runtime import gc_paused
 
 display = Display()
 CLUSTER_GROUP = "observability_clusters"
@@ -46,7 +47,9 @@ class ActionModule(ActionBase):
         if problems:
             return self._failed(result, problems, broad)
         try:
-            plan, secrets = build_plan(variables, cluster, clusters, detected=args.get("detected") or {}, tool_cache=tool_cache())
+            with gc_paused():
+                plan, secrets = build_plan(variables, cluster, clusters, detected=args.get("detected") or {},
+                                           tool_cache=tool_cache())
         except PlanError as exc:
             return self._failed(result, list(problems) + exc.pairs, broad)
         except Exception as exc:  # pylint: disable=broad-except
@@ -54,11 +57,14 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=broad.text("building the plan failed unexpectedly (%s): %s" % (type(exc).__name__, exc)))
             return result
         narrow = inventory_vars.Masker(secrets)
-        if any(secret in json.dumps(plan) for secret in narrow.secrets):
+        count = sum(len(s["objects"]) for s in plan["scopes"].values())
+        packed = plan_data.pack(plan["scopes"])
+        rest = json.dumps({k: v for k, v in plan.items() if k != "scopes"})
+        if any(secret in text for secret in narrow.secrets for text in [rest] + list(packed["scopes"].values())):
             # A secret pasted into a field that is not one (a description, a label) is masked in the plan too.
             plan = narrow.deep(plan)
-        count = sum(len(s["objects"]) for s in plan["scopes"].values())
-        plan.update(plan_data.pack(plan["scopes"]))
+            packed = plan_data.pack(plan["scopes"])
+        plan.update(packed)
         result.update(plan)
         result["changed"] = False
         result["msg"] = "plan of %s: %d releases, %d scopes, %d objects, %d warnings" % (

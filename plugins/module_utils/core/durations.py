@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 UNITS = (
@@ -53,15 +54,7 @@ class Duration:
         return self.ms // 1000 if self.ms % 1000 == 0 else self.ms / 1000.0
 
     def __str__(self):
-        # Largest units first, skipping weeks and years: '30d' reads better than '4w2d'.
-        rest, parts = self.ms, []
-        for unit, size in UNITS:
-            if unit in ("y", "w"):
-                continue
-            if rest >= size:
-                parts.append("%d%s" % (rest // size, unit))
-                rest %= size
-        return "".join(parts)
+        return _text(self.ms)
 
     def __repr__(self):
         return "Duration(%r)" % str(self)
@@ -86,3 +79,16 @@ class Duration:
 
     def __mul__(self, factor):
         return Duration(int(self.ms * factor))
+
+
+@functools.lru_cache(maxsize=4096)
+def _text(ms):
+    # Largest units first, skipping weeks and years: '30d' reads better than '4w2d'. Printed in every rule: cached.
+    rest, parts = ms, []
+    for unit, size in UNITS:
+        if unit in ("y", "w"):
+            continue
+        if rest >= size:
+            parts.append("%d%s" % (rest // size, unit))
+            rest %= size
+    return "".join(parts)

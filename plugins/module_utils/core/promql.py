@@ -10,6 +10,7 @@ value cannot close a string and add a matcher, a label or a rule.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -233,15 +234,22 @@ def decimal_str(value):
     """
     if isinstance(value, float):
         value = Fraction(repr(value))
-    value = Fraction(value)
-    den = value.denominator
+    elif not isinstance(value, Fraction):
+        value = Fraction(value)
+    return _decimal_text(value.numerator, value.denominator)
+
+
+@functools.lru_cache(maxsize=8192)
+def _decimal_text(numerator, denominator):
+    # Every threshold of every rule is printed through here, most of them the same few numbers: cached.
+    den = denominator
     for prime in (2, 5):
         while den % prime == 0:
             den //= prime
     if den == 1:
-        text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+        text = format(Decimal(numerator) / Decimal(denominator), "f")
     else:
-        text = format(Decimal(value.numerator) / Decimal(value.denominator), ".15g")
+        text = format(Decimal(numerator) / Decimal(denominator), ".15g")
         if "e" in text or "E" in text:
             text = format(Decimal(text), "f")
     if "." in text:

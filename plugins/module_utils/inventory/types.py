@@ -9,6 +9,8 @@ Every problem is reported with the variable path it came from, all at once."""
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -48,7 +50,7 @@ class Tier:
 
     def burn_factor(self, period):
         """How many times faster than sustainable the budget burns when this tier fires."""
-        return self.budget_percent / 100 * Fraction(period.ms, self.long_window.ms)
+        return _burn_factor(self.budget_percent, period.ms, self.long_window.ms)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,18 @@ class SLO:
     @property
     def error_budget(self):
         """Allowed share of bad events (1 - objective), exact."""
-        return 1 - self.objective / 100
+        return _error_budget(self.objective)
+
+
+@functools.lru_cache(maxsize=4096)
+def _burn_factor(budget_percent, period_ms, window_ms):
+    # Exact arithmetic, asked for by every rule of every SLO with the same few tiers: cached.
+    return budget_percent / 100 * Fraction(period_ms, window_ms)
+
+
+@functools.lru_cache(maxsize=4096)
+def _error_budget(objective):
+    return 1 - objective / 100
 
 
 GOLDEN_SIGNALS = ("error_rate", "latency", "saturation", "traffic_drop")
