@@ -32,9 +32,10 @@ test-lint: setup
 test-kind: setup
 	$(BIN)/molecule test -s default
 
-# Figures, not tests (docs/benchmarks.md): generation, site.yml render, and rule evaluation against Sloth-style rules.
+# Figures, not tests (docs/benchmarks.md): the plan and site.yml render side by side with 5a7f552 (before the plan),
+# and rule evaluation against Sloth-style rules.
 bench: setup
-	$(BIN)/python benchmarks/generation.py
+	$(BIN)/python benchmarks/generation.py --baseline 5a7f552
 	$(BIN)/python benchmarks/site_render.py
 	$(BIN)/python benchmarks/rule_eval_cost.py
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
-"""Generation time of the core for many teams: parse + generate, then render to files.
+"""Generation time of the core for many teams: the plan, then render to files.
 
-Usage: .venv/bin/python benchmarks/generation.py [--teams 500] [--services 10] [--target 10] [--profile 25]
+Usage: .venv/bin/python benchmarks/generation.py [--teams 500] [--services 10] [--target 5] [--profile 25] [--baseline REV]
 
-Builds an in-memory inventory of N teams x M services x 2 SLOs (one ratio, one latency), runs
-build.build() (the call the cluster_objects module makes; promtool skipped, as it checks rather than
-generates), then renders every object to files in a temp dir with render.object_files and
-render.apply_plan (what the render step does), and renders again with nothing changed.
+Builds an in-memory inventory of N teams x M services x 2 SLOs (one ratio, one latency) on top of every role's
+defaults (templated by Ansible, as the plan action does), runs pipeline.plan.build_plan() as the plan action runs
+it (garbage collector paused; promtool and amtool skipped, as they check rather than generate), then renders
+every scope to files in a temp dir with the render step's functions, and renders again with nothing changed.
+With --baseline, also runs that commit's own generation benchmark on the same inventory.
 Prints wall and CPU time of each phase (CPU time is the steadier figure on a shared machine), the
 object and rule counts, and with --profile the hottest functions of the core.
 """
@@ -19,6 +20,8 @@ import cProfile
 import io
 import os
 import pstats
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +37,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams  # noqa: E402
 from ansible.parsing.dataloader import DataLoader  # noqa: E402
+from baseline import extract  # noqa: E402
 from ansible.template import Templar  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import build_plan  # noqa: E402
@@ -174,6 +178,7 @@ def main(argv=None):
     parser.add_argument("--services", type=int, default=10)
     parser.add_argument("--target", type=float, default=5.0, help="CPU seconds allowed for the plan")
     parser.add_argument("--profile", type=int, metavar="N", default=0, help="print the N hottest functions (slower run)")
+    parser.add_argument("--baseline", default="", help="also run this commit's generation benchmark on the same inventory")
     args = parser.parse_args(argv)
 
     profiler = cProfile.Profile() if args.profile else None
@@ -201,7 +206,23 @@ def main(argv=None):
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("tottime").print_stats(args.profile)
         print(out.getvalue())
+    if args.baseline:
+        old = baseline_cpu(args.baseline, args.teams, args.services)
+        print("baseline %s, same inventory: parse + generate %.2f s CPU -> %.2fx" % (args.baseline, old, old / gen.cpu))
     return 0 if gen.cpu < args.target else 1
+
+
+def baseline_cpu(rev, teams, services):
+    """CPU seconds of the build of `rev` (its own benchmarks/generation.py, its own code) on the same inventory."""
+    with tempfile.TemporaryDirectory(prefix="vigil-bench-base-") as tmp:
+        root = extract(rev, tmp)
+        script = root / "ansible_collections" / "vigil" / "observability" / "benchmarks" / "generation.py"
+        proc = subprocess.run([sys.executable, str(script), "--teams", str(teams), "--services", str(services)],
+                              env=dict(os.environ, PYTHONPATH=str(root)), capture_output=True, text=True, check=False)
+    match = re.search(r"parse \+ generate \(build\.build.*?:\s+[0-9.]+ s\s+([0-9.]+) s", proc.stdout)
+    if not match:
+        sys.exit("the baseline benchmark did not report its build time:\n%s\n%s" % (proc.stdout[-2000:], proc.stderr[-2000:]))
+    return float(match.group(1))
 
 
 if __name__ == "__main__":
