@@ -94,8 +94,8 @@ def main(root):
     crds = None
     reference = os.environ.get("VIGIL_REFERENCE_DIR")
     if reference:
-        sys.path.insert(0, str(REPO / ".venv" / "collections"))
-        from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import CRDValidator  # pylint: disable=import-outside-toplevel
+        sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
+        from reference_checks import CRDValidator  # pylint: disable=import-outside-toplevel,import-error
 
         crds = CRDValidator(str(Path(reference) / "crds"))
     else:

@@ -17,12 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import FIELD_MANAGER, MANAGED_KINDS
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import SEMVER_RE
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as generators_cluster
+from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards as generators_dashboards
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import settings as inventory_settings
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
@@ -160,6 +161,19 @@ def _duplicates(plan_scopes: Dict[str, List[dict]], scope_paths: Dict[str, str],
             files.setdefault(rel, scope)
 
 
+def _dashboard_uids(teams: list, problems: Problems) -> None:
+    """Grafana keys dashboards by uid across every folder: a team's own dashboard must not take a generated one's."""
+    owner: Dict[str, str] = {}
+    for team in teams:
+        for uid in [generators_dashboards.slo_uid(team)] + [generators_dashboards.red_uid(team, s) for s in team.services]:
+            owner.setdefault(uid, team.path)
+    for team in teams:
+        for dashboard in team.dashboards:
+            if dashboard.uid and dashboard.uid in owner:
+                problems.add(join_path(join_path(dashboard.path, "json"), "uid"),
+                             "%r is the uid of a dashboard generated for %s" % (dashboard.uid, owner[dashboard.uid]))
+
+
 def _select_teams(teams: list, platform: inventory_settings.PlatformSettings, problems: Problems) -> Tuple[list, Optional[list]]:
     names = {t.name for t in teams}
     if platform.only_teams is not None:
@@ -275,6 +289,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     am_raw = variables.get(inventory_alerting.ALERTMANAGER_VAR) or {}
     am_settings = inventory_alerting.parse_alertmanager(am_raw, problems, platform.alertmanager_mode)
     inventory_alerting.check_teams(teams, am_settings, problems)
+    _dashboard_uids(teams, problems)
     build_teams, only = _select_teams(teams, platform, problems)
 
     # Components: each parses its settings with what the platform gives it.

@@ -151,3 +151,18 @@ def test_problems_are_pairs_of_path_and_message_from_every_part():
     paths = {path for path, _message in err.value.pairs}
     assert {"loki_retention", "observability_only_teams", "tempo_state", "observability_team_Bad"} <= paths
     assert all(isinstance(p, str) and isinstance(m, str) and m for p, m in err.value.pairs)
+
+
+def test_a_team_cannot_take_another_teams_generated_dashboard_uid():
+    from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards
+
+    class Shop:
+        name = "shop"
+
+    taken = dashboards.slo_uid(Shop)
+    thief = {"dashboards": [{"name": "mine", "json": {"uid": taken, "title": "mine", "panels": []}}]}
+    lines = plan_helpers.problems(dict(TEAM, observability_team_thief=thief))
+    assert lines == ["observability_team_thief.dashboards[0].json.uid: %r is the uid of a dashboard generated for "
+                     "observability_team_shop" % taken]
+    # Its own uid is fine.
+    plan_helpers.build(dict(TEAM, observability_team_thief={"dashboards": [{"name": "mine", "json": {"uid": "mine-1", "title": "mine", "panels": []}}]}))
