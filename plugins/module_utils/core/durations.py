@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 UNITS = (
     ("y", 365 * 24 * 3600 * 1000),
@@ -31,13 +32,13 @@ class Duration:
 
     __slots__ = ("ms",)
 
-    def __init__(self, ms):
+    def __init__(self, ms: Any) -> None:
         if not isinstance(ms, int) or ms <= 0:
             raise ValueError("a duration must be a positive whole number of milliseconds")
         self.ms = ms
 
     @classmethod
-    def parse(cls, text):
+    def parse(cls, text: Any) -> "Duration":
         """Parse '1h30m' style text; raise ValueError with a reason otherwise."""
         if isinstance(text, bool) or not isinstance(text, str):
             raise ValueError("must be a Prometheus duration such as 30s, 5m or 1h (a string), got %r" % (text,))
@@ -50,39 +51,39 @@ class Duration:
         return cls(total)
 
     @property
-    def seconds(self):
+    def seconds(self) -> Any:
         return self.ms // 1000 if self.ms % 1000 == 0 else self.ms / 1000.0
 
-    def __str__(self):
+    def __str__(self) -> str:
         return _text(self.ms)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Duration(%r)" % str(self)
 
-    def __eq__(self, other):
+    def __eq__(self, other: Any) -> bool:
         return isinstance(other, Duration) and self.ms == other.ms
 
-    def __lt__(self, other):
+    def __lt__(self, other: "Duration") -> bool:
         return self.ms < other.ms
 
-    def __le__(self, other):
+    def __le__(self, other: "Duration") -> bool:
         return self.ms <= other.ms
 
-    def __gt__(self, other):
+    def __gt__(self, other: "Duration") -> bool:
         return self.ms > other.ms
 
-    def __ge__(self, other):
+    def __ge__(self, other: "Duration") -> bool:
         return self.ms >= other.ms
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.ms)
 
-    def __mul__(self, factor):
+    def __mul__(self, factor: int) -> "Duration":
         return Duration(int(self.ms * factor))
 
 
 @functools.lru_cache(maxsize=4096)
-def _text(ms):
+def _text(ms: int) -> str:
     # Largest units first, skipping weeks and years: '30d' reads better than '4w2d'. Printed in every rule: cached.
     rest, parts = ms, []
     for unit, size in UNITS:

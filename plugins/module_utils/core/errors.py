@@ -25,7 +25,7 @@ def _as_pair(item: Union[Problem, str]) -> Problem:
 class ModelError(Exception):
     """Raised with every problem of an input at once."""
 
-    def __init__(self, problems: Iterable[Union[Problem, str]]):
+    def __init__(self, problems: Iterable[Union[Problem, str]]) -> None:
         self.pairs: List[Problem] = [_as_pair(p) for p in problems]
         self.problems: List[str] = ["%s: %s" % pair for pair in self.pairs]
         super().__init__(self.render())

@@ -7,9 +7,10 @@ and the kubeVersion constraint check of apply-mode preflight."""
 from __future__ import annotations
 
 import copy
+from typing import Any, Dict
 
 
-def deep_merge(base, override):
+def deep_merge(base: Dict[str, Any], override: Dict[str, Any]) -> Dict[str, Any]:
     """`override` merged into a copy of `base`: mappings recursively, anything else (lists too) replaced."""
     out = copy.deepcopy(base)
     for key, value in (override or {}).items():

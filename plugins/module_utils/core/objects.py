@@ -8,6 +8,7 @@ label scopes it, and nothing without both is ever pruned.
 """
 
 from __future__ import annotations
+from typing import Any, Dict, Optional
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "vigil.observability"
@@ -28,7 +29,7 @@ MANAGED_KINDS = (
 )
 
 
-def labels_for(team=None, component=None):
+def labels_for(team: Optional[Any] = None, component: Optional[str] = None) -> Dict[str, str]:
     labels = {MANAGED_BY_LABEL: MANAGED_BY}
     if team is not None:
         labels[TEAM_LABEL] = team.name
@@ -37,7 +38,7 @@ def labels_for(team=None, component=None):
     return labels
 
 
-def k8s_object(api_version, kind, name, namespace, labels, spec=None, **extra):
+def k8s_object(api_version: str, kind: str, name: str, namespace: Any, labels: Dict[str, str], spec: Optional[Any] = None, **extra) -> Dict[str, Any]:
     obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": labels}}
     if namespace:
         obj["metadata"]["namespace"] = namespace

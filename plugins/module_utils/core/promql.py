@@ -16,6 +16,8 @@ import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from numbers import Rational
+from typing import Any, Dict, List
 
 # \Z, not $: `$` also matches before a trailing newline.
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
@@ -32,7 +34,7 @@ class SelectorError(ValueError):
     """A selector or regex that Prometheus would not accept."""
 
 
-def quote(value):
+def quote(value: str) -> str:
     """A PromQL double-quoted string literal holding `value` exactly."""
     escaped = (
         value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
@@ -40,7 +42,7 @@ def quote(value):
     return '"%s"' % escaped
 
 
-def check_regex(pattern):
+def check_regex(pattern: Any) -> None:
     """Raise SelectorError when `pattern` is not a regex Prometheus can use (RE2, fully anchored)."""
     if not isinstance(pattern, str):
         raise SelectorError("a regex must be a string, got %r" % (pattern,))
@@ -65,7 +67,7 @@ class Matcher:
     op: str
     value: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not LABEL_NAME_RE.match(self.name):
             raise SelectorError("%r is not a valid label name" % self.name)
         if self.op not in OPERATORS:
@@ -75,7 +77,7 @@ class Matcher:
         if self.op in ("=~", "!~"):
             check_regex(self.value)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%s%s%s" % (self.name, self.op, quote(self.value))
 
 
@@ -86,32 +88,32 @@ class Selector:
     metric: str = ""
     matchers: tuple = field(default_factory=tuple)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.metric and not METRIC_NAME_RE.match(self.metric):
             raise SelectorError("%r is not a valid metric name" % self.metric)
         if not self.metric and not any(_matches_something(m) for m in self.matchers):
             raise SelectorError("a selector needs a metric name or a matcher that does not match the empty string")
 
-    def with_metric(self, metric):
+    def with_metric(self, metric: str) -> "Selector":
         return Selector(metric, self.matchers)
 
-    def with_matchers(self, *extra):
+    def with_matchers(self, *extra) -> "Selector":
         """A copy with `extra` matchers added; an existing matcher of the same name and operator is replaced."""
         keep = [m for m in self.matchers if not any(m.name == e.name and m.op == e.op for e in extra)]
         return Selector(self.metric, tuple(keep) + tuple(extra))
 
-    def label_values(self):
+    def label_values(self) -> Dict[str, str]:
         """Labels fixed to one value by an equality matcher."""
         return {m.name: m.value for m in self.matchers if m.op == "="}
 
-    def __str__(self):
+    def __str__(self) -> str:
         inner = ",".join(str(m) for m in self.matchers)
         if not inner:
             return self.metric
         return "%s{%s}" % (self.metric, inner)
 
 
-def _matches_something(matcher):
+def _matches_something(matcher: Matcher) -> bool:
     if matcher.op == "=":
         return matcher.value != ""
     if matcher.op == "=~":
@@ -119,24 +121,24 @@ def _matches_something(matcher):
     return False
 
 
-def eq(name, value):
+def eq(name: str, value: str) -> Matcher:
     return Matcher(name, "=", value)
 
 
 class _Scanner:
-    def __init__(self, text):
+    def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
 
-    def skip_space(self):
+    def skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos] in " \t\n\r":
             self.pos += 1
 
-    def peek(self):
+    def peek(self) -> str:
         self.skip_space()
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
-    def take(self, regex):
+    def take(self, regex: re.Pattern) -> Any:
         self.skip_space()
         match = regex.match(self.text, self.pos)
         if not match:
@@ -144,12 +146,12 @@ class _Scanner:
         self.pos = match.end()
         return match.group(0)
 
-    def expect(self, char):
+    def expect(self, char: str) -> None:
         if self.peek() != char:
             raise SelectorError("expected %r at position %d of %r" % (char, self.pos, self.text))
         self.pos += 1
 
-    def string(self):
+    def string(self) -> str:
         self.skip_space()
         if self.pos >= len(self.text) or self.text[self.pos] not in "\"'`":
             raise SelectorError("expected a quoted label value at position %d of %r" % (self.pos, self.text))
@@ -182,7 +184,7 @@ _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _OP = re.compile(r"=~|!~|!=|=")
 
 
-def parse_selector(text):
+def parse_selector(text: Any) -> Selector:
     """Parse `metric{label="value", ...}`, `{...}` or `metric` into a Selector.
 
     Only a single instant-vector selector is accepted: no functions, ranges,
@@ -219,7 +221,7 @@ def parse_selector(text):
     return Selector(metric, tuple(matchers))
 
 
-def parse_matcher(text):
+def parse_matcher(text: Any) -> Matcher:
     """Parse one matcher such as `severity="critical"` (Alertmanager and PromQL share the syntax)."""
     selector = parse_selector("{%s}" % text) if isinstance(text, str) else None
     if selector is None or len(selector.matchers) != 1:
@@ -227,7 +229,7 @@ def parse_matcher(text):
     return selector.matchers[0]
 
 
-def decimal_str(value):
+def decimal_str(value: Any) -> str:
     """Print a number exactly when it has a finite decimal form (0.0144, never 0.014399999999999998).
 
     Fractions without one (1/3) are printed with 15 significant digits.
@@ -240,7 +242,7 @@ def decimal_str(value):
 
 
 @functools.lru_cache(maxsize=8192)
-def _decimal_text(numerator, denominator):
+def _decimal_text(numerator: int, denominator: int) -> str:
     # Every threshold of every rule is printed through here, most of them the same few numbers: cached.
     den = denominator
     for prime in (2, 5):
@@ -257,7 +259,7 @@ def _decimal_text(numerator, denominator):
     return text or "0"
 
 
-def le_values(threshold):
+def le_values(threshold: Rational) -> List[str]:
     """Every `le` label spelling of a bucket boundary: Prometheus 2 writes `1`, Prometheus 3 writes `1.0`."""
     exact = decimal_str(threshold)
     spellings = {exact}
@@ -269,7 +271,7 @@ def le_values(threshold):
     return sorted(spellings)
 
 
-def _go_float(value):
+def _go_float(value: float) -> str:
     """strconv.FormatFloat(v, 'g', -1, 64) plus Prometheus 3's '.0' for whole numbers in `le`."""
     dec = Decimal(repr(value)).normalize()
     digits = "".join(str(d) for d in dec.as_tuple().digits).rstrip("0") or "0"
@@ -281,7 +283,7 @@ def _go_float(value):
     return text if "." in text else text + ".0"
 
 
-def le_matcher(threshold):
+def le_matcher(threshold: Rational) -> Matcher:
     """A matcher for the bucket `le` label that works under Prometheus 2 and 3."""
     values = le_values(threshold)
     if len(values) == 1:

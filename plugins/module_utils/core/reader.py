@@ -16,8 +16,9 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, check_regex, parse_selector
+from typing import Any, Dict, List, Optional
 
 # RFC 1123 label, as Kubernetes requires for namespaces and most object names.
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -27,12 +28,12 @@ _K8S_LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 _K8S_LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 
 
-def is_dns_label(value, max_len=63):
+def is_dns_label(value: Any, max_len: int = 63) -> bool:
     # fullmatch: `$` would accept a trailing newline.
     return isinstance(value, str) and len(value) <= max_len and bool(DNS_LABEL_RE.fullmatch(value))
 
 
-def describe(value):
+def describe(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -40,7 +41,7 @@ def describe(value):
 class Reader:
     """Read keys of `data` (found at `path`) into typed values, collecting problems."""
 
-    def __init__(self, data, path, problems, paths=None):
+    def __init__(self, data: Any, path: str, problems: Problems, paths: Optional[Any] = None) -> None:
         self.path = path
         self.problems = problems
         # Keys assembled from separate variables report at that variable's path (`paths[key]`).
@@ -54,23 +55,23 @@ class Reader:
         self.data = data
         self._seen = set()
 
-    def sub(self, key):
+    def sub(self, key: str) -> str:
         if key in self.paths:
             return self.paths[key]
         return join_path(self.path, key)
 
-    def has(self, key):
+    def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None
 
-    def raw(self, key, default=None):
+    def raw(self, key: str, default: Optional[Any] = None) -> Any:
         self._seen.add(key)
         value = self.data.get(key)
         return default if value is None else value
 
-    def fail(self, key, message):
+    def fail(self, key: str, message: str) -> None:
         self.problems.add(self.sub(key), message)
 
-    def _get(self, key, required):
+    def _get(self, key: str, required: bool) -> Any:
         """The value of `key`, or _MISSING when it is absent or null (a problem when required)."""
         self._seen.add(key)
         value = self.data.get(key)
@@ -81,7 +82,15 @@ class Reader:
             return _MISSING
         return value
 
-    def string(self, key, default=None, required=False, choices=None, pattern=None, what=None):
+    def string(
+        self,
+        key: str,
+        default: Optional[Any] = None,
+        required: bool = False,
+        choices: Optional[Any] = None,
+        pattern: Optional[Any] = None,
+        what: Optional[Any] = None,
+    ) -> Any:
         """A string; `pattern` must match all of it (re.fullmatch), `what` names it in the problem."""
         value = self._get(key, required)
         if value is _MISSING:
@@ -97,7 +106,7 @@ class Reader:
             return default
         return value
 
-    def name(self, key, default=None, required=False, max_len=63):
+    def name(self, key: str, default: Optional[Any] = None, required: bool = False, max_len: int = 63) -> Any:
         """A Kubernetes object name (RFC 1123 label)."""
         value = self._get(key, required)
         if value is _MISSING:
@@ -111,7 +120,7 @@ class Reader:
             return default
         return value
 
-    def boolean(self, key, default=False):
+    def boolean(self, key: str, default: Any = False) -> Any:
         value = self._get(key, False)
         if value is _MISSING:
             return default
@@ -124,7 +133,7 @@ class Reader:
             return default
         return value
 
-    def integer(self, key, default=None, minimum=None, required=False):
+    def integer(self, key: str, default: Optional[Any] = None, minimum: Optional[int] = None, required: bool = False) -> Any:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -136,7 +145,16 @@ class Reader:
             return default
         return value
 
-    def decimal(self, key, default=None, required=False, low=None, high=None, low_open=True, high_open=True):
+    def decimal(
+        self,
+        key: str,
+        default: Optional[Any] = None,
+        required: bool = False,
+        low: Optional[Any] = None,
+        high: Optional[Any] = None,
+        low_open: bool = True,
+        high_open: bool = True,
+    ) -> Any:
         """A number read exactly (as a Fraction), from an int, a float's repr or a numeric string."""
         value = self._get(key, required)
         if value is _MISSING:
@@ -158,7 +176,7 @@ class Reader:
             return default
         return number
 
-    def duration(self, key, default=None, required=False):
+    def duration(self, key: str, default: Optional[Any] = None, required: bool = False) -> Any:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -168,7 +186,7 @@ class Reader:
             self.fail(key, str(exc))
             return default
 
-    def selector(self, key, required=False, default=None):
+    def selector(self, key: str, required: bool = False, default: None = None) -> Any:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -178,7 +196,7 @@ class Reader:
             self.fail(key, "is not a PromQL selector: %s" % exc)
             return None
 
-    def mapping(self, key, required=False):
+    def mapping(self, key: str, required: bool = False) -> Dict[str, Any]:
         value = self._get(key, required)
         if value is _MISSING:
             return {}
@@ -187,7 +205,7 @@ class Reader:
             return {}
         return value
 
-    def items(self, key, required=False):
+    def items(self, key: str, required: bool = False) -> List[Any]:
         """A list, returned as (path, item) pairs."""
         value = self._get(key, required)
         if value is _MISSING:
@@ -197,7 +215,7 @@ class Reader:
             return []
         return [(join_path(self.sub(key), i), item) for i, item in enumerate(value)]
 
-    def string_list(self, key, regex=False):
+    def string_list(self, key: str, regex: bool = False) -> List[Any]:
         out = []
         for path, item in self.items(key):
             if not isinstance(item, str):
@@ -212,7 +230,7 @@ class Reader:
             out.append(item)
         return out
 
-    def label_map(self, key):
+    def label_map(self, key: str) -> Dict[str, str]:
         """A mapping of Prometheus label names to string values."""
         out = {}
         for name, value in sorted(self.mapping(key).items(), key=lambda kv: str(kv[0])):
@@ -226,7 +244,7 @@ class Reader:
             out[name] = str(value)
         return out
 
-    def k8s_label_map(self, key):
+    def k8s_label_map(self, key: str) -> Dict[str, str]:
         """A mapping of Kubernetes label keys to values (for object metadata, not Prometheus)."""
         out = {}
         for name, value in sorted(self.mapping(key).items(), key=lambda kv: str(kv[0])):
@@ -245,7 +263,7 @@ class Reader:
             out[name] = value
         return out
 
-    def done(self):
+    def done(self) -> None:
         """Report keys that no read asked for."""
         for key in sorted(set(self.data) - self._seen, key=str):
             path = self.sub(str(key))
@@ -258,12 +276,12 @@ class Reader:
             known = sorted(str(k) for k in self._seen)
             self.problems.add(path, "unknown key (known keys: %s)" % ", ".join(known))
 
-    def known(self, *keys):
+    def known(self, *keys) -> None:
         """Mark keys as accepted without reading them (read elsewhere, or reserved), for `done()` and its hint."""
         self._seen.update(keys)
 
 
-def _range_text(low, high, low_open, high_open):
+def _range_text(low: Any, high: Any, low_open: bool, high_open: bool) -> str:
     if high is None:
         return "must be %s %s" % ("greater than" if low_open else "at least", low)
     if low is None:
@@ -277,7 +295,7 @@ def _range_text(low, high, low_open, high_open):
     return "must be between %s and %s (%s)" % (low, high, bounds)
 
 
-def to_fraction(value):
+def to_fraction(value: Any) -> Any:
     """An exact number from an int, float or numeric string; None when it is not a number."""
     if isinstance(value, bool):
         return None

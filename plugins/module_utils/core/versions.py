@@ -7,6 +7,7 @@ and the kubeVersion constraint check of apply-mode preflight."""
 from __future__ import annotations
 
 import re
+from typing import Tuple
 
 
 SEMVER_RE = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
@@ -15,7 +16,7 @@ SEMVER_RE = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(
 _CONSTRAINT_RE = re.compile(r"^(>=|<=|!=|=|>|<|\^|~)?\s*(v?[0-9][0-9A-Za-z.+-]*)$")
 
 
-def parse_version(text):
+def parse_version(text: str) -> Tuple[int, int, int]:
     match = SEMVER_RE.match(str(text).strip())
     if not match:
         raise ValueError("not a version: %r" % (text,))
@@ -23,7 +24,7 @@ def parse_version(text):
     return (int(major), int(minor or 0), int(patch or 0))
 
 
-def _satisfies_one(version, op, target_text):
+def _satisfies_one(version: Tuple[int, int, int], op: str, target_text: str) -> bool:
     target = parse_version(target_text)
     if op in ("", "="):
         return version == target
@@ -45,7 +46,7 @@ def _satisfies_one(version, op, target_text):
     raise ValueError("unknown operator %r" % op)
 
 
-def version_satisfies(version_text, constraint):
+def version_satisfies(version_text: str, constraint: str) -> bool:
     """Whether a Kubernetes version (v1.30.2, v1.29.4-eks-1) meets a Helm kubeVersion constraint.
 
     Supports the forms charts use: comparisons, ^ and ~, ANDed with commas or spaces and ORed with ||.
@@ -61,7 +62,7 @@ def version_satisfies(version_text, constraint):
     return False
 
 
-def _split_term(term):
+def _split_term(term: str) -> Tuple[str, str]:
     match = _CONSTRAINT_RE.match(term.strip())
     if not match:
         raise ValueError("cannot read version constraint %r" % term)

@@ -131,7 +131,7 @@ def _mapping(value: dict, indent: str, out: List[str], first_prefix: str) -> Non
             _sequence(item, indent, out)  # PyYAML's layout: a list under a key is not indented further
 
 
-def _sequence(value, indent: str, out: List[str]) -> None:
+def _sequence(value: List[Any], indent: str, out: List[str]) -> None:
     for item in value:
         text = _inline(item)
         if text is not None:

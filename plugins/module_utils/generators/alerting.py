@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import (
-    FAST_BURN,
+    AlertmanagerSettings, Grouping, Integration, SecretField, SecretValue, TeamAlerting, FAST_BURN,
     GLOBAL,
     KINDS,
     NULL_RECEIVER,
@@ -27,9 +27,11 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.aler
     TeamRoute,
 )
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import receiver_name
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Team
+from typing import Any, Dict, List, Optional
 
 
-def secret_key(receiver, integration, secret):
+def secret_key(receiver: str, integration: Integration, secret: SecretField) -> str:
     """The Secret key of one secret: <receiver>.<entry key>.<field>, unique because receiver names hold no '.'."""
     return "%s.%s.%s" % (receiver, integration.key, secret.name)
 
@@ -47,7 +49,7 @@ class SecretSpec:
     values: tuple  # sorted (key, SecretValue)
 
     @property
-    def keys(self):
+    def keys(self) -> List[str]:
         return [k for k, _v in self.values]
 
 
@@ -61,11 +63,11 @@ class Plan:
     mode: str = GLOBAL
     secrets_dir: str = SECRETS_DIR
 
-    def mounted_secrets(self, platform_namespace):
+    def mounted_secrets(self, platform_namespace: str) -> List[Any]:
         """Names of the Secrets Alertmanager mounts (kube-prometheus-stack alertmanagerSpec.secrets)."""
         return sorted(s.name for s in self.secrets if s.namespace == platform_namespace and s.team is None)
 
-    def secret_refs(self):
+    def secret_refs(self) -> List[Any]:
         """Names, namespaces, keys and mount paths of the Secrets, never their values."""
         out = []
         for spec in self.secrets:
@@ -80,18 +82,18 @@ class Plan:
 
 
 class _Secrets:
-    def __init__(self, name, namespace, team=None):
+    def __init__(self, name: str, namespace: str, team: Optional[Any] = None) -> None:
         self.name, self.namespace, self.team = name, namespace, team
         self.values = {}
 
-    def add(self, key, value):
+    def add(self, key: str, value: SecretValue) -> None:
         self.values[key] = value
 
-    def spec(self):
+    def spec(self) -> SecretSpec:
         return SecretSpec(self.name, self.namespace, self.team, tuple(sorted(self.values.items())))
 
 
-def _integration_config(receiver, integration, store, secrets_dir):
+def _integration_config(receiver: str, integration: Integration, store: _Secrets, secrets_dir: str) -> Dict[str, str]:
     """The Alertmanager `<kind>_configs` entry, secrets as mounted files."""
     cfg = dict(integration.options)
     for secret, value in integration.secrets:
@@ -101,18 +103,18 @@ def _integration_config(receiver, integration, store, secrets_dir):
     return cfg
 
 
-def _receiver(name, integrations, store, secrets_dir):
+def _receiver(name: str, integrations: Any, store: _Secrets, secrets_dir: str) -> Dict[str, Any]:
     out = {"name": name}
     for integration in integrations:
         out.setdefault(KINDS[integration.kind].config_key, []).append(_integration_config(name, integration, store, secrets_dir))
     return out
 
 
-def _matcher_text(matcher):
+def _matcher_text(matcher: Matcher) -> str:
     return str(matcher)
 
 
-def _default_children(alerting):
+def _default_children(alerting: TeamAlerting) -> List[Any]:
     """Without routes: critical alerts page, everything else goes to the first receiver that does not."""
     pager = next((i for i in alerting.receivers if i.paging), None)
     other = next((i for i in alerting.receivers if not i.paging), None)
@@ -121,18 +123,18 @@ def _default_children(alerting):
     return [TeamRoute(pager.key, (Matcher("severity", "=", "critical"),))]
 
 
-def _fallback(alerting):
+def _fallback(alerting: TeamAlerting) -> str:
     """Where a team's alerts go when none of its routes matches: its first non-paging receiver."""
     other = next((i for i in alerting.receivers if not i.paging), None)
     return (other or alerting.receivers[0]).key
 
 
-def team_routes(team):
+def team_routes(team: Team) -> List[Any]:
     alerting = team.alerting
     return list(alerting.routes) if alerting.routes is not None else _default_children(alerting)
 
 
-def _route_config(team, route):
+def _route_config(team: Team, route: TeamRoute) -> Dict[str, Any]:
     out = {"receiver": receiver_name(team, route.receiver)}
     if route.matchers:
         out["matchers"] = [_matcher_text(m) for m in route.matchers]
@@ -142,7 +144,7 @@ def _route_config(team, route):
     return out
 
 
-def team_route(team):
+def team_route(team: Team) -> Dict[str, Any]:
     """The team's child of the root route: everything labelled team="<team>", and the team's own routes below it."""
     alerting = team.alerting
     out = {"receiver": receiver_name(team, _fallback(alerting)), "matchers": [_matcher_text(Matcher("team", "=", team.name))]}
@@ -153,7 +155,7 @@ def team_route(team):
     return out
 
 
-def inhibit_rules():
+def inhibit_rules() -> List[Dict[str, List[str]]]:
     return [
         # A page for a fast burn makes the ticket for the slow burn of the same SLO noise.
         {"source_matchers": [_matcher_text(Matcher("alertname", "=", FAST_BURN))],
@@ -170,11 +172,11 @@ def inhibit_rules():
     ]
 
 
-def _crd_matcher(matcher):
+def _crd_matcher(matcher: Matcher) -> Dict[str, str]:
     return {"name": matcher.name, "value": matcher.value, "matchType": matcher.op}
 
 
-def _crd_grouping(grouping):
+def _crd_grouping(grouping: Grouping) -> Dict[Any, Any]:
     out = {}
     if grouping.group_by is not None:
         out["groupBy"] = list(grouping.group_by)
@@ -184,7 +186,7 @@ def _crd_grouping(grouping):
     return out
 
 
-def _crd_integration(receiver, integration, store):
+def _crd_integration(receiver: str, integration: Integration, store: _Secrets) -> Dict[str, Any]:
     spec = KINDS[integration.kind]
     by_name = {o.name: o for o in spec.options}
     cfg = {by_name[name].crd_field: value for name, value in integration.options}
@@ -195,7 +197,7 @@ def _crd_integration(receiver, integration, store):
     return cfg
 
 
-def team_config_spec(team, store):
+def team_config_spec(team: Team, store: _Secrets) -> Dict[str, Any]:
     """The spec of a team's AlertmanagerConfig (camelCase, secrets as SecretKeySelectors in the team's namespace).
 
     The operator adds a namespace="<namespace>" matcher and `continue: true` to the top route, and puts it before the
@@ -224,15 +226,15 @@ def team_config_spec(team, store):
     return {"route": route, "receivers": sorted(receivers, key=lambda r: r["name"])}
 
 
-def team_config_name(team):
+def team_config_name(team: Team) -> str:
     return "%s-alerting" % team.name
 
 
-def team_secret_name(team):
+def team_secret_name(team: Team) -> str:
     return "%s-alerting-receivers" % team.name
 
 
-def plan(teams, settings, platform_namespace, secrets_dir=SECRETS_DIR):
+def plan(teams: List[Any], settings: AlertmanagerSettings, platform_namespace: str, secrets_dir: str = SECRETS_DIR) -> Plan:
     """The Alertmanager configuration, Secrets and (per namespace) AlertmanagerConfig specs of one cluster's teams."""
     store = _Secrets(settings.secret_name, platform_namespace)
     with_alerting = sorted((t for t in teams if getattr(t, "alerting", None)), key=lambda t: t.name)
@@ -270,6 +272,6 @@ def plan(teams, settings, platform_namespace, secrets_dir=SECRETS_DIR):
 TEMPLATES_GLOB = "/etc/alertmanager/config/*.tmpl"
 
 
-def config_selector():
+def config_selector() -> Dict[str, Dict[str, str]]:
     """The alertmanagerConfigSelector that picks this collection's AlertmanagerConfig objects."""
     return {"matchLabels": {"app.kubernetes.io/managed-by": "vigil.observability", "app.kubernetes.io/component": "alerting"}}

@@ -22,6 +22,10 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.generators import tenancy
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import monitors as inventory_monitors
+from ansible_collections.vigil.observability.plugins.module_utils.generators.alerting import SecretSpec
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import AlertmanagerSettings
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Settings, Team
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 
 @dataclass
@@ -38,35 +42,35 @@ class Bundle:
     files: dict = field(default_factory=dict)  # scope -> {relative path: data}, such as the Alertmanager configuration
     alerting: object = None  # alerting.Plan: its Secrets (with values) never enter `scopes`
 
-    def add(self, scope, obj):
+    def add(self, scope: str, obj: Dict[str, Any]) -> None:
         self.scopes.setdefault(scope, []).append(obj)
 
     @property
-    def objects(self):
+    def objects(self) -> List[Dict[str, Any]]:
         return [obj for scope in sorted(self.scopes) for obj in sort_objects(self.scopes[scope])]
 
 
 PLATFORM_SCOPE = "platform"
 
 
-def team_scope(team_name):
+def team_scope(team_name: str) -> str:
     return "team/%s" % team_name
 
 
-def prometheus_rule(name, namespace, labels, groups):
+def prometheus_rule(name: str, namespace: str, labels: Dict[str, str], groups: List[Dict[str, Any]]) -> Dict[str, Any]:
     return k8s_object("monitoring.coreos.com/v1", "PrometheusRule", name, namespace, labels, {"groups": groups})
 
 
-def object_key(obj):
+def object_key(obj: Dict[str, Any]) -> Tuple[str, str, str]:
     meta = obj["metadata"]
     return (meta.get("namespace", ""), obj["kind"], meta["name"])
 
 
-def sort_objects(objects):
+def sort_objects(objects: List[Any]) -> List[Any]:
     return sorted(objects, key=object_key)
 
 
-def team_objects(team, settings):
+def team_objects(team: Team, settings: Settings) -> List[Dict[str, Any]]:
     """Every object one team owns on a cluster."""
     objects = tenancy.tenancy_objects(team)
     groups = slo_rules.team_groups(team, settings)
@@ -91,7 +95,7 @@ def team_objects(team, settings):
     return objects
 
 
-def platform_objects(settings):
+def platform_objects(settings: Settings) -> List[Dict[str, Any]]:
     """Objects of the platform itself, in its namespace: the self-check alerts."""
     return [prometheus_rule("vigil-platform-self-check", settings.platform_namespace, labels_for(None, "self-check"),
                             golden.self_check_groups(settings))]
@@ -101,16 +105,16 @@ ALERTMANAGER_FILE = "alertmanager/alertmanager.yaml"
 SECRET_KEYS_FILE = "alertmanager/secrets.yaml"
 
 
-def team_secret_keys_file(team_name):
+def team_secret_keys_file(team_name: str) -> str:
     return "alertmanager/teams/%s-secrets.yaml" % team_name
 
 
-def secret_scope(scope):
+def secret_scope(scope: str) -> str:
     """Secrets with their values render to their own scopes, so that only an explicit request writes them."""
     return "secrets/%s" % scope
 
 
-def secret_manifest(name, namespace, team, data):
+def secret_manifest(name: str, namespace: str, team: Any, data: Dict[str, str]) -> Dict[str, Any]:
     """A receivers' Secret, values in clear: only for a no_log apply or an explicit render."""
     labels = labels_for(None, "alerting")
     if team is not None:
@@ -118,12 +122,12 @@ def secret_manifest(name, namespace, team, data):
     return k8s_object("v1", "Secret", name, namespace, labels, type="Opaque", stringData=dict(sorted(data.items())))
 
 
-def secret_object(spec):
+def secret_object(spec: SecretSpec) -> Dict[str, Any]:
     """The Secret of an alerting.SecretSpec."""
     return secret_manifest(spec.name, spec.namespace, spec.team, {key: value.reveal() for key, value in spec.values})
 
 
-def _add_alerting(bundle, teams, settings, alerting, built, namespace):
+def _add_alerting(bundle: Bundle, teams: List[Any], settings: Settings, alerting: AlertmanagerSettings, built: Set[str], namespace: str) -> None:
     """The Alertmanager configuration (from every team on the cluster, whichever are built) and the built teams' parts."""
     plan = generators_alerting.plan(teams, alerting, namespace)
     bundle.alerting = plan
@@ -140,7 +144,7 @@ def _add_alerting(bundle, teams, settings, alerting, built, namespace):
             bundle.files.setdefault(scope, {})[team_secret_keys_file(team.name)] = {"secrets": [refs[team.name]]}
 
 
-def secret_objects(bundle):
+def secret_objects(bundle: Bundle) -> Dict[str, List[Dict[str, Any]]]:
     """{secret scope: [Secret]} of the platform and of each built team."""
     out = {}
     if bundle.alerting is None:
@@ -152,12 +156,12 @@ def secret_objects(bundle):
     return out
 
 
-def selected_teams(cluster, teams, only_teams=None):
+def selected_teams(cluster: str, teams: List[Any], only_teams: Optional[Any] = None) -> List[Any]:
     """The teams built on a cluster: those on it, limited to `only_teams` when given."""
     return [t for t in teams if t.on_cluster(cluster) and (only_teams is None or t.name in only_teams)]
 
 
-def lint_cluster(cluster, teams, settings, only_teams=None):
+def lint_cluster(cluster: str, teams: List[Any], settings: Settings, only_teams: Optional[Any] = None) -> List[Any]:
     """Warnings about valid but probably unintended settings of the teams built on a cluster."""
     warnings = []
     for team in selected_teams(cluster, teams, only_teams):
@@ -166,7 +170,14 @@ def lint_cluster(cluster, teams, settings, only_teams=None):
     return warnings
 
 
-def build_cluster(cluster, teams, settings, only_teams=None, alerting=None, alertmanager_namespace=None):
+def build_cluster(
+    cluster: str,
+    teams: List[Any],
+    settings: Settings,
+    only_teams: Optional[Any] = None,
+    alerting: Optional[Any] = None,
+    alertmanager_namespace: Optional[Any] = None,
+) -> Bundle:
     """The bundle of one cluster: each selected team's objects, with lint warnings.
 
     `only_teams` limits the build to those team names (AWX onboarding of chosen teams).

@@ -26,6 +26,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators.slo
     record_name,
     slo_selector,
 )
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import CustomDashboard, Service, Settings, Team
+from typing import Any, Dict, List
 
 SCHEMA_VERSION = 39
 RATE_WINDOW = "$__rate_interval"  # Grafana picks it from the scrape interval and the panel's resolution
@@ -33,29 +35,29 @@ QUANTILES = ("0.5", "0.9", "0.99")
 MAX_UID = 40
 
 
-def dashboard_uid(team_name, name):
+def dashboard_uid(team_name: str, name: str) -> str:
     """A Grafana UID (at most 40 characters) that is the same on every run: readable prefix, hash of both parts."""
     digest = hashlib.sha256(("%s/%s" % (team_name, name)).encode("utf-8")).hexdigest()[:8]
     slug = re.sub(r"[^a-zA-Z0-9_-]", "-", "%s-%s" % (team_name, name))[:MAX_UID - len(digest) - 1].rstrip("-")
     return "%s-%s" % (slug, digest)
 
 
-def slo_uid(team):
+def slo_uid(team: Team) -> str:
     return dashboard_uid(team.name, "slo")
 
 
-def red_uid(team, service):
+def red_uid(team: Team, service: Service) -> str:
     return dashboard_uid(team.name, "red-" + service.name)
 
 
 class _Layout:
     """Panels on Grafana's 24-column grid, numbered in the order they are added."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.panels = []
         self.x = self.y = self.row_height = 0
 
-    def add(self, panel, width, height):
+    def add(self, panel: Dict[str, Any], width: int, height: int) -> None:
         if self.x + width > 24:
             self.x, self.y, self.row_height = 0, self.y + self.row_height, 0
         panel["id"] = len(self.panels) + 1
@@ -64,30 +66,30 @@ class _Layout:
         self.x += width
         self.row_height = max(self.row_height, height)
 
-    def row(self, title):
+    def row(self, title: str) -> None:
         if self.x:
             self.x, self.y, self.row_height = 0, self.y + self.row_height, 0
         self.add({"type": "row", "title": title, "collapsed": False, "panels": []}, 24, 1)
         self.x, self.y, self.row_height = 0, self.y + 1, 0
 
 
-def _prom(settings):
+def _prom(settings: Settings) -> Dict[str, str]:
     return {"type": "prometheus", "uid": settings.prometheus_datasource_uid}
 
 
-def _target(settings, ref, expr, legend, **extra):
+def _target(settings: Settings, ref: str, expr: str, legend: str, **extra) -> Dict[str, Any]:
     target = {"datasource": _prom(settings), "refId": ref, "expr": expr, "legendFormat": legend}
     target.update(extra)
     return target
 
 
-def _refs(targets):
+def _refs(targets: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     for index, target in enumerate(targets):
         target["refId"] = chr(ord("A") + index)
     return targets
 
 
-def _timeseries(settings, title, targets, unit, description=""):
+def _timeseries(settings: Settings, title: str, targets: List[Dict[str, Any]], unit: str, description: str = "") -> Dict[str, Any]:
     panel = {
         "type": "timeseries",
         "title": title,
@@ -101,7 +103,7 @@ def _timeseries(settings, title, targets, unit, description=""):
     return panel
 
 
-def _stat(settings, title, expr, unit, thresholds=(), description="", base="green"):
+def _stat(settings: Settings, title: str, expr: str, unit: str, thresholds: Any = (), description: str = "", base: str = "green") -> Dict[str, Any]:
     steps = [{"color": base, "value": None}]
     for value, color in thresholds:
         steps.append({"color": color, "value": value})
@@ -118,7 +120,7 @@ def _stat(settings, title, expr, unit, thresholds=(), description="", base="gree
     return panel
 
 
-def _dashboard(uid, title, tags, panels, links=()):
+def _dashboard(uid: str, title: str, tags: List[str], panels: List[Dict[str, Any]], links: List[Any] = ()) -> Dict[str, Any]:
     return {
         "uid": uid,
         "title": title,
@@ -136,14 +138,14 @@ def _dashboard(uid, title, tags, panels, links=()):
     }
 
 
-def firing_alerts_expr(team):
+def firing_alerts_expr(team: Team) -> str:
     return "sum by (alertname, service, slo, severity) (%s)" % Selector("ALERTS", (eq("alertstate", "firing"), eq("team", team.name)))
 
 
 _slo_selector = slo_selector
 
 
-def slo_dashboard(team, settings):
+def slo_dashboard(team: Team, settings: Settings) -> Dict[str, Any]:
     layout = _Layout()
     layout.add({
         "type": "table",
@@ -187,15 +189,15 @@ def slo_dashboard(team, settings):
     return _dashboard(slo_uid(team), "%s / SLOs" % team.name, ["vigil", "slo", "team:%s" % team.name], layout.panels, links)
 
 
-def has_histogram(service):
+def has_histogram(service: Service) -> bool:
     return service.signal("latency") is not None or "duration_histogram" in service.metrics.explicit
 
 
-def has_queue(service):
+def has_queue(service: Service) -> bool:
     return service.signal("saturation") is not None or "queue_depth" in service.metrics.explicit
 
 
-def _traceql(service):
+def _traceql(service: Service) -> str:
     latency = service.signal("latency")
     condition = "status = error"
     if latency is not None:
@@ -203,7 +205,7 @@ def _traceql(service):
     return "{ resource.service.name = %s && %s }" % (json.dumps(service.name), condition)
 
 
-def red_dashboard(team, service, settings):
+def red_dashboard(team: Team, service: Service, settings: Settings) -> Dict[str, Any]:
     layout = _Layout()
     metrics = service.metrics
     requests = golden.requests_selector(team, service)
@@ -244,7 +246,7 @@ def red_dashboard(team, service, settings):
                       ["vigil", "red", "team:%s" % team.name], layout.panels, links)
 
 
-def custom_dashboard(team, dashboard):
+def custom_dashboard(team: Team, dashboard: CustomDashboard) -> Dict[str, Any]:
     content = json.loads(dashboard.json_text)
     if not content.get("uid"):
         content["uid"] = dashboard_uid(team.name, "custom-" + dashboard.name)
@@ -257,7 +259,7 @@ ONE_LINE_DEPTH = 2
 _one_line = json.JSONEncoder(sort_keys=True, separators=(", ", ": "), ensure_ascii=False).encode
 
 
-def to_json(dashboard):
+def to_json(dashboard: Any) -> str:
     """The dashboard as JSON with sorted keys: its keys indented two spaces, each panel on one line."""
     out = []
     _encode(dashboard, "\n", out, 0)
@@ -265,7 +267,7 @@ def to_json(dashboard):
     return "".join(out)
 
 
-def _encode(value, newline, out, depth):
+def _encode(value: Any, newline: str, out: List[Any], depth: int) -> None:
     if isinstance(value, str):
         out.append(_encode_string(value))
     elif value is None:
@@ -301,7 +303,7 @@ def _encode(value, newline, out, depth):
         out.append(newline + "]")
 
 
-def configmap_specs(team, settings):
+def configmap_specs(team: Team, settings: Settings) -> List[Dict[str, Any]]:
     """Every dashboard ConfigMap of a team: name, namespace, the sidecar's label and folder annotation, data."""
     namespace = settings.platform_namespace if settings.dashboard_placement == "platform" else team.namespace
     items = [("%s-slo-dashboard" % team.name, slo_dashboard(team, settings))]

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, decimal_str, eq
 from ansible_collections.vigil.observability.plugins.module_utils.generators.slo import template_literal
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import GoldenSignal, Service, Settings, Team
+from typing import Any, Dict, List, Tuple
 
 HIGH_ERROR_RATE = "HighErrorRate"
 HIGH_LATENCY = "HighLatency"
@@ -24,7 +26,7 @@ SELF_CHECK_GROUP = "vigil-platform-self-check"
 _VALUE = "\x00"  # stands for the alert's value template while inventory text is escaped
 
 
-def series_selector(team, service):
+def series_selector(team: Team, service: Service) -> Selector:
     """Label matchers of the service's series: its own selector, or job and the namespace(s) its monitor scrapes."""
     if service.metrics.selector is not None:
         return service.metrics.selector
@@ -35,41 +37,41 @@ def series_selector(team, service):
     return Selector("", (eq("job", service.name), eq("namespace", team.namespace)))
 
 
-def requests_selector(team, service, errors_only=False):
+def requests_selector(team: Team, service: Service, errors_only: bool = False) -> Selector:
     selector = series_selector(team, service).with_metric(service.metrics.requests)
     if errors_only:
         selector = selector.with_matchers(Matcher(service.metrics.status_label, "=~", service.metrics.error_pattern))
     return selector
 
 
-def bucket_selector(team, service):
+def bucket_selector(team: Team, service: Service) -> Selector:
     return series_selector(team, service).with_metric(service.metrics.duration_histogram + "_bucket")
 
 
-def queue_selector(team, service):
+def queue_selector(team: Team, service: Service) -> Selector:
     return series_selector(team, service).with_metric(service.metrics.queue_depth)
 
 
-def error_ratio_expr(team, service, window):
+def error_ratio_expr(team: Team, service: Service, window: Any) -> str:
     return "sum(rate(%s[%s])) / sum(rate(%s[%s]))" % (
         requests_selector(team, service, errors_only=True), window, requests_selector(team, service), window)
 
 
-def quantile_expr(team, service, quantile, window):
+def quantile_expr(team: Team, service: Service, quantile: Any, window: Any) -> str:
     return "histogram_quantile(%s, sum by (le) (rate(%s[%s])))" % (decimal_str(quantile), bucket_selector(team, service), window)
 
 
-def _text(template, value_template="", **values):
+def _text(template: str, value_template: str = "", **values) -> str:
     """Escape inventory text for Go templates, then put the alert's value template where `_VALUE` stands."""
     return template_literal(template % values).replace(_VALUE, value_template)
 
 
-def _runbook(settings, signal_url, service_url, alert):
+def _runbook(settings: Settings, signal_url: str, service_url: str, alert: str) -> str:
     url = signal_url or service_url or ("%s/%s" % (settings.runbook_base_url, alert) if settings.runbook_base_url else "")
     return template_literal(url) if url else ""
 
 
-def _expr_and_text(team, service, signal):
+def _expr_and_text(team: Team, service: Service, signal: GoldenSignal) -> Tuple[str, str, str]:
     """The expression, summary and description of one golden signal."""
     name = service.name
     if signal.signal == "error_rate":
@@ -107,7 +109,7 @@ def _expr_and_text(team, service, signal):
     return expr, summary, description
 
 
-def service_rules(team, service, settings):
+def service_rules(team: Team, service: Service, settings: Settings) -> List[Dict[str, Any]]:
     rules = []
     for signal in service.golden:
         alert = ALERT_NAMES[signal.signal]
@@ -122,16 +124,16 @@ def service_rules(team, service, settings):
     return rules
 
 
-def group_name(service):
+def group_name(service: Service) -> str:
     return "golden/%s" % service.name
 
 
-def team_groups(team, settings):
+def team_groups(team: Team, settings: Settings) -> List[Any]:
     """One rule group per service that has any golden signal on."""
     return [{"name": group_name(s), "rules": service_rules(team, s, settings)} for s in team.services if s.golden]
 
 
-def _otel(kind):
+def _otel(kind: str) -> str:
     # The collector's Prometheus exporter appends _total to counters by default; a reader configured
     # without type suffixes does not, so both spellings are matched.
     base = "otelcol_exporter_send_failed_%s" % kind
@@ -189,7 +191,7 @@ SELF_CHECKS = (
 )
 
 
-def self_check_groups(settings):
+def self_check_groups(settings: Settings) -> List[Dict[str, Any]]:
     rules = []
     for alert, component, severity, expr, extra, summary, description in SELF_CHECKS:
         labels = {"component": component, "severity": severity}
@@ -202,7 +204,7 @@ def self_check_groups(settings):
     return [{"name": SELF_CHECK_GROUP, "rules": rules}]
 
 
-def lint(team, settings):
+def lint(team: Team, settings: Settings) -> List[Any]:
     """Warnings about golden signals that are valid but will not behave as expected."""
     warnings = []
     for service in team.services:

@@ -14,13 +14,15 @@
 from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import INSTRUMENTATION_NAME, PROPAGATORS
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import TeamInstrumentation, INSTRUMENTATION_NAME, PROPAGATORS
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Team
+from typing import Any, Dict
 
 
 INSTRUMENTATION_API_VERSION = "opentelemetry.io/v1alpha1"
 
 
-def instrumentation_spec(instrumentation, endpoint):
+def instrumentation_spec(instrumentation: TeamInstrumentation, endpoint: str) -> Dict[str, Any]:
     spec = {
         "exporter": {"endpoint": endpoint},
         "propagators": list(PROPAGATORS),
@@ -33,6 +35,6 @@ def instrumentation_spec(instrumentation, endpoint):
     return spec
 
 
-def instrumentation_object(team, endpoint):
+def instrumentation_object(team: Team, endpoint: str) -> Dict[str, Any]:
     return k8s_object(INSTRUMENTATION_API_VERSION, "Instrumentation", INSTRUMENTATION_NAME, team.namespace,
                       labels_for(team, "instrumentation"), instrumentation_spec(team.instrumentation, endpoint))

@@ -11,14 +11,16 @@ This module does not import the model: the model calls `parse_monitor`."""
 from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import POD_MONITOR
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Service, Team
+from typing import Any, Dict
 
 
-def object_name(team, service):
+def object_name(team: Team, service: Service) -> str:
     # The team prefix keeps ours apart from monitors a team's own Helm charts create.
     return "%s-%s" % (team.name, service.name)
 
 
-def endpoint(service):
+def endpoint(service: Service) -> Dict[str, Any]:
     """One scrape endpoint of the monitor's spec."""
     monitor = service.monitor
     ep = {"port": monitor.port, "path": monitor.path}
@@ -45,7 +47,7 @@ def endpoint(service):
     return ep
 
 
-def monitor_spec(team, service):
+def monitor_spec(team: Team, service: Service) -> Any:
     """(kind, name, spec) of the service's monitor, or None when it has no monitor block."""
     monitor = service.monitor
     if monitor is None:

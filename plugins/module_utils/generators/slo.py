@@ -17,7 +17,8 @@ from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, decimal_str, eq, le_matcher
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.naming import slo_identity
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import PAGE
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import SLO, Service, Settings, Team, Tier, PAGE
+from typing import Any, Dict, List, Optional, Tuple
 
 PREFIX = "vigil:slo_"
 ALERT_NAMES = {PAGE: "SLOErrorBudgetFastBurn", "ticket": "SLOErrorBudgetSlowBurn"}
@@ -27,7 +28,7 @@ DEFAULT_NO_DATA_FOR = Duration.parse("15m")
 LOOKBACK = Duration.parse("5m")  # Prometheus' default query.lookback-delta
 
 
-def record_name(kind, window=None):
+def record_name(kind: str, window: Optional[Any] = None) -> str:
     """Recorded series names, e.g. vigil:slo_error_ratio:rate1h."""
     if kind in ("errors_per_second", "requests_per_second", "error_ratio"):
         return "%s%s:rate%s" % (PREFIX, kind, window)
@@ -40,17 +41,17 @@ BUDGET_REMAINING = record_name("error_budget_remaining:ratio")
 CURRENT_BURN = record_name("current_burn_rate:ratio")
 
 
-def template_literal(text):
+def template_literal(text: str) -> str:
     """Make inventory text safe inside Prometheus' Go templates (annotations and alert labels)."""
     return text.replace("{{", '{{ "{{" }}')
 
 
-def base_window(slo):
+def base_window(slo: SLO) -> Duration:
     """The one window at which the raw series are read: the shortest of all tiers."""
     return min(min(t.short_window for t in slo.tiers), min(t.long_window for t in slo.tiers))
 
 
-def windows(slo):
+def windows(slo: SLO) -> List[Duration]:
     """Every window the rules record, shortest first, including the period."""
     found = {slo.period}
     for tier in slo.tiers:
@@ -58,12 +59,12 @@ def windows(slo):
     return sorted(found)
 
 
-def threshold(slo, tier):
+def threshold(slo: SLO, tier: Tier) -> Fraction:
     """Error ratio above which a tier fires: burn factor x error budget, exact."""
     return tier.burn_factor(slo.period) * slo.error_budget
 
 
-def slo_selector(metric, team, service, slo):
+def slo_selector(metric: str, team: Team, service: Service, slo: SLO) -> str:
     """`metric` selected by the SLO's identity labels (the text is built once per SLO)."""
     return metric + _identity_text(team.namespace, service.name, slo.name, team.name)
 
@@ -72,12 +73,12 @@ _sel = slo_selector
 
 
 @functools.lru_cache(maxsize=4096)
-def _identity_text(namespace, service, slo, team):
+def _identity_text(namespace: str, service: str, slo: str, team: str) -> str:
     """The escaped identity matchers of one SLO, built once: every rule of the SLO selects by them."""
     return str(Selector("", tuple(eq(k, v) for k, v in (("namespace", namespace), ("service", service), ("slo", slo), ("team", team)))))
 
 
-def _raw_rates(team, service, slo, window):
+def _raw_rates(team: Team, service: Service, slo: SLO, window: Duration) -> Tuple[str, str]:
     """(requests, errors) PromQL reading the raw series at `window`."""
     if slo.latency:
         lat = slo.latency
@@ -95,7 +96,7 @@ def _raw_rates(team, service, slo, window):
     return requests, errors
 
 
-def _ratio_expr(team, service, slo, window, base):
+def _ratio_expr(team: Team, service: Service, slo: SLO, window: Duration, base: Duration) -> str:
     errors = _sel(record_name("errors_per_second", base), team, service, slo)
     requests = _sel(record_name("requests_per_second", base), team, service, slo)
     if window == base:
@@ -103,7 +104,7 @@ def _ratio_expr(team, service, slo, window, base):
     return "sum_over_time(%s[%s]) / sum_over_time(%s[%s])" % (errors, window, requests, window)
 
 
-def _tier_condition(team, service, slo, tier, base):
+def _tier_condition(team: Team, service: Service, slo: SLO, tier: Tier, base: Duration) -> str:
     limit = decimal_str(threshold(slo, tier))
     long_ratio = _sel(record_name("error_ratio", tier.long_window), team, service, slo)
     short_ratio = _sel(record_name("error_ratio", tier.short_window), team, service, slo)
@@ -115,11 +116,11 @@ def _tier_condition(team, service, slo, tier, base):
     return "(%s)" % cond
 
 
-def _percent(value):
+def _percent(value: Fraction) -> str:
     return decimal_str(value) + "%"
 
 
-def _readable(value):
+def _readable(value: Fraction) -> str:
     """For people: exact when short (14.4), else three decimals (0.233 for 7/30)."""
     text = decimal_str(value)
     if "." in text and len(text.split(".")[1]) > 4:
@@ -127,7 +128,7 @@ def _readable(value):
     return text
 
 
-def _alert(team, service, slo, action, tiers, base):
+def _alert(team: Team, service: Service, slo: SLO, action: str, tiers: List[Tier], base: Duration) -> Dict[str, Any]:
     budget = decimal_str(slo.error_budget)
     expr = " or ".join(_tier_condition(team, service, slo, t, base) for t in tiers)
     tier_text = "; ".join(
@@ -162,7 +163,7 @@ def _alert(team, service, slo, action, tiers, base):
     return rule
 
 
-def slo_groups(team, service, slo, settings):
+def slo_groups(team: Team, service: Service, slo: SLO, settings: Settings) -> List[Dict[str, Any]]:
     """The rule groups of one SLO: the fast group (SLI, windows, alerts) and the budget group."""
     base = base_window(slo)
     ident = dict(slo_identity(team, service, slo))
@@ -226,15 +227,15 @@ def slo_groups(team, service, slo, settings):
     return [{"name": name, "rules": rules}, budget_group]
 
 
-def group_name(service, slo):
+def group_name(service: Service, slo: SLO) -> str:
     return "slo/%s/%s" % (service.name, slo.name)
 
 
-def _tier_key(tier):
+def _tier_key(tier: Tier) -> Tuple[Duration, Duration, Fraction, int]:
     return (tier.long_window, tier.short_window, tier.budget_percent, tier.min_events or 0)
 
 
-def team_groups(team, settings):
+def team_groups(team: Team, settings: Settings) -> List[Any]:
     groups = []
     for service in team.services:
         for slo in sorted(service.slos, key=lambda s: s.name):
@@ -242,7 +243,7 @@ def team_groups(team, settings):
     return groups
 
 
-def lint(team, settings):
+def lint(team: Team, settings: Settings) -> List[Any]:
     """Warnings about SLOs that are valid but will not behave as the user likely expects."""
     warnings = []
     if settings.budget_interval and settings.budget_interval > LOOKBACK and any(s.slos for s in team.services):

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Team
+from typing import Any, Dict, List
 
 ROLE_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 # What a team manages itself, in its own namespace only.
@@ -23,11 +25,11 @@ NAMESPACE_ANNOTATIONS = {
 }
 
 
-def role_name(team):
+def role_name(team: Team) -> str:
     return "vigil-observability-%s" % team.name
 
 
-def namespace(team):
+def namespace(team: Team) -> Dict[str, Any]:
     labels = dict(team.namespace_labels)
     labels.update(labels_for(team, "tenancy"))
     obj = k8s_object("v1", "Namespace", team.namespace, None, labels)
@@ -35,12 +37,12 @@ def namespace(team):
     return obj
 
 
-def role(team):
+def role(team: Team) -> Dict[str, Any]:
     return k8s_object("rbac.authorization.k8s.io/v1", "Role", role_name(team), team.namespace, labels_for(team, "tenancy"),
                       rules=[dict(rule) for rule in ROLE_RULES])
 
 
-def role_binding(team):
+def role_binding(team: Team) -> Dict[str, Any]:
     subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in team.rbac_groups]
     subjects += [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": u} for u in team.rbac_users]
     return k8s_object("rbac.authorization.k8s.io/v1", "RoleBinding", role_name(team), team.namespace, labels_for(team, "tenancy"),
@@ -48,7 +50,7 @@ def role_binding(team):
                       subjects=subjects)
 
 
-def tenancy_objects(team):
+def tenancy_objects(team: Team) -> List[Dict[str, Any]]:
     objects = [namespace(team)] if team.manage_namespace else []
     objects.append(role(team))
     if team.rbac_groups or team.rbac_users:

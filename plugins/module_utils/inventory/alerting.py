@@ -17,9 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, parse_selector
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, LABEL_NAME_RE, SelectorError, parse_selector
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Team
+from typing import Any, Dict, List, Sequence, Tuple
 
 
 ALERTMANAGER_VAR = "observability_alertmanager"
@@ -71,14 +73,14 @@ class SecretValue:
 
     __slots__ = ("_value", "path")
 
-    def __init__(self, value, path=""):
+    def __init__(self, value: str, path: str = "") -> None:
         self._value = value
         self.path = path  # the inventory variable path it was read from: how the Secret's writer finds it again
 
-    def reveal(self):
+    def reveal(self) -> str:
         return self._value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "SecretValue(<hidden>)"
 
     __str__ = __repr__
@@ -156,7 +158,7 @@ class Integration:
     path: str = ""
 
     @property
-    def paging(self):
+    def paging(self) -> bool:
         return KINDS[self.kind].paging
 
 
@@ -167,7 +169,7 @@ class Grouping:
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
 
-    def fields(self):
+    def fields(self) -> Dict[str, Any]:
         out = {}
         if self.group_by is not None:
             out["group_by"] = list(self.group_by)
@@ -213,11 +215,11 @@ class AlertmanagerSettings:
     path: str = ALERTMANAGER_VAR
 
 
-def _is_secret_text(value):
+def _is_secret_text(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-def _read_grouping(r):
+def _read_grouping(r: Reader) -> Grouping:
     group_by = None
     if r.has("group_by"):
         group_by = []
@@ -237,7 +239,7 @@ def _read_grouping(r):
     return Grouping(group_by, r.duration("group_wait"), r.duration("group_interval"), r.duration("repeat_interval"))
 
 
-def _read_option(r, option):
+def _read_option(r: Reader, option: Option) -> Any:
     if option.kind == "bool":
         return r.boolean(option.name, default=None)
     if option.kind == "int":
@@ -249,7 +251,7 @@ def _read_option(r, option):
     return r.string(option.name, required=option.required)
 
 
-def _read_secret(r, secret):
+def _read_secret(r: Reader, secret: SecretField) -> Any:
     """A secret string; its problems never quote the value."""
     value = r.raw(secret.name)
     if value is None or value == "":
@@ -268,7 +270,7 @@ def _read_secret(r, secret):
     return SecretValue(value, r.sub(secret.name))
 
 
-def parse_integration(key, raw, path, problems):
+def parse_integration(key: str, raw: Any, path: str, problems: Problems) -> Any:
     """One receiver entry: `<key>: {kind?, <secret and option fields>}`; None when it has problems."""
     if not isinstance(raw, dict):
         # Not describe(raw): a misplaced secret would be quoted in the error.
@@ -295,7 +297,7 @@ def parse_integration(key, raw, path, problems):
     return Integration(key, kind, options, secrets, path)
 
 
-def _parse_receivers(receivers, path, problems):
+def _parse_receivers(receivers: Dict[str, Any], path: str, problems: Problems) -> Tuple[Integration, ...]:
     out = []
     for key, raw in receivers.items():
         where = join_path(path, str(key))
@@ -308,7 +310,7 @@ def _parse_receivers(receivers, path, problems):
     return tuple(out)
 
 
-def parse_matcher(text):
+def parse_matcher(text: str) -> Matcher:
     """One Alertmanager matcher (`severity="critical"`, `service!="ledger"`), in the syntax PromQL shares.
 
     Parsed inside a named selector: Alertmanager, unlike PromQL, accepts a lone matcher that matches the empty string.
@@ -321,7 +323,7 @@ def parse_matcher(text):
     return selector.matchers[0]
 
 
-def parse_matchers(items, problems, forbid=()):
+def parse_matchers(items: List[Any], problems: Problems, forbid: Sequence[str] = ()) -> Tuple[Matcher, ...]:
     """Alertmanager matcher strings (`severity="critical"`), parsed so that they print back escaped."""
     out = []
     for path, item in items:
@@ -340,7 +342,7 @@ def parse_matchers(items, problems, forbid=()):
     return tuple(out)
 
 
-def _parse_route(raw, path, problems, receiver_keys):
+def _parse_route(raw: Dict[str, Any], path: str, problems: Problems, receiver_keys: List[str]) -> Any:
     r = Reader(raw, path, problems)
     receiver = r.string("receiver", required=True)
     matchers = parse_matchers(r.items("matchers"), problems,
@@ -357,7 +359,7 @@ def _parse_route(raw, path, problems, receiver_keys):
     return TeamRoute(receiver, matchers, continue_, grouping)
 
 
-def parse_team_alerting(raw, path, problems):
+def parse_team_alerting(raw: Any, path: str, problems: Problems) -> Any:
     """A team's `alerting` block; None when the team has none."""
     if raw is None:
         return None
@@ -389,7 +391,7 @@ def parse_team_alerting(raw, path, problems):
     return TeamAlerting(receivers, routes, grouping, path)
 
 
-def _parse_smtp(raw, path, problems):
+def _parse_smtp(raw: Dict[str, str], path: str, problems: Problems) -> Smtp:
     r = Reader(raw, path, problems)
     options = []
     for key, kind in (("smarthost", "smarthost"), ("from", "str"), ("hello", "str"), ("auth_username", "str")):
@@ -407,7 +409,7 @@ def _parse_smtp(raw, path, problems):
     return Smtp(tuple(sorted(options)), password)
 
 
-def parse_alertmanager(raw, problems, mode=GLOBAL, path=ALERTMANAGER_VAR):
+def parse_alertmanager(raw: Dict[str, Any], problems: Problems, mode: str = GLOBAL, path: str = ALERTMANAGER_VAR) -> AlertmanagerSettings:
     """The platform's part: default receiver, its integrations, root grouping and timings, global SMTP."""
     r = Reader(raw, path, problems)
     default_receiver = r.name("default_receiver", default="platform")
@@ -428,11 +430,11 @@ def parse_alertmanager(raw, problems, mode=GLOBAL, path=ALERTMANAGER_VAR):
     return AlertmanagerSettings(default_receiver or "platform", receivers, root, smtp, secret_name or DEFAULT_SECRET_NAME, mode, path)
 
 
-def receiver_name(team, key):
+def receiver_name(team: Team, key: str) -> str:
     return "%s-%s" % (team.name, key)
 
 
-def check_teams(teams, settings, problems):
+def check_teams(teams: List[Any], settings: AlertmanagerSettings, problems: Problems) -> None:
     """Problems across teams and the platform part: unique receiver names, SMTP settings for email."""
     owners = {settings.default_receiver: "%s.default_receiver" % settings.path, NULL_RECEIVER: "the null receiver"}
     integrations = list(settings.receivers)

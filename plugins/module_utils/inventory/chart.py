@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import SEMVER_RE
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from typing import Dict
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Release:
                 "repository": self.repository, "version": self.version}
 
 
-def parse_chart(raw, path, problems, default_name):
+def parse_chart(raw: Dict[str, str], path: str, problems: Problems, default_name: str) -> None:
     """Chart coordinates of one release: name, namespace, chart, repository, version (never 'latest')."""
     r = Reader(raw, path, problems)
     release = r.name("release", default=default_name)

@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import decimal_str
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
+from typing import Any
 
 
 INSTRUMENTATION_NAME = "vigil"
@@ -35,7 +36,7 @@ class TeamInstrumentation:
     sampling_ratio: str = "1"
 
 
-def parse_team_instrumentation(raw, path, problems):
+def parse_team_instrumentation(raw: Any, path: str, problems: Problems) -> Any:
     """A team's `instrumentation: {languages: [python, ...], sampling_ratio: 0.25}`; None when absent."""
     if raw is None:
         return None

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, check_regex
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from typing import Any, Dict, Optional
 
 
 API_VERSION = "monitoring.coreos.com/v1"
@@ -46,11 +48,11 @@ _SUBDOMAIN = r"^(?=.{1,253}\Z)[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z"
 _SUBDOMAIN_WHAT = "a Kubernetes object name (lower-case letters, digits, '-' and '.')"
 
 
-def is_label_key(value):
+def is_label_key(value: str) -> bool:
     return isinstance(value, str) and bool(_LABEL_KEY_RE.match(value))
 
 
-def is_label_value(value):
+def is_label_value(value: str) -> bool:
     return isinstance(value, str) and bool(_LABEL_VALUE_RE.match(value))
 
 
@@ -62,10 +64,10 @@ class SecretRef:
     key: str
     source: str = "secret"  # secret or configmap
 
-    def selector(self):
+    def selector(self) -> Dict[str, str]:
         return {"name": self.name, "key": self.key}
 
-    def ca_or_cert(self):
+    def ca_or_cert(self) -> Dict[str, Dict[str, str]]:
         return {"configMap" if self.source == "configmap" else "secret": self.selector()}
 
 
@@ -77,7 +79,7 @@ class TLS:
     server_name: str = ""
     insecure_skip_verify: bool = False
 
-    def spec(self):
+    def spec(self) -> Dict[str, Any]:
         out = {}
         if self.ca:
             out["ca"] = self.ca.ca_or_cert()
@@ -102,7 +104,7 @@ class Relabel:
     modulus: int | None = None
     replacement: str | None = None
 
-    def spec(self):
+    def spec(self) -> Dict[str, Any]:
         out = {"action": self.action}
         if self.source_labels:
             out["sourceLabels"] = list(self.source_labels)
@@ -137,7 +139,7 @@ class Monitor:
     namespaces: tuple = ()  # target namespaces other than the team's; empty: the team's
 
 
-def _secret_ref(raw, path, problems, allow_configmap=False):
+def _secret_ref(raw: Any, path: str, problems: Problems, allow_configmap: bool = False) -> Any:
     if not isinstance(raw, dict):
         # Never echo the value: it may be the credential itself.
         problems.add(path, "must be a reference such as {secret: <name>, key: <key>}; credentials are never written inline")
@@ -157,7 +159,7 @@ def _secret_ref(raw, path, problems, allow_configmap=False):
     return SecretRef(secret or configmap, key, "secret" if secret else "configmap")
 
 
-def _parse_tls(raw, path, problems):
+def _parse_tls(raw: Dict[str, Any], path: str, problems: Problems) -> TLS:
     r = Reader(raw, path, problems)
     ca = _secret_ref(r.raw("ca"), r.sub("ca"), problems, allow_configmap=True) if r.has("ca") else None
     cert = _secret_ref(r.raw("cert"), r.sub("cert"), problems, allow_configmap=True) if r.has("cert") else None
@@ -170,7 +172,7 @@ def _parse_tls(raw, path, problems):
     return TLS(ca=ca, cert=cert, key=key, server_name=server_name, insecure_skip_verify=insecure)
 
 
-def _parse_relabel(raw, path, problems):
+def _parse_relabel(raw: Dict[str, Any], path: str, problems: Problems) -> Any:
     r = Reader(raw, path, problems)
     action = r.string("action", default="replace", choices=RELABEL_ACTIONS)
     source_labels = []
@@ -215,7 +217,7 @@ def _parse_relabel(raw, path, problems):
     return Relabel(action, tuple(source_labels), separator, target_label, regex, modulus, replacement)
 
 
-def parse_monitor(raw, path, problems, service_name, default_interval=None):
+def parse_monitor(raw: Dict[str, Any], path: str, problems: Problems, service_name: str, default_interval: Optional[Duration] = None) -> Monitor:
     """Parse one service's `monitor` block; `default_interval` is Prometheus' global scrape interval."""
     r = Reader(raw, path, problems)
     kind = r.string("kind", default=SERVICE_MONITOR, choices=(SERVICE_MONITOR, POD_MONITOR))
@@ -291,7 +293,7 @@ def parse_monitor(raw, path, problems, service_name, default_interval=None):
     )
 
 
-def dropped_by(monitor, series_name):
+def dropped_by(monitor: Monitor, series_name: str) -> Any:
     """The drop_metrics or keep_metrics setting that stops `series_name` from being stored, or None."""
     for pattern in monitor.drop_metrics:
         if re.fullmatch(pattern, series_name):

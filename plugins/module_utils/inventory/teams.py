@@ -9,6 +9,8 @@ Every problem is reported with the variable path it came from, all at once."""
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
 import json
 from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
@@ -45,7 +47,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.type
 )
 
 
-def parse_tiers(items, problems, period=None):
+def parse_tiers(items: Sequence[Tuple[str, Any]], problems: Problems, period: Optional[Duration] = None) -> Tuple[Tier, ...]:
     """Parse a list of tier mappings (global or per SLO)."""
     tiers, first_for = [], {}
     for path, raw in items:
@@ -76,7 +78,8 @@ def parse_tiers(items, problems, period=None):
     return tuple(tiers)
 
 
-def parse_settings(raw, problems, path="observability_settings", paths=None, known=()):
+def parse_settings(raw: Any, problems: Problems, path: str = "observability_settings", paths: Optional[Dict[str, str]] = None,
+                   known: Sequence[str] = ()) -> Settings:
     """Settings from a plain mapping (the roles assemble it from their variables)."""
     r = Reader(raw, path, problems, paths)
     r.known(*known)  # role variables the plan reads itself
@@ -145,7 +148,7 @@ def _parse_latency(raw, path, problems):
     return Latency(histogram, threshold, selector)
 
 
-def parse_slo(raw, path, problems, settings):
+def parse_slo(raw: Any, path: str, problems: Problems, settings: Settings) -> Optional[SLO]:
     r = Reader(raw, path, problems)
     name = r.name("name", required=True)
     objective = r.decimal("objective", required=True, low=0, high=100)
@@ -297,7 +300,7 @@ def _parse_golden(raw, path, problems):
     return tuple(signals)
 
 
-def series_read(service):
+def series_read(service: Service) -> List[Tuple[str, str]]:
     """(series name, reader) pairs: what the golden-signal alerts and SLOs read from the service's scrape."""
     out = []
     metrics = service.metrics
@@ -368,7 +371,7 @@ def _no_constant(name):
     raise ValueError("%s is not a JSON number" % name)
 
 
-def parse_service(raw, path, problems, settings):
+def parse_service(raw: Any, path: str, problems: Problems, settings: Settings) -> Optional[Service]:
     r = Reader(raw, path, problems)
     name = r.name("name", required=True)
     monitor = parse_monitor(r.raw("monitor"), r.sub("monitor"), problems, name, settings.scrape_interval) if r.has("monitor") else None
@@ -394,7 +397,7 @@ def parse_service(raw, path, problems, settings):
     return service
 
 
-def parse_team(raw, path, problems, settings, default_name=None):
+def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, default_name: Optional[str] = None) -> Optional[Team]:
     r = Reader(raw, path, problems)
     name = r.name("name", required=default_name is None, default=default_name)
     namespace = r.name("namespace", default=name)
@@ -454,7 +457,7 @@ def _no_duplicates(items, what, problems):
                 seen[name] = path
 
 
-def collect_team_inputs(variables, team_list=None):
+def collect_team_inputs(variables: Mapping[str, Any], team_list: Any = None) -> List[Tuple[str, Any, Any]]:
     """Pair every team definition with its variable path.
 
     `variables` maps variable names to values; those named observability_team_<name>
@@ -474,7 +477,7 @@ def collect_team_inputs(variables, team_list=None):
     return inputs
 
 
-def parse_teams(inputs, settings, problems=None):
+def parse_teams(inputs: Sequence[Tuple[str, Any, Any]], settings: Settings, problems: Optional[Problems] = None) -> List[Team]:
     """Parse (path, raw, default_name) triples into teams sorted by name; raise ModelError on any problem."""
     own = problems is None
     problems = Problems() if own else problems

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import Monitor
+from typing import Any
 
 
 TEAM_VAR_PREFIX = "observability_team_"
@@ -48,7 +49,7 @@ class Tier:
     for_: Duration | None = None
     min_events: int | None = None
 
-    def burn_factor(self, period):
+    def burn_factor(self, period: Duration) -> Fraction:
         """How many times faster than sustainable the budget burns when this tier fires."""
         return _burn_factor(self.budget_percent, period.ms, self.long_window.ms)
 
@@ -78,23 +79,23 @@ class SLO:
     path: str = ""
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         return "latency" if self.latency else "ratio"
 
     @property
-    def error_budget(self):
+    def error_budget(self) -> Fraction:
         """Allowed share of bad events (1 - objective), exact."""
         return _error_budget(self.objective)
 
 
 @functools.lru_cache(maxsize=4096)
-def _burn_factor(budget_percent, period_ms, window_ms):
+def _burn_factor(budget_percent: Fraction, period_ms: int, window_ms: int) -> Fraction:
     # Exact arithmetic, asked for by every rule of every SLO with the same few tiers: cached.
     return budget_percent / 100 * Fraction(period_ms, window_ms)
 
 
 @functools.lru_cache(maxsize=4096)
-def _error_budget(objective):
+def _error_budget(objective: Fraction) -> Fraction:
     return 1 - objective / 100
 
 
@@ -164,7 +165,7 @@ class Service:
     metrics: Metrics = field(default_factory=Metrics)
     golden: tuple = ()  # enabled GoldenSignal, in GOLDEN_SIGNALS order
 
-    def signal(self, name):
+    def signal(self, name: str) -> Any:
         return next((g for g in self.golden if g.signal == name), None)
 
 
@@ -194,7 +195,7 @@ class Team:
     rbac_users: tuple = ()
     instrumentation: object = None  # opentelemetry.TeamInstrumentation; None: no Instrumentation object
 
-    def on_cluster(self, cluster):
+    def on_cluster(self, cluster: str) -> bool:
         return self.clusters is None or cluster in self.clusters
 
 

@@ -44,7 +44,7 @@ _CONSTRAINT = r"^[<>=!~^]*\s*v?[0-9][0-9A-Za-z.+-]*(\s*,?\s*[<>=!~^]*\s*v?[0-9][
 class PlanError(Exception):
     """Every problem of a run, as (path, message) pairs."""
 
-    def __init__(self, problems: Problems):
+    def __init__(self, problems: Problems) -> None:
         self.pairs = problems.pairs
         self.problems = problems.items
         super().__init__(ModelError(self.pairs).render())
@@ -101,7 +101,7 @@ def _release(component: str, prefix: str, raw: Dict[str, Any], problems: Problem
 class _Settings:
     """One component's settings: its role variables (less the release keys) plus what the platform gives it."""
 
-    def __init__(self, variables: Mapping[str, Any], prefix: str, release: bool = True):
+    def __init__(self, variables: Mapping[str, Any], prefix: str, release: bool = True) -> None:
         self.prefix = prefix
         own = inventory_settings.role_variables(variables, prefix)
         self.elsewhere = set(RELEASE_KEYS) if release else set()

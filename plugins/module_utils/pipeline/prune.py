@@ -6,14 +6,15 @@
 from __future__ import annotations
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import MANAGED_BY, MANAGED_BY_LABEL, TEAM_LABEL
+from typing import Any, Dict, List, Optional, Tuple
 
 
-def _key(obj):
+def _key(obj: Dict[str, Any]) -> Tuple[str, str, str, str]:
     meta = obj.get("metadata") or {}
     return (obj.get("apiVersion"), obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
 
 
-def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
+def stale_objects(found: Any, generated: Any, only_teams: Optional[Any] = None, delete_namespaces: bool = False) -> List[Any]:
     """Objects in `found` that carry both the managed-by and team labels but are not in `generated`.
 
     Objects without both labels are never returned, whatever they are. With `only_teams`,

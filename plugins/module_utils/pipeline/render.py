@@ -13,6 +13,8 @@ next to rendered ones are never touched.
 
 from __future__ import annotations
 
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
 import fnmatch
 import hashlib
 import json
@@ -29,20 +31,20 @@ class RenderError(Exception):
     pass
 
 
-def to_yaml(data):
+def to_yaml(data: Any) -> str:
     try:
         return dump(data)
     except YamlError as exc:
         raise RenderError(str(exc)) from None
 
 
-def object_path(obj):
+def object_path(obj: Mapping[str, Any]) -> str:
     meta = obj["metadata"]
     namespace = meta.get("namespace") or CLUSTER_DIR
     return "manifests/%s/%s-%s.yaml" % (namespace, obj["kind"].lower(), meta["name"])
 
 
-def object_files(objects):
+def object_files(objects: Iterable[Mapping[str, Any]]) -> Dict[str, str]:
     """Map each object to its file; two objects landing on one path is a bug worth stopping for."""
     files = {}
     for obj in objects:
@@ -92,7 +94,7 @@ def _remove_empty_dirs(root, rel):
         parent = os.path.dirname(parent)
 
 
-def load_state(root):
+def load_state(root: str) -> Dict[str, Any]:
     """The whole index: scopes' files, release records, and the digests of what each scope was written from."""
     text = _read(os.path.join(root, INDEX_FILE))
     if not text:
@@ -103,7 +105,7 @@ def load_state(root):
         raise RenderError("%s is not valid JSON; remove it to re-render from scratch" % os.path.join(root, INDEX_FILE)) from None
 
 
-def load_index(root):
+def load_index(root: str) -> Dict[str, List[str]]:
     return {scope: sorted(paths) for scope, paths in load_state(root).get("scopes", {}).items()}
 
 
@@ -111,7 +113,7 @@ def _sha(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def cached_scope(root, scope, digest, state):
+def cached_scope(root: str, scope: str, digest: str, state: Mapping[str, Any]) -> Optional[Dict[str, str]]:
     """The scope's files as they are on disk, when the last run wrote them from input with this digest and every
     one is still exactly as written; else None. A second run with nothing changed then serializes nothing."""
     entry = (state.get("digests") or {}).get(scope)
@@ -126,7 +128,7 @@ def cached_scope(root, scope, digest, state):
     return files
 
 
-def plan(root, scoped_files, prune_absent=()):
+def plan(root: str, scoped_files: Mapping[str, Mapping[str, str]], prune_absent: Sequence[str] = ()) -> Tuple[dict, list, dict, dict]:
     """Work out what to write and remove, without touching the disk.
 
     scoped_files: {scope: {relative path: content}}
@@ -166,7 +168,7 @@ RELEASES_SCOPE = "helm/releases"
 RELEASES_FILE = "helm/releases.yaml"
 
 
-def load_releases(root):
+def load_releases(root: str) -> Dict[str, List[dict]]:
     load_index(root)  # reports a broken index as a RenderError, not a traceback
     text = _read(os.path.join(root, INDEX_FILE))
     return json.loads(text).get("releases", {}) if text else {}
@@ -185,7 +187,8 @@ def _merge_releases(old, releases, scoped_files, prune_absent):
     return merged
 
 
-def apply_plan(root, scoped_files, prune_absent=(), check_mode=False, releases=None, digests=None):
+def apply_plan(root: str, scoped_files: Mapping[str, Mapping[str, str]], prune_absent: Sequence[str] = (), check_mode: bool = False,
+               releases: Optional[Mapping[str, List[dict]]] = None, digests: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """Write changed files, remove stale ones, update the index. Returns a result dict.
 
     releases: {scope: [{release, namespace, chart, repository, version}]}; every release any scope

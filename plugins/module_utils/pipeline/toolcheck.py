@@ -15,13 +15,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 
 class ToolMissing(Exception):
     pass
 
 
-def find_tool(name):
+def find_tool(name: str) -> Any:
     return shutil.which(name)
 
 
@@ -30,7 +31,13 @@ def _version(tool):
     return (proc.stdout + proc.stderr).strip().splitlines()[0] if (proc.stdout + proc.stderr).strip() else tool
 
 
-def promtool_check_rules(rule_files, promtool=None, lint_fatal=True, jobs=None, cache_dir=None):
+def promtool_check_rules(
+    rule_files: Dict[str, Any],
+    promtool: Optional[str] = None,
+    lint_fatal: bool = True,
+    jobs: None = None,
+    cache_dir: None = None,
+) -> Dict[str, str]:
     """Run `promtool check rules` on {label: {'groups': [...]}}; return {label: failure text} of the files that fail.
 
     All files go to a few promtool processes at once (one per CPU, at most 4): one call per file would
@@ -99,7 +106,7 @@ _PLACEHOLDER_URL = "http://127.0.0.1:9/vigil-amtool-check"
 _AMTOOL_VERSION_RE = re.compile(r"version (\d+)\.(\d+)")
 
 
-def amtool_version(amtool):
+def amtool_version(amtool: str) -> Optional[Tuple[int, int]]:
     proc = subprocess.run([amtool, "--version"], capture_output=True, text=True, check=False, timeout=60)
     match = _AMTOOL_VERSION_RE.search(proc.stdout + proc.stderr)
     return (int(match.group(1)), int(match.group(2))) if match else None
@@ -122,7 +129,7 @@ def _for_old_amtool(config):
     return out, swapped
 
 
-def amtool_check_config(config, amtool=None):
+def amtool_check_config(config: Mapping[str, Any], amtool: Optional[str] = None) -> Tuple[List[str], List[str]]:
     """Run `amtool check-config` on an Alertmanager configuration; return (failure texts, fields swapped for an old amtool).
 
     Raises ToolMissing when amtool cannot be found.

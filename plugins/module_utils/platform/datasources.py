@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from typing import Any, Dict, Optional, Sequence
 
 _UID = r"^[a-zA-Z0-9_-]{1,40}\Z"
 _URL = r"^https?://\S+\Z"
@@ -36,7 +38,14 @@ class DatasourceSettings:
     prometheus_uid: str = "prometheus"
 
 
-def parse_datasource_settings(raw, problems, path="datasources", prometheus_uid="prometheus", paths=None, known=()):
+def parse_datasource_settings(
+    raw: Dict[str, Any],
+    problems: Problems,
+    path: str = "datasources",
+    prometheus_uid: str = "prometheus",
+    paths: Optional[Any] = None,
+    known: Sequence[str] = (),
+) -> DatasourceSettings:
     r = Reader(raw, path, problems, paths)
     r.known(*known)  # role variables the plan reads itself
     uid_what = "a Grafana UID (at most 40 letters, digits, '-', '_')"
@@ -57,12 +66,12 @@ def parse_datasource_settings(raw, problems, path="datasources", prometheus_uid=
     return settings
 
 
-def _esc(text):
+def _esc(text: str) -> str:
     # Grafana expands $VAR and ${VAR} in provisioning files; $$ keeps a literal '$' for its link variables.
     return text.replace("$", "$$")
 
 
-def loki_datasource(settings):
+def loki_datasource(settings: DatasourceSettings) -> Dict[str, Any]:
     json_data = {"maxLines": 1000}
     if settings.tempo_enabled:
         link = {"datasourceUid": settings.tempo_uid, "url": _esc("${__value.raw}"), "urlDisplayLabel": "Open trace in Tempo"}
@@ -81,7 +90,7 @@ def loki_datasource(settings):
     return ds
 
 
-def tempo_datasource(settings):
+def tempo_datasource(settings: DatasourceSettings) -> Dict[str, Any]:
     service = [{"key": "service.name", "value": SPAN_METRICS_SERVICE_LABEL}]
     json_data = {
         "nodeGraph": {"enabled": True},
@@ -117,7 +126,7 @@ def tempo_datasource(settings):
             "editable": False, "jsonData": json_data}
 
 
-def grafana_datasources(settings):
+def grafana_datasources(settings: DatasourceSettings) -> Any:
     """The additional datasources (sorted by UID) and the UID Prometheus exemplars link to (None without Tempo)."""
     out = []
     if settings.loki_enabled:

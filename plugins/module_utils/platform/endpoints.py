@@ -75,7 +75,7 @@ class Release:
 class Registry:
     """The platform's Services by role: prometheus, alertmanager, grafana, loki, tempo, agent, events."""
 
-    def __init__(self, services: Dict[str, Service]):
+    def __init__(self, services: Dict[str, Service]) -> None:
         self.services = dict(services)
 
     def __getitem__(self, key: str) -> Service:

@@ -11,6 +11,10 @@ in CI rather than being silently ignored by Helm.
 
 from __future__ import annotations
 
+from typing import Any, Dict, Optional, Sequence
+
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+
 from dataclasses import dataclass, field
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
@@ -85,7 +89,8 @@ class KpsSettings:
     values: dict = field(default_factory=dict)
 
 
-def parse_kps_settings(raw, problems, path="kube_prometheus_stack", paths=None, known=()):
+def parse_kps_settings(raw: Any, problems: Problems, path: str = "kube_prometheus_stack", paths: Optional[Dict[str, str]] = None,
+                       known: Sequence[str] = ()) -> KpsSettings:
     """Settings from the role's variables (already gathered into one mapping by the plan)."""
     r = Reader(raw, path, problems, paths)
     r.known(*known)  # role variables the plan reads itself
@@ -151,8 +156,9 @@ def _storage(storage_class, size):
     return {"volumeClaimTemplate": {"spec": spec}}
 
 
-def kps_values(settings, alertmanager_config=None, alertmanager_secrets=(), datasources=(), exemplar_trace_uid=None,
-               alertmanager_config_selector=None):
+def kps_values(settings: KpsSettings, alertmanager_config: Optional[dict] = None, alertmanager_secrets: Sequence[str] = (),
+               datasources: Sequence[dict] = (), exemplar_trace_uid: Optional[str] = None,
+               alertmanager_config_selector: Optional[dict] = None) -> Dict[str, Any]:
     """The chart values: base for the profile, the platform's wiring, then the user's overrides."""
     prometheus_spec = {
         "replicas": settings.prometheus_replicas,

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 PROFILES = ("small", "production")
 STORAGE_TYPES = ("s3", "gcs", "azure")
@@ -56,7 +57,7 @@ class LokiSettings:
     values: dict = field(default_factory=dict)
 
 
-def _parse_object_storage(raw, path, problems):
+def _parse_object_storage(raw: Dict[str, Any], path: str, problems: Problems) -> Any:
     r = Reader(raw, path, problems)
     kind = r.string("type", required=True, choices=STORAGE_TYPES)
     buckets = Reader(r.raw("buckets"), r.sub("buckets"), problems)
@@ -88,7 +89,13 @@ def _parse_object_storage(raw, path, problems):
     return storage
 
 
-def parse_loki_settings(raw, problems, path="loki", paths=None, known=()):
+def parse_loki_settings(
+    raw: Dict[str, Any],
+    problems: Problems,
+    path: str = "loki",
+    paths: Optional[Any] = None,
+    known: Sequence[str] = (),
+) -> LokiSettings:
     r = Reader(raw, path, problems, paths)
     r.known(*known)  # role variables the plan reads itself
     profile = r.string("profile", default="small", choices=PROFILES) or "small"
@@ -123,7 +130,7 @@ def parse_loki_settings(raw, problems, path="loki", paths=None, known=()):
     return settings
 
 
-def _parse_replicas(r, problems):
+def _parse_replicas(r: Reader, problems: Problems) -> Dict[str, int]:
     out = {}
     raw = r.mapping("replicas")
     for name, value in sorted(raw.items(), key=lambda kv: str(kv[0])):
@@ -137,11 +144,11 @@ def _parse_replicas(r, problems):
     return out
 
 
-def _env_from_secret(secret, pairs):
+def _env_from_secret(secret: str, pairs: Tuple[Tuple[str, str], ...]) -> List[Dict[str, Any]]:
     return [{"name": env, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}} for env, key in pairs]
 
 
-def _object_storage_values(storage):
+def _object_storage_values(storage: ObjectStorage) -> Any:
     """loki.storage and the pod settings (defaults.*) that feed it credentials from the Secret."""
     loki_storage = {"type": storage.type, "bucketNames": {"chunks": storage.chunks_bucket, "ruler": storage.ruler_bucket}}
     defaults = {}
@@ -175,7 +182,7 @@ def _object_storage_values(storage):
     return loki_storage, defaults
 
 
-def loki_values(settings):
+def loki_values(settings: LokiSettings) -> Dict[str, Any]:
     small = settings.profile == "small"
     store = "filesystem" if small else settings.object_storage.type
     loki = {

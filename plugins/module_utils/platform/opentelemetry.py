@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from typing import Any, Dict, List, Optional, Sequence
 
 
 API_VERSION = "opentelemetry.io/v1beta1"
@@ -83,7 +85,13 @@ class OtelSettings:
     values: dict = field(default_factory=dict)
 
 
-def parse_otel_settings(raw, problems, path="opentelemetry", paths=None, known=()):
+def parse_otel_settings(
+    raw: Dict[str, Any],
+    problems: Problems,
+    path: str = "opentelemetry",
+    paths: Optional[Dict[str, str]] = None,
+    known: Sequence[str] = (),
+) -> OtelSettings:
     r = Reader(raw, path, problems, paths)
     r.known(*known)  # role variables the plan reads itself
     settings = OtelSettings(
@@ -105,7 +113,7 @@ def parse_otel_settings(raw, problems, path="opentelemetry", paths=None, known=(
     return settings
 
 
-def operator_values(settings):
+def operator_values(settings: OtelSettings) -> Dict[str, Dict[str, Any]]:
     """The operator chart's values: admission webhook certificates from cert-manager when present, else self-generated."""
     values = {
         "admissionWebhooks": {
@@ -126,14 +134,14 @@ def operator_values(settings):
     return deep_merge(values, settings.values)
 
 
-def _loki_exporter(settings):
+def _loki_exporter(settings: OtelSettings) -> Dict[str, Any]:
     exporter = {"endpoint": settings.loki_otlp_url}
     if settings.loki_tenant:
         exporter["headers"] = {"X-Scope-OrgID": settings.loki_tenant}
     return exporter
 
 
-def _common_processors(settings):
+def _common_processors(settings: OtelSettings) -> Dict[str, Dict[str, Any]]:
     processors = {
         # First in every pipeline: refuse data before the collector runs out of memory.
         "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25},
@@ -144,7 +152,7 @@ def _common_processors(settings):
     return processors
 
 
-def agent_config(settings):
+def agent_config(settings: OtelSettings) -> Dict[str, Any]:
     processors = _common_processors(settings)
     processors["k8sattributes"] = {
         "auth_type": "serviceAccount",
@@ -185,7 +193,7 @@ def agent_config(settings):
     }
 
 
-def events_config(settings):
+def events_config(settings: OtelSettings) -> Dict[str, Any]:
     processors = _common_processors(settings)
     # Loki's OTLP ingestion makes service.name the service_name label: {service_name="kubernetes-events"}.
     attributes = [{"key": "service.name", "value": "kubernetes-events", "action": "upsert"}]
@@ -205,7 +213,7 @@ def events_config(settings):
     }
 
 
-def pipeline_problems(config, path="config"):
+def pipeline_problems(config: Dict[str, Any], path: str = "config") -> List[Any]:
     """Pipelines that name a component the configuration does not define, or that could never carry data."""
     problems = []
     config = config if isinstance(config, dict) else {}
@@ -235,7 +243,15 @@ def pipeline_problems(config, path="config"):
     return problems
 
 
-def _collector(name, namespace, mode, service_account, config, settings, extra_spec):
+def _collector(
+    name: str,
+    namespace: str,
+    mode: str,
+    service_account: str,
+    config: Dict[str, Any],
+    settings: OtelSettings,
+    extra_spec: Dict[str, Dict[str, Dict[str, Dict[str, Dict[str, List[str]]]]]],
+) -> Dict[str, Any]:
     spec = {
         "mode": mode,
         "image": settings.collector_image,
@@ -252,7 +268,7 @@ def _collector(name, namespace, mode, service_account, config, settings, extra_s
                       deep_merge(spec, extra_spec))
 
 
-def _rbac(name, namespace, rules):
+def _rbac(name: str, namespace: str, rules: List[Dict[str, List[str]]]) -> List[Dict[str, Any]]:
     labels = labels_for(None, "opentelemetry")
     return [
         k8s_object("v1", "ServiceAccount", name, namespace, dict(labels)),
@@ -263,7 +279,7 @@ def _rbac(name, namespace, rules):
     ]
 
 
-def collector_objects(settings, namespace):
+def collector_objects(settings: OtelSettings, namespace: str) -> List[Dict[str, Any]]:
     """The collectors and their RBAC, in the operator's namespace."""
     objects = _rbac(AGENT, namespace, AGENT_RULES)
     objects.append(_collector(AGENT, namespace, "daemonset", AGENT, agent_config(settings), settings, settings.agent_spec))
@@ -273,7 +289,7 @@ def collector_objects(settings, namespace):
     return objects
 
 
-def collector_problems(objects, prefix="opentelemetry_"):
+def collector_problems(objects: List[Dict[str, Any]], prefix: str = "opentelemetry_") -> List[Any]:
     """Pipeline problems of the collectors, at the role variable that shaped each (opentelemetry_agent_spec...)."""
     problems = []
     for obj in objects:

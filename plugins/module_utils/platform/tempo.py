@@ -11,6 +11,10 @@ map and the trace-to-metrics links query.
 
 from __future__ import annotations
 
+from typing import Any, Dict, Optional, Sequence
+
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+
 from dataclasses import dataclass, field
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
@@ -72,7 +76,8 @@ def _parse_s3(raw, path, problems):
     return storage
 
 
-def parse_tempo_settings(raw, problems, path="tempo", paths=None, known=()):
+def parse_tempo_settings(raw: Any, problems: Problems, path: str = "tempo", paths: Optional[Dict[str, str]] = None,
+                         known: Sequence[str] = ()) -> TempoSettings:
     r = Reader(raw, path, problems, paths)
     r.known(*known)  # role variables the plan reads itself
     profile = r.string("profile", default="small", choices=PROFILES) or "small"
@@ -105,7 +110,7 @@ def parse_tempo_settings(raw, problems, path="tempo", paths=None, known=()):
     return settings
 
 
-def tempo_values(settings):
+def tempo_values(settings: TempoSettings) -> Dict[str, Any]:
     trace = {"wal": {"path": "%s/wal" % DATA_DIR}}
     tempo = {
         "retention": "%dh" % settings.retention_hours,

@@ -50,3 +50,14 @@ def test_the_check_sees_an_upward_import(tmp_path):
     bad.write_text("from %spipeline import plan\n" % PREFIX)
     found = [m for _l, m, _n in imports(bad)]
     assert found == [PREFIX + "pipeline"] and LAYERS.index("pipeline") > LAYERS.index("core")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(MODULE_UTILS)))
+def test_public_functions_have_type_hints(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            arguments = node.args.args + node.args.kwonlyargs
+            assert node.returns is not None, "%s:%d %s has no return type" % (path.name, node.lineno, node.name)
+            untyped = [a.arg for a in arguments if a.annotation is None]
+            assert not untyped, "%s:%d %s: %s untyped" % (path.name, node.lineno, node.name, ", ".join(untyped))
