@@ -8,7 +8,6 @@ from __future__ import annotations
 import fnmatch
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import PLAN_VAR
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 from ansible_collections.vigil.observability.plugins.plugin_utils import plan_data
 from ansible_collections.vigil.observability.plugins.plugin_utils.inventory_vars import plain
@@ -31,11 +30,9 @@ class ActionModule(ActionBase):
             "dest": {"type": "path"},
         }
         _valid, args = self.validate_argument_spec(argument_spec=spec)
-        # Read from task vars by default: passing the plan as an argument would have Ansible template,
-        # validate and copy it again for every task.
-        plan = args["plan"] if args["plan"] is not None else (task_vars or {}).get(PLAN_VAR)
-        if not isinstance(plan, dict) or "scopes" not in plan:
-            result.update(failed=True, msg="no plan: run role vigil.observability.observability first (it registers %s)" % PLAN_VAR)
+        plan = plan_data.registered(args["plan"], task_vars)
+        if plan is None:
+            result.update(failed=True, msg=plan_data.NO_PLAN)
             return result
         dest = args["dest"] or str(plan["render_dir"])
         prune = [str(p) for p in args["prune"]]

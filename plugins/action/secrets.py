@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import PLAN_VAR
+from ansible_collections.vigil.observability.plugins.plugin_utils import plan_data
 from ansible_collections.vigil.observability.plugins.plugin_utils.inventory_vars import plain
 from ansible_collections.vigil.observability.plugins.plugin_utils.secret_values import SecretLookupError, secret_objects
 
@@ -25,11 +25,9 @@ class ActionModule(ActionBase):
         if not self._task.no_log:
             result.update(failed=True, msg="this task returns the receivers' secret values: set no_log: true on it")
             return result
-        # Read from task vars by default: passing the plan as an argument would have Ansible template,
-        # validate and copy it again for every task.
-        plan = args["plan"] if args["plan"] is not None else (task_vars or {}).get(PLAN_VAR)
-        if not isinstance(plan, dict) or "scopes" not in plan:
-            result.update(failed=True, msg="no plan: run role vigil.observability.observability first (it registers %s)" % PLAN_VAR)
+        plan = plan_data.registered(args["plan"], task_vars)
+        if plan is None:
+            result.update(failed=True, msg=plan_data.NO_PLAN)
             return result
         scopes = sorted(s for s in plan["scopes"] if any(fnmatch.fnmatchcase(s, p) for p in args["scopes"]))
         try:

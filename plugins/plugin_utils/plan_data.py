@@ -15,6 +15,8 @@ import hashlib
 import json
 from typing import Any, Dict, Iterable, Mapping
 
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import PLAN_VAR
+
 
 def pack(scopes: Mapping[str, Any]) -> Dict[str, Dict[str, str]]:
     """{'scopes': {scope: JSON text}, 'digests': {scope: sha256 of that text}}."""
@@ -31,3 +33,16 @@ def matching(plan: Mapping[str, Any], patterns: Iterable[str]) -> Dict[str, Dict
 
 def objects(plan: Mapping[str, Any], patterns: Iterable[str]) -> list:
     return [obj for _name, part in sorted(matching(plan, patterns).items()) for obj in part["objects"]]
+
+
+def registered(given: Any, task_vars: Mapping[str, Any]) -> Any:
+    """The plan a task was given, else the one role vigil.observability.observability registered; None without one.
+
+    Read from task vars by default: passing the plan as an argument would have Ansible template, validate and
+    copy it again for every task.
+    """
+    plan = given if given is not None else (task_vars or {}).get(PLAN_VAR)
+    return plan if isinstance(plan, dict) and "scopes" in plan else None
+
+
+NO_PLAN = "no plan: run role vigil.observability.observability first (it registers %s)" % PLAN_VAR

@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Helm releases as data: pinned chart coordinates, values merged from a private base and user overrides,
-and the kubeVersion constraint check of apply-mode preflight."""
+"""Deep merge of chart values: a private base, then the user's overrides."""
 
 from __future__ import annotations
 

@@ -3,14 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Alertmanager routing: the platform's route tree, each team's receivers, inhibitions, secret references.
 
-The platform owns the tree (root, grouping, inhibitions, the default receiver); each
-team owns its receivers and, optionally, its routes under one child route matching
-`team="<team>"`. Secret values (routing keys, webhook URLs, passwords) never enter the
-configuration: they go into Kubernetes Secrets mounted into Alertmanager, and the
-configuration names the mounted files (`*_file` fields), or, per namespace,
+The platform owns the tree (root, grouping, inhibitions, the default receiver); each team owns its receivers
+and, optionally, its routes under one child route matching `team="<team>"`. Secret values never enter the
+configuration: it names the files of the mounted Secret (`*_file` fields), or, per namespace,
 AlertmanagerConfig objects name Secret keys.
-
-This module does not import the model: the model calls `parse_team_alerting`."""
+"""
 
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ServiceMonitor and PodMonitor: parse a service's `monitor` block and build the object's spec.
+"""ServiceMonitor and PodMonitor specs of a team's services.
 
-Every target gets `job="<service name>"` (a relabeling added last), so the
-golden-signal alerts and RED dashboards can select a service's series the same
-way whichever kind of monitor scrapes it and whatever the Kubernetes Service is called.
-This module does not import the model: the model calls `parse_monitor`."""
+Every target gets `job="<service name>"` (a relabeling added last), so the golden-signal alerts and RED
+dashboards select a service's series the same way whatever the scrape setup.
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Alertmanager routing: the platform's route tree, each team's receivers, inhibitions, secret references.
+"""Alertmanager settings from the inventory: each team's receivers and routes, the platform's block.
 
-The platform owns the tree (root, grouping, inhibitions, the default receiver); each
-team owns its receivers and, optionally, its routes under one child route matching
-`team="<team>"`. Secret values (routing keys, webhook URLs, passwords) never enter the
-configuration: they go into Kubernetes Secrets mounted into Alertmanager, and the
-configuration names the mounted files (`*_file` fields), or, per namespace,
-AlertmanagerConfig objects name Secret keys.
-
-This module does not import the model: the model calls `parse_team_alerting`."""
+Parsed into frozen dataclasses with every problem at its variable path. Secret values (routing keys, webhook
+URLs, passwords) are held as SecretValue, which never shows in a repr, and which remembers the inventory path
+it came from so that the one no_log task writing the Secret can read it again there.
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""OpenTelemetry: the operator's values, the collectors it runs, and teams' auto-instrumentation.
-
-- The agent (a DaemonSet) receives OTLP (gRPC 4317, HTTP 4318), Jaeger and Zipkin, adds Kubernetes metadata
-  (k8sattributes: pod, namespace, deployment, node) and exports traces to Tempo, metrics to Prometheus
-  (remote write) and logs to Loki (OTLP).
-- The events collector (one replica: a DaemonSet would ship every event once per node) watches Kubernetes
-  events and ships them to Loki as logs.
-- Each collector runs under its own ServiceAccount with the ClusterRole its processors and receivers need.
-- Teams that ask for it get an Instrumentation object in their namespace, exporting to the agent."""
+"""A team's OpenTelemetry auto-instrumentation settings (`instrumentation`): languages, sampling, propagators."""
 
 from __future__ import annotations
 

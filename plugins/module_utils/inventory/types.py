@@ -1,11 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The team inventory model: parse, default and validate teams, services and SLOs.
-
-Input is plain data as Ansible hands it over (`observability_team_<name>`
-variables and the `observability_teams` list); output is frozen dataclasses.
-Every problem is reported with the variable path it came from, all at once."""
+"""The team inventory's types: teams, services, SLOs, tiers and the settings the generators read (frozen dataclasses)."""
 
 from __future__ import annotations
 

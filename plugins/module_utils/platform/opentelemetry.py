@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""OpenTelemetry: the operator's values, the collectors it runs, and teams' auto-instrumentation.
+"""OpenTelemetry: the operator's values and the collectors it runs (teams' Instrumentation: generators/instrumentation).
 
 - The agent (a DaemonSet) receives OTLP (gRPC 4317, HTTP 4318), Jaeger and Zipkin, adds Kubernetes metadata
   (k8sattributes: pod, namespace, deployment, node) and exports traces to Tempo, metrics to Prometheus
