@@ -215,6 +215,11 @@ def loki_values(settings: LokiSettings) -> Dict[str, Any]:
     else:
         loki["storage"], defaults = _object_storage_values(settings.object_storage)
         values.update({"deploymentMode": "Distributed", "singleBinary": {"replicas": 0}})
+        # Bloom building and the bloom gateway stay off (no planner or gateway runs), so their addresses go too:
+        # the chart's defaults would name Services that no release creates (make test-charts finds them). Helm
+        # deletes a key whose value is null.
+        loki["bloom_build"] = {"enabled": False, "builder": None}
+        loki["bloom_gateway"] = {"enabled": False, "client": None}
         if defaults:
             values["defaults"] = defaults
         replicas = dict(_DISTRIBUTED_REPLICAS, **settings.replicas)
