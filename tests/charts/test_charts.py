@@ -210,3 +210,22 @@ def test_a_link_to_a_service_no_chart_creates_is_reported(tmp_path):
     _count, _links, problems = check_cluster(out / "staging-eu", helm, charts, CRDValidator(str(reference / "crds")))
     assert any("loki-gw.monitoring.svc.cluster.local" in p and "no Service loki-gw" in p for p in problems), problems
     assert any("tempo.monitoring.svc.cluster.local:3100" in p and "has ports" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("multi_tenant", [False, True], ids=["single-tenant", "multi-tenant"])
+def test_the_templated_datasources_link_both_exemplar_labels_and_carry_the_tenants(tmp_path, multi_tenant):
+    helm, charts = helm_binary(), chart_sources()
+    out = tmp_path / "rendered"
+    run_playbook(SITE, REPO / "inventories" / "example", "-l", "prod-eu", "-e", "observability_render_dir=%s" % out,
+                 "-e", "observability_loki_multi_tenant=%s" % str(multi_tenant).lower())
+    cluster = out / "prod-eu"
+    record = {"release": "kube-prometheus-stack", "namespace": "monitoring", "component": "kube_prometheus_stack"}
+    objects = template(helm, charts, record, cluster / "helm" / "kube-prometheus-stack.values.yaml", cluster)
+    configmap = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-grafana-datasource")][0]
+    provisioned = yaml.safe_load(configmap["data"]["datasource.yaml"])["datasources"]
+    by_type = {ds["type"]: ds for ds in provisioned}
+    exemplars = by_type["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert sorted((e["name"], e["datasourceUid"]) for e in exemplars) == [("traceID", "tempo"), ("trace_id", "tempo")]
+    grafana_values = yaml.safe_load((cluster / "helm" / "kube-prometheus-stack.values.yaml").read_text())["grafana"]
+    loki = [ds for ds in grafana_values["additionalDataSources"] if ds["type"] == "loki"][0]
+    assert ("httpHeaderName1" in loki["jsonData"]) == multi_tenant

@@ -132,7 +132,7 @@ def test_grafana_correlation_links_point_at_existing_datasources(rendered, clust
     by_type = {s["type"]: uid for uid, s in sources.items()}
     assert by_type["loki"] == "loki" and by_type["tempo"] == "tempo" and by_type["prometheus"] == "prometheus"
     links = [(uid, target) for uid, source in sources.items() for target in linked_uids(source)]
-    links.append((sidecar["uid"], sidecar["exemplarTraceIdDestinations"]["datasourceUid"]))
+    links.extend((sidecar["uid"], e["datasourceUid"]) for e in sidecar["extraJsonData"]["exemplarTraceIdDestinations"])
     assert links and all(target in sources for _uid, target in links), links
     # Each pillar reaches the others: metrics -> traces, logs -> traces, traces -> logs and metrics.
     assert {(sources[a]["type"], sources[b]["type"]) for a, b in links} >= {

@@ -293,9 +293,16 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     build_teams, only = _select_teams(teams, platform, problems)
 
     # Components: each parses its settings with what the platform gives it.
+    # Multi-tenant Loki wants X-Scope-OrgID from every writer and reader. Alloy writes each namespace as its tenant;
+    # the collectors write the platform namespace's (application OTLP logs and Kubernetes events); Grafana reads the
+    # platform's and every team's on the cluster. An explicit tenant setting still wins.
+    tenants = sorted({platform.platform_namespace} | {t.namespace for t in teams if t.on_cluster(cluster)})
+    kps_tenant = kps_settings.take("loki_tenant", "")
+    if platform.loki_multi_tenant and kps_tenant in ("", None):
+        kps_tenant = "|".join(tenants)
     kps_ds = {
         "loki_enabled": kps_settings.take("loki_datasource", True), "tempo_enabled": kps_settings.take("tempo_datasource", True),
-        "loki_tenant": kps_settings.take("loki_tenant", ""), "loki_uid": platform.loki_datasource_uid,
+        "loki_tenant": kps_tenant, "loki_uid": platform.loki_datasource_uid,
         "tempo_uid": platform.tempo_datasource_uid,
     }
     ds_paths = {"loki_enabled": "kube_prometheus_stack_loki_datasource", "tempo_enabled": "kube_prometheus_stack_tempo_datasource",
@@ -337,6 +344,8 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
         url, path = _override(ot, key, derived)
         ot.give(key, url, path, problems)
     ot.give("cluster", cluster, "inventory_hostname", problems)
+    if platform.loki_multi_tenant and ot.raw.get("loki_tenant") in ("", None):
+        ot.raw["loki_tenant"] = platform.platform_namespace
     parsed_otel = opentelemetry.parse_otel_settings(ot.raw, problems, path="", paths=ot.paths, known=ot.known)
 
     al = comp["alloy"]

@@ -24,12 +24,16 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.reader im
 PROFILES = ("small", "production")
 
 # Sizes per profile; a user's setting of any of them wins.
+# Trace ID label of exemplars: the OpenTelemetry collector's (spanmetrics, OTLP) and Tempo's metrics generator's.
+EXEMPLAR_TRACE_LABELS = ("trace_id", "traceID")
 _PROFILE_DEFAULTS = {
     "small": {
         "prometheus_replicas": 1,
         "prometheus_retention": "35d",
-        "prometheus_retention_size": "",
-        "prometheus_storage_size": "",
+        # The 30d SLO windows read 30 days of history: it must survive a pod restart, so even the small profile keeps
+        # it on a modest volume, with a size cap below the volume's so the TSDB never fills it.
+        "prometheus_retention_size": "18GB",
+        "prometheus_storage_size": "20Gi",
         "prometheus_resources": {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
         "alertmanager_replicas": 1,
         "alertmanager_storage_size": "",
@@ -203,7 +207,12 @@ def kps_values(settings: KpsSettings, alertmanager_config: Optional[dict] = None
 
     datasource_sidecar = {"uid": settings.prometheus_datasource_uid}
     if exemplar_trace_uid:
-        datasource_sidecar["exemplarTraceIdDestinations"] = {"datasourceUid": exemplar_trace_uid, "traceIdLabelName": "trace_id"}
+        # Exemplars carry the trace ID as trace_id when they come through the OpenTelemetry collector and as traceID
+        # from Tempo's metrics generator: one destination for each. The chart's own setting takes only one, so the
+        # list goes into the datasource's jsonData directly.
+        datasource_sidecar["extraJsonData"] = {"exemplarTraceIdDestinations": [
+            {"datasourceUid": exemplar_trace_uid, "name": label, "urlDisplayLabel": "Open trace in Tempo"}
+            for label in EXEMPLAR_TRACE_LABELS]}
     datasource_sidecar["alertmanager"] = {"uid": settings.alertmanager_datasource_uid}
     persistence = {"enabled": settings.grafana_persistence, "size": settings.grafana_storage_size}
     if settings.grafana_storage_class:

@@ -33,7 +33,7 @@ def unescape(text):
 
 def all_datasources(values):
     sidecar = values["grafana"]["sidecar"]["datasources"]
-    return [{"uid": sidecar["uid"], "type": "prometheus", "jsonData": {}},
+    return [{"uid": sidecar["uid"], "type": "prometheus", "jsonData": dict(sidecar.get("extraJsonData") or {})},
             {"uid": sidecar["alertmanager"]["uid"], "type": "alertmanager", "jsonData": {}}] + values["grafana"]["additionalDataSources"]
 
 
@@ -48,12 +48,15 @@ def test_every_link_points_at_an_existing_datasource(raw):
     for source in sources:
         for uid in linked_uids(source):
             assert uid in uids, "%s links to missing %s" % (source["uid"], uid)
-    exemplar = values["grafana"]["sidecar"]["datasources"].get("exemplarTraceIdDestinations")
+    sidecar = values["grafana"]["sidecar"]["datasources"]
+    assert "exemplarTraceIdDestinations" not in sidecar  # the chart's own setting takes one label only
+    exemplars = (sidecar.get("extraJsonData") or {}).get("exemplarTraceIdDestinations")
     tempo_on = raw.get("tempo_enabled", True)
-    assert (exemplar is not None) == tempo_on
+    assert bool(exemplars) == tempo_on
     if tempo_on:
-        assert exemplar["datasourceUid"] in uids and exemplar["datasourceUid"] == raw.get("tempo_uid", "tempo")
-        assert exemplar["traceIdLabelName"] == "trace_id"
+        # The collector's exemplars say trace_id, Tempo's metrics generator's traceID: both open the trace.
+        assert sorted(e["name"] for e in exemplars) == ["traceID", "trace_id"]
+        assert {e["datasourceUid"] for e in exemplars} == {raw.get("tempo_uid", "tempo")} <= uids
 
 
 def test_loki_lines_open_their_trace():

@@ -63,7 +63,8 @@ def test_platform_wiring():
     assert spec["externalLabels"] == {"cluster": "prod-eu"}
     sidecar = values["grafana"]["sidecar"]
     assert sidecar["dashboards"]["searchNamespace"] == "ALL"
-    assert sidecar["datasources"]["exemplarTraceIdDestinations"]["datasourceUid"] == "tempo"
+    assert [(e["name"], e["datasourceUid"]) for e in sidecar["datasources"]["extraJsonData"]["exemplarTraceIdDestinations"]] == [
+        ("trace_id", "tempo"), ("traceID", "tempo")]
     assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
 
 
@@ -72,9 +73,12 @@ def test_profiles_size_the_stack_differently():
     prod = kps_values(settings(profile="production"))
     assert small["prometheus"]["prometheusSpec"]["replicas"] == 1
     assert prod["prometheus"]["prometheusSpec"]["replicas"] >= 2
-    assert "storageSpec" not in small["prometheus"]["prometheusSpec"]
+    # Both keep the SLO windows' history across restarts on a volume, capped below its size.
+    small_claim = small["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert small_claim["resources"]["requests"]["storage"] == "20Gi"
+    assert small["prometheus"]["prometheusSpec"]["retentionSize"] == "18GB"
     claim = prod["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
-    assert claim["resources"]["requests"]["storage"].endswith("Gi")
+    assert claim["resources"]["requests"]["storage"] == "100Gi"
     assert prod["alertmanager"]["alertmanagerSpec"]["replicas"] >= 2
     assert prod["grafana"]["persistence"]["enabled"] is True and small["grafana"]["persistence"]["enabled"] is False
 

@@ -166,3 +166,23 @@ def test_a_team_cannot_take_another_teams_generated_dashboard_uid():
                      "observability_team_shop" % taken]
     # Its own uid is fine.
     plan_helpers.build(dict(TEAM, observability_team_thief={"dashboards": [{"name": "mine", "json": {"uid": "mine-1", "title": "mine", "panels": []}}]}))
+
+
+def test_multi_tenant_loki_gets_a_tenant_from_every_writer_and_reader():
+    plan = build(observability_loki_multi_tenant=True, observability_team_pay={"namespace": "payments"})
+    otel = {o["metadata"]["name"]: o for o in plan["scopes"]["release/opentelemetry-operator"]["objects"]
+            if o["kind"] == "OpenTelemetryCollector"}
+    for name in ("vigil-agent", "vigil-events"):
+        # Application OTLP logs and Kubernetes events go to the platform namespace's tenant.
+        assert otel[name]["spec"]["config"]["exporters"]["otlphttp/loki"]["headers"] == {"X-Scope-OrgID": "monitoring"}, name
+    loki_ds = [ds for ds in plan["releases"]["kube_prometheus_stack"]["values"]["grafana"]["additionalDataSources"]
+               if ds["type"] == "loki"][0]
+    # Grafana reads the platform's tenant and every team namespace's on the cluster (Alloy writes each namespace as its own).
+    assert loki_ds["jsonData"]["httpHeaderName1"] == "X-Scope-OrgID"
+    assert loki_ds["secureJsonData"]["httpHeaderValue1"] == "monitoring|payments|shop"
+    single = build(observability_team_pay={"namespace": "payments"})
+    assert "headers" not in {o["metadata"]["name"]: o for o in single["scopes"]["release/opentelemetry-operator"]["objects"]
+                             if o["kind"] == "OpenTelemetryCollector"}["vigil-agent"]["spec"]["config"]["exporters"]["otlphttp/loki"]
+    explicit = build(observability_loki_multi_tenant=True, opentelemetry_loki_tenant="ops", kube_prometheus_stack_loki_tenant="ops")
+    assert [ds for ds in explicit["releases"]["kube_prometheus_stack"]["values"]["grafana"]["additionalDataSources"]
+            if ds["type"] == "loki"][0]["secureJsonData"]["httpHeaderValue1"] == "ops"
