@@ -61,6 +61,8 @@ class Reader:
         return join_path(self.path, key)
 
     def has(self, key: str) -> bool:
+        # A key asked about is a key the reader accepts: it belongs in the known-keys hint even when absent.
+        self._seen.add(key)
         return key in self.data and self.data[key] is not None
 
     def raw(self, key: str, default: Optional[Any] = None) -> Any:

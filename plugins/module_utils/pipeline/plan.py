@@ -174,6 +174,19 @@ def _dashboard_uids(teams: list, problems: Problems) -> None:
                              "%r is the uid of a dashboard generated for %s" % (dashboard.uid, owner[dashboard.uid]))
 
 
+def _reserved_namespaces(teams: list, releases: Dict[str, Optional[ReleaseSpec]], platform_namespace: str,
+                         problems: Problems) -> None:
+    """System namespaces and those the platform's releases run in belong to no team (its Role would grant there)."""
+    reserved = {platform_namespace: "the platform namespace (observability_platform_namespace)", "default": "Kubernetes' default namespace"}
+    for spec in releases.values():
+        if spec is not None:
+            reserved.setdefault(spec.namespace, "the namespace of release %s (%snamespace)" % (spec.name, spec.prefix))
+    for team in teams:
+        why = reserved.get(team.namespace) or ("a Kubernetes system namespace" if team.namespace.startswith("kube-") else None)
+        if why:
+            problems.add(join_path(team.path, "namespace"), "%r is %s: a team may not use it" % (team.namespace, why))
+
+
 def _select_teams(teams: list, platform: inventory_settings.PlatformSettings, problems: Problems) -> Tuple[list, Optional[list]]:
     names = {t.name for t in teams}
     if platform.only_teams is not None:
@@ -290,6 +303,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     am_settings = inventory_alerting.parse_alertmanager(am_raw, problems, platform.alertmanager_mode)
     inventory_alerting.check_teams(teams, am_settings, problems)
     _dashboard_uids(teams, problems)
+    _reserved_namespaces(teams, releases, platform.platform_namespace, problems)
     build_teams, only = _select_teams(teams, platform, problems)
 
     # Components: each parses its settings with what the platform gives it.

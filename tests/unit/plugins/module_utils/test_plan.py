@@ -186,3 +186,24 @@ def test_multi_tenant_loki_gets_a_tenant_from_every_writer_and_reader():
     explicit = build(observability_loki_multi_tenant=True, opentelemetry_loki_tenant="ops", kube_prometheus_stack_loki_tenant="ops")
     assert [ds for ds in explicit["releases"]["kube_prometheus_stack"]["values"]["grafana"]["additionalDataSources"]
             if ds["type"] == "loki"][0]["secureJsonData"]["httpHeaderValue1"] == "ops"
+
+
+@pytest.mark.parametrize("namespace, why", [
+    ("kube-system", "a Kubernetes system namespace"), ("kube-public", "a Kubernetes system namespace"),
+    ("default", "Kubernetes' default namespace"), ("monitoring", "the platform namespace (observability_platform_namespace)"),
+    ("logging", "the namespace of release loki (loki_namespace)"),
+])
+def test_teams_cannot_take_system_or_platform_namespaces(namespace, why):
+    lines = plan_helpers.problems({"observability_team_intruder": {"namespace": namespace}, "loki_namespace": "logging"})
+    assert lines == ["observability_team_intruder.namespace: %r is %s: a team may not use it" % (namespace, why)]
+
+
+def test_a_team_named_like_a_reserved_namespace_is_refused_by_its_default_namespace():
+    lines = plan_helpers.problems({"observability_team_monitoring": {}})
+    assert lines == ["observability_team_monitoring.namespace: 'monitoring' is the platform namespace "
+                     "(observability_platform_namespace): a team may not use it"]
+
+
+def test_known_keys_hints_list_every_key_the_reader_accepts():
+    lines = plan_helpers.problems({"observability_team_a": {"rbac": {"group": ["x"]}}})
+    assert lines == ["observability_team_a.rbac.group: unknown key (known keys: groups, users)"]
