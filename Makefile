@@ -31,7 +31,7 @@ test-lint: setup
 # The chart gate (docs/testing.md): the real helm on the pinned chart sources, every object valid, every link resolved.
 # Needs VIGIL_CHART_SOURCES (assembled by tests/charts/chart_sources.py); helm goes into .cache/tools when missing.
 test-charts: setup
-	VIGIL_HELM=$$(bash scripts/install-helm.sh) $(BIN)/pytest -p no:cacheprovider -v -s tests/charts
+	VIGIL_REQUIRE_TOOLS=1 VIGIL_HELM=$$(bash scripts/install-helm.sh) $(BIN)/pytest -p no:cacheprovider -v -s tests/charts
 
 # The kind scenario (molecule/default): needs Docker and network access, so `make test` does not run it.
 test-kind: setup

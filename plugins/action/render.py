@@ -23,12 +23,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        spec = {
-            "plan": {"type": "dict"},
-            "scopes": {"type": "list", "elements": "str", "required": True},
-            "prune": {"type": "list", "elements": "str", "default": []},
-            "dest": {"type": "path"},
-        }
+        spec = dict(plan_data.ARGUMENT_SPEC, prune={"type": "list", "elements": "str", "default": []}, dest={"type": "path"})
         _valid, args = self.validate_argument_spec(argument_spec=spec)
         plan = plan_data.registered(args["plan"], task_vars)
         if plan is None:
@@ -42,7 +37,7 @@ class ActionModule(ActionBase):
             scoped, releases, digests = {}, {}, {}
             for scope in chosen:
                 digest = str(plan["digests"][scope])
-                part = plan_data.matching(plan, [scope])[scope]
+                part = plan_data.scope(plan, scope)
                 cached = render.cached_scope(dest, scope, digest, state)
                 if cached is None:
                     cached = render.object_files(part["objects"])

@@ -20,8 +20,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        spec = {"plan": {"type": "dict"}, "scopes": {"type": "list", "elements": "str", "required": True}}
-        _valid, args = self.validate_argument_spec(argument_spec=spec)
+        _valid, args = self.validate_argument_spec(argument_spec=plan_data.ARGUMENT_SPEC)
         if not self._task.no_log:
             result.update(failed=True, msg="this task returns the receivers' secret values: set no_log: true on it")
             return result

@@ -17,18 +17,9 @@ description:
     files it did not write are never touched.
   - With C(observability_render_secret_values), also writes the receivers' Secrets with their values (read from the
     inventory at the paths the plan recorded), for a SOPS or sealed-secrets pipeline; their contents never show in a diff.
-author:
-  - Vigil platform team (@vigil)
+extends_documentation_fragment:
+  - vigil.observability.plan
 options:
-  plan:
-    description: The registered result of M(vigil.observability.plan); by default the variable C(observability_plan) that role
-      vigil.observability.observability registers.
-    type: dict
-  scopes:
-    description: Glob patterns of the scopes to write, such as C(team/*), C(platform) or C(release/loki).
-    type: list
-    elements: str
-    required: true
   prune:
     description: Glob patterns of scopes whose files are removed when the plan no longer has them (teams that are gone).
     type: list

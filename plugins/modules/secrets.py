@@ -14,18 +14,8 @@ description:
   - Reads each value of the receivers' Secrets from the inventory at the path the plan recorded (one lookup per value;
     nothing is parsed or generated again) and returns the Secret objects, for the task that applies them.
   - The task must set C(no_log=true); the action refuses to run otherwise.
-author:
-  - Vigil platform team (@vigil)
-options:
-  plan:
-    description: The registered result of M(vigil.observability.plan); by default the variable C(observability_plan) that role
-      vigil.observability.observability registers.
-    type: dict
-  scopes:
-    description: Glob patterns of the scopes whose Secrets to return (C(platform), C(team/*)).
-    type: list
-    elements: str
-    required: true
+extends_documentation_fragment:
+  - vigil.observability.plan
 attributes:
   check_mode:
     support: full

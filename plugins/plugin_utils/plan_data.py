@@ -31,6 +31,11 @@ def matching(plan: Mapping[str, Any], patterns: Iterable[str]) -> Dict[str, Dict
             if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)}
 
 
+def scope(plan: Mapping[str, Any], name: str) -> Dict[str, Any]:
+    """One scope of the plan, parsed."""
+    return json.loads(plan["scopes"][name])
+
+
 def objects(plan: Mapping[str, Any], patterns: Iterable[str]) -> list:
     return [obj for _name, part in sorted(matching(plan, patterns).items()) for obj in part["objects"]]
 
@@ -45,4 +50,6 @@ def registered(given: Any, task_vars: Mapping[str, Any]) -> Any:
     return plan if isinstance(plan, dict) and "scopes" in plan else None
 
 
+# The arguments every action that reads a plan takes (plugins/doc_fragments/plan.py documents them).
+ARGUMENT_SPEC = {"plan": {"type": "dict"}, "scopes": {"type": "list", "elements": "str", "required": True}}
 NO_PLAN = "no plan: run role vigil.observability.observability first (it registers %s)" % PLAN_VAR
