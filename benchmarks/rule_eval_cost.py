@@ -168,7 +168,7 @@ class Traffic:
         # phases: (time the phase begins, burn rate), oldest first; the first covers `start`, the last runs on.
         self.phases = [(max(begin, start), burn * budget) for begin, burn in phases]
         # (labels, instance rate, 5xx or not, share of the good or bad requests) of every series.
-        self.series = [('{instance="%s",job="%s",status="%s"}' % (name, JOB, status), rate, status.startswith("5"), share)
+        self.series = [('{instance="%s",job="%s",namespace="bench",status="%s"}' % (name, JOB, status), rate, status.startswith("5"), share)
                        for name, rate in zip(self.instances, self.rates) for status, share in GOOD + BAD]
 
     def bad_seconds(self, t):

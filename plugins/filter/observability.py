@@ -19,6 +19,10 @@ def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
     return prune.stale_objects(found, generated, only_teams or None, delete_namespaces)
 
 
+def claim_namespaces(objects, found):
+    return prune.claim_namespaces(objects, found)
+
+
 def plan_objects(plan, scopes):
     """Every object of the plan's scopes matching any of the glob patterns, in scope order."""
     if not isinstance(plan, dict) or not isinstance(plan.get("scopes"), dict):
@@ -66,6 +70,7 @@ def promql_selector(value):
 class FilterModule:
     def filters(self):
         return {
+            "claim_namespaces": claim_namespaces,
             "plan_objects": plan_objects,
             "promql_selector": promql_selector,
             "slo_burn_rates": slo_burn_rates,

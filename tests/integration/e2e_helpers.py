@@ -156,11 +156,21 @@ def _relabel(relabeling, where):
     return {names[k]: v for k, v in relabeling.items()}
 
 
-def scrape_configs(monitors, ports):
+def _discovered(meta, pod_labels):
+    labels = {"namespace": meta["namespace"], "__meta_kubernetes_namespace": meta["namespace"],
+              "__meta_kubernetes_service_name": meta["name"]}
+    labels.update({"__meta_kubernetes_pod_label_%s" % k: v for k, v in pod_labels.items()})
+    return labels
+
+
+def scrape_configs(monitors, ports, pod_labels=None):
     """The scrape jobs the operator would generate for these ServiceMonitors, each pointed at a local exporter.
 
     Kubernetes service discovery is replaced by one static target labelled with the object's namespace, which is
-    what the operator's generated relabelings give a target; everything else comes from the rendered endpoint.
+    what the operator's generated relabelings give a target, and with the discovery labels the rendered relabelings
+    read (`__meta_kubernetes_namespace`, `__meta_kubernetes_service_name` as the monitor's name, and the pod labels
+    `pod_labels[(namespace, name)]`); everything else comes from the rendered endpoint. The operator's own
+    enforcement of the namespace label is left out, so that the rendered relabelings are seen to hold alone.
     """
     jobs = []
     for monitor in monitors:
@@ -175,7 +185,7 @@ def scrape_configs(monitors, ports):
                 "scrape_interval": endpoint.get("interval", "30s"),
                 "metrics_path": endpoint.get("path", "/metrics"),
                 "static_configs": [{"targets": ["127.0.0.1:%d" % ports[(meta["namespace"], meta["name"])]],
-                                    "labels": {"namespace": meta["namespace"]}}],
+                                    "labels": _discovered(meta, (pod_labels or {}).get((meta["namespace"], meta["name"]), {}))}],
                 "relabel_configs": [_relabel(r, where) for r in endpoint.get("relabelings", [])],
             }
             if "scrapeTimeout" in endpoint:

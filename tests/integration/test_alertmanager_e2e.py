@@ -108,7 +108,7 @@ def inventory(base):
     return team_vars, alertmanager
 
 
-def write_rendered(tmp_path, result):
+def write_rendered(tmp_path, result, expected_changes=("receivers[payments-webhook].webhook_configs.url_file",)):
     """The rendered configuration and its Secret as files, the way kube-prometheus-stack mounts them."""
     secrets_dir = tmp_path / "secrets"
     for objects in result["secrets"].values():
@@ -119,7 +119,7 @@ def write_rendered(tmp_path, result):
                 (folder / key).write_text(value, encoding="utf-8")
     config = yaml.safe_load(result["files"]["platform"]["alertmanager/alertmanager.yaml"])
     compatible, changes = for_alertmanager_0_25(config, secrets_root=secrets_dir)
-    assert changes == ["receivers[payments-webhook].webhook_configs.url_file"]
+    assert changes == list(expected_changes)
     text = yaml.safe_dump(compatible).replace(inventory_alerting.SECRETS_DIR + "/", str(secrets_dir) + "/")
     path = tmp_path / "alertmanager.yaml"
     path.write_text(text, encoding="utf-8")
@@ -291,3 +291,116 @@ def test_alerts_reach_their_team_only_grouped_and_inhibited(tmp_path, receiver_s
     assert sorted((a["labels"]["alertname"], a["labels"].get("slo", a["labels"].get("service"))) for a in suppressed) == [
         ("HighLatency", "ledger"), ("SLOErrorBudgetSlowBurn", "availability")]
     assert os.path.exists(tmp_path / "secrets" / "vigil-alertmanager-receivers" / "payments-pagerduty.pagerduty.routing_key")
+
+
+class SmtpSink:
+    """A minimal SMTP server on 127.0.0.1 that records each message's envelope and headers (no TLS, no auth)."""
+
+    def __init__(self):
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(5)
+        self.port = self.server.getsockname()[1]
+        self.messages = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _addr = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                self._session(conn.makefile("rwb"))
+
+    def _session(self, stream):
+        def say(line):
+            stream.write(line.encode("ascii") + b"\r\n")
+            stream.flush()
+
+        say("220 sink ESMTP")
+        envelope = {"from": None, "to": [], "data": ""}
+        while True:
+            line = stream.readline().decode("utf-8", "replace").rstrip("\r\n")
+            verb = line.split(" ", 1)[0].upper()
+            if not line or verb == "QUIT":
+                say("221 bye")
+                return
+            if verb in ("EHLO", "HELO"):
+                say("250 sink")
+            elif verb == "MAIL":
+                envelope["from"] = line.split(":", 1)[1].strip().split(" ")[0].strip("<>")
+                say("250 ok")
+            elif verb == "RCPT":
+                envelope["to"].append(line.split(":", 1)[1].strip().strip("<>"))
+                say("250 ok")
+            elif verb == "DATA":
+                say("354 go on")
+                lines = []
+                while True:
+                    data = stream.readline().decode("utf-8", "replace")
+                    if data.rstrip("\r\n") == ".":
+                        break
+                    lines.append(data)
+                envelope["data"] = "".join(lines)
+                with self.lock:
+                    self.messages.append(dict(envelope))
+                envelope = {"from": None, "to": [], "data": ""}
+                say("250 queued")
+            else:
+                say("250 ok")
+
+    def close(self):
+        self.server.close()
+
+
+# Template code a team might paste into a channel or an address, by mistake or to read other teams' alerts.
+CHANNEL = '#shop {{ template "slack.default.title" . }} {{ .CommonLabels }}'
+TO = "ops+{{.Status}}@example.com"
+FROM = "alerts+{{.Receiver}}@example.com"
+
+
+def test_text_in_alertmanager_templated_fields_reaches_the_receiver_literally(tmp_path, receiver_server, alertmanager_process):
+    """Slack's channel and e-mail's to and from are Go templates in Alertmanager: inventory text arrives as written."""
+    smtp = SmtpSink()
+    try:
+        base = "http://127.0.0.1:%d" % receiver_server.server_address[1]
+        team_vars = {"observability_team_shop": {"alerting": dict(FAST, receivers={
+            "slack": {"channel": CHANNEL, "api_url": "%s/slack/shop/%s" % (base, TOKENS["payments"])},
+            "email": {"to": TO, "from": FROM, "smarthost": "127.0.0.1:%d" % smtp.port, "require_tls": False}},
+            routes=[{"receiver": "slack", "continue": True}, {"receiver": "email"}])}}
+        alertmanager = dict(FAST, default_receiver="platform",
+                            receivers={"slack": {"channel": "#platform", "api_url": "%s/slack/platform/%s" % (base, TOKENS["platform"])}})
+        result = build.build("prod", team_vars, [], {}, promtool="skip", alertmanager=alertmanager, secret_values=True)
+        url = alertmanager_process(write_rendered(tmp_path, result, expected_changes=()))
+
+        # shop's alert, and one that names team shop from another namespace: the platform's default receiver gets that.
+        sent = [alert("HighErrorRate", "warning", "shop", service="api"), alert("Forged", "warning", "shop", namespace="checkout")]
+        assert http("POST", url + "/api/v2/alerts", sent) == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with receiver_server.lock, smtp.lock:
+                done = len(receiver_server.requests) >= 2 and smtp.messages
+            if done:
+                break
+            time.sleep(0.2)
+        time.sleep(2)
+        with receiver_server.lock:
+            requests = list(receiver_server.requests)
+        with smtp.lock:
+            messages = list(smtp.messages)
+    finally:
+        smtp.close()
+    by_path = {r["path"].split("/")[2]: r for r in requests if r["path"].startswith("/slack/")}
+    assert sorted(by_path) == ["platform", "shop"], scrubbed_log(tmp_path)
+    assert by_path["shop"]["body"]["channel"] == CHANNEL
+    assert "HighErrorRate" in by_path["shop"]["body"]["attachments"][0]["title"]
+    # The forged alert reached the platform, not shop.
+    assert "Forged" in by_path["platform"]["body"]["attachments"][0]["title"]
+    assert "Forged" not in json.dumps(by_path["shop"]["body"])
+    [message] = messages
+    assert message["to"] == [TO] and message["from"] == FROM
+    headers = message["data"].split("\r\n\r\n", 1)[0]
+    assert "To: " + TO in headers and "From: " + FROM in headers

@@ -32,7 +32,10 @@ SHOP = {
 
 
 def inventories():
-    return {"example": example_team_vars(), "shop": {"observability_team_shop": SHOP}}
+    # Teams batch and jobs own the namespaces shop's batch monitor scrapes, and share them with shop.
+    neighbours = {"observability_team_%s" % n: {"namespace": "shop-%s" % n, "shares_namespace_with": ["shop"],
+                                                "services": [{"name": "worker", "monitor": {}}]} for n in ("batch", "jobs")}
+    return {"example": example_team_vars(), "shop": dict(neighbours, observability_team_shop=SHOP)}
 
 
 def build_all(team_vars, settings=None):
@@ -81,14 +84,13 @@ def declared_metrics(service):
 
 
 def service_matchers(team_raw, team_name, service):
-    """The label matchers the issue gives a service's series: its own selector, or job and the namespace(s) scraped."""
+    """The label matchers of a service's series: its own selector or job, and always the team's namespace (the
+    operator labels what a team's monitor scrapes with the monitor's namespace, wherever the targets run)."""
+    namespace = {"namespace": ("Equal", team_raw.get("namespace", team_name))}
     selector = service.get("metrics", {}).get("selector")
     if selector:
-        return {m.name: (str(m.op).rsplit(".", 1)[-1], m.value) for m in promql_parser.parse(selector).matchers.matchers}
-    namespaces = service.get("monitor", {}).get("namespaces")
-    if namespaces:
-        return {"namespace": ("Re", "|".join(sorted(namespaces))), "job": ("Equal", service["name"])}
-    return {"namespace": ("Equal", team_raw.get("namespace", team_name)), "job": ("Equal", service["name"])}
+        return dict({m.name: (str(m.op).rsplit(".", 1)[-1], m.value) for m in promql_parser.parse(selector).matchers.matchers}, **namespace)
+    return dict(namespace, job=("Equal", service["name"]))
 
 
 def prometheus_targets(dashboard):
@@ -104,7 +106,7 @@ def query_problems(objs, team_vars):
     for var, team_raw in team_vars.items():
         team = team_raw.get("name", var[len("observability_team_"):].replace("_", "-"))
         records, alerts = produced_series(objs, team)
-        services = {s["name"]: s for s in team_raw["services"]}
+        services = {s["name"]: s for s in team_raw.get("services", [])}
         for obj in objs:
             meta = obj["metadata"]
             if obj["kind"] != "ConfigMap" or meta["labels"].get(objects.TEAM_LABEL) != team or "-custom-" in meta["name"]:
@@ -156,7 +158,7 @@ def test_every_panel_query_parses_and_reads_only_produced_or_declared_series(whi
 ])
 def test_the_check_catches_a_query_reading_what_nothing_produces(old, new):
     # Guards the test above: each of these edits to the generated dashboards must be reported.
-    team_vars = {"observability_team_shop": SHOP}
+    team_vars = inventories()["shop"]
     objects = build_all(team_vars)["objects"]
     edited = 0
     for obj in objects:
@@ -171,9 +173,9 @@ def test_the_check_catches_a_query_reading_what_nothing_produces(old, new):
 
 
 def test_log_and_trace_panels_select_the_service():
-    result = build_all({"observability_team_shop": SHOP})
+    result = build_all(inventories()["shop"])
     for obj in result["objects"]:
-        if obj["kind"] != "ConfigMap" or not obj["metadata"]["name"].endswith("-red-dashboard"):
+        if obj["kind"] != "ConfigMap" or not obj["metadata"]["name"].startswith("shop-") or not obj["metadata"]["name"].endswith("-red-dashboard"):
             continue
         service = obj["metadata"]["name"][len("shop-"):-len("-red-dashboard")]
         (text,) = obj["data"].values()
@@ -186,7 +188,7 @@ def test_log_and_trace_panels_select_the_service():
 
 
 def test_rendering_twice_changes_nothing(tmp_path):
-    team_vars = dict(example_team_vars(), observability_team_shop=SHOP)
+    team_vars = dict(example_team_vars(), **inventories()["shop"])
     first, second = build_all(team_vars), build_all(team_vars)
     assert json.dumps(first["objects"], sort_keys=False) == json.dumps(second["objects"], sort_keys=False)
     scoped = {scope: render.object_files(objs) for scope, objs in first["scopes"].items()}

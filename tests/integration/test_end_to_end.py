@@ -43,6 +43,10 @@ def slo(service):
     }
 
 
+# Pod labels of shop's orders pods that a labelmap would copy onto its series: a forged namespace, team and severity.
+HOSTILE_POD_LABELS = {"namespace": "ledger", "team": "ledger", "severity": "critical", "service": "ledger", "tier": "web"}
+
+
 def service(name):
     return {
         "name": name,
@@ -69,7 +73,9 @@ def write_inventory(root, sink):
         "observability_alertmanager": dict(timings, default_receiver="platform",
                                            receivers={"webhook": {"url": sink.url("/platform")}}),
         "observability_team_shop": {
-            "services": [service("orders")],
+            # A labelmap of every pod label, on a pod labelled to pose as team ledger (HOSTILE_POD_LABELS).
+            "services": [dict(service("orders"), monitor=dict(service("orders")["monitor"], relabelings=[
+                {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"}]))],
             "alerting": dict(timings, group_by=TEAM_GROUP_BY, receivers={
                 "slo": {"kind": "webhook", "url": sink.url("/shop/slo")},
                 "alerts": {"kind": "webhook", "url": sink.url("/shop/alerts")},
@@ -131,7 +137,7 @@ def prepare_prometheus(objects, work, exporter_ports, alertmanager_port, labels)
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "external_labels": labels},
         "rule_files": [str(rules_dir / "*.yaml")],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": ["127.0.0.1:%d" % alertmanager_port]}]}]},
-        "scrape_configs": scrape_configs(monitors, exporter_ports),
+        "scrape_configs": scrape_configs(monitors, exporter_ports, {("shop", "shop-orders"): HOSTILE_POD_LABELS}),
     }
     path = work / "prometheus.yml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -192,6 +198,10 @@ def test_failing_service_pages_its_team_only_and_resolves(tmp_path, prometheus_b
 
             active = wait_until("every target up", targets_up, BUDGET, processes)
             assert sorted((t["labels"]["namespace"], t["labels"]["job"]) for t in active) == [("ledger", "ledger"), ("shop", "orders")]
+            # The labelmap copied the harmless pod label; the trusted labels are restored or dropped after it.
+            target = next(t["labels"] for t in active if t["labels"]["job"] == "orders")
+            assert target["tier"] == "web" and target["service"] == "shop-orders"
+            assert "team" not in target and "severity" not in target
 
             # Every rendered group is loaded, whole, and every rule evaluates without error.
             def rules_healthy():
@@ -265,7 +275,7 @@ def test_failing_service_pages_its_team_only_and_resolves(tmp_path, prometheus_b
             assert body["groupLabels"] == {k: labels[k] for k in TEAM_GROUP_BY if k in labels}
             assert body["alerts"][0]["status"] == body["status"]
             # The group key names the team's route: the platform tree's child for team="shop".
-            assert '{team="shop"}' in body["groupKey"]
+            assert '{namespace="shop",team="shop"}' in body["groupKey"]
 
     # The resolution comes after the recovery; nothing else reached shop's receivers.
     assert all(not body["alerts"][0]["endsAt"].startswith("0001") for body in slo_resolved + err_resolved)

@@ -33,7 +33,7 @@ def bad_period(inventory):
 
 def collision(inventory):
     # Two teams in one namespace whose generated object names meet: ha + x-api and ha-x + api.
-    team_file(inventory, "ha", {"namespace": "shared", "services": [{"name": "x-api", "monitor": {"port": "metrics"}}]})
+    team_file(inventory, "ha", {"namespace": "shared", "shares_namespace_with": ["ha-x"], "services": [{"name": "x-api", "monitor": {"port": "metrics"}}]})
     team_file(inventory, "ha_x", {"name": "ha-x", "namespace": "shared", "manage_namespace": False,
                                   "services": [{"name": "api", "monitor": {"port": "metrics"}}]})
 

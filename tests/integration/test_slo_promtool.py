@@ -88,11 +88,11 @@ def ident(svc, slo="availability"):
 
 
 def requests_series(job, segments, start=0):
-    return {"series": 'http_requests_total{job="%s",code="200"}' % job, "values": counter(*segments, start=start)}
+    return {"series": 'http_requests_total{namespace="shop",job="%s",code="200"}' % job, "values": counter(*segments, start=start)}
 
 
 def errors_series(job, segments, start=0):
-    return {"series": 'http_requests_total{job="%s",code="500"}' % job, "values": counter(*segments, start=start)}
+    return {"series": 'http_requests_total{namespace="shop",job="%s",code="500"}' % job, "values": counter(*segments, start=start)}
 
 
 def burn_series(job, history_min, burn, budget, after_min, traffic=TRAFFIC):
@@ -256,9 +256,9 @@ def histogram_series(job, history, after, le_one, slow_share):
     slow = Fraction(slow_share) * total
     out = []
     for le, fast_after in (("0.25", total - slow), ("0.5", total - slow), (le_one, total - slow), ("10", total), ("+Inf", total)):
-        out.append({"series": 'http_request_duration_seconds_bucket{job="%s",le="%s"}' % (job, le),
+        out.append({"series": 'http_request_duration_seconds_bucket{namespace="shop",job="%s",le="%s"}' % (job, le),
                     "values": counter((history, total), (after, fast_after))})
-    out.append({"series": 'http_request_duration_seconds_count{job="%s"}' % job, "values": counter((history, total), (after, total))})
+    out.append({"series": 'http_request_duration_seconds_count{namespace="shop",job="%s"}' % job, "values": counter((history, total), (after, total))})
     return out
 
 

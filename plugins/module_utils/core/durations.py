@@ -19,6 +19,9 @@ UNITS = (
     ("ms", 1),
 )
 _UNIT_MS = dict(UNITS)
+# Prometheus and Alertmanager hold a duration as int64 nanoseconds: about 292 years. Longer fails their parsers
+# ("duration out of range") and with it the whole configuration every team shares.
+MAX_MS = (2 ** 63 - 1) // 1000000
 # The order Prometheus requires: each unit at most once, largest first.
 # [0-9], not \d, which also matches other scripts' digits; \Z, not $, which allows a trailing newline.
 _DURATION_RE = re.compile(
@@ -42,12 +45,14 @@ class Duration:
         """Parse '1h30m' style text; raise ValueError with a reason otherwise."""
         if isinstance(text, bool) or not isinstance(text, str):
             raise ValueError("must be a Prometheus duration such as 30s, 5m or 1h (a string), got %r" % (text,))
-        match = _DURATION_RE.match(text.strip())
+        match = _DURATION_RE.match(text.strip()) if len(text) <= 64 else None
         if not text.strip() or not match or not any(match.groupdict().values()):
-            raise ValueError("must be a Prometheus duration such as 30s, 5m or 1h30m, got %r" % (text,))
+            raise ValueError("must be a Prometheus duration such as 30s, 5m or 1h30m, got %s" % _quoted(text))
         total = sum(int(v) * _UNIT_MS[u] for u, v in match.groupdict().items() if v)
         if total <= 0:
             raise ValueError("must be longer than zero, got %r" % (text,))
+        if total > MAX_MS:
+            raise ValueError("must be at most 292y, the longest duration Prometheus and Alertmanager accept, got %r" % (text,))
         return cls(total)
 
     @property
@@ -80,6 +85,11 @@ class Duration:
 
     def __mul__(self, factor: int) -> "Duration":
         return Duration(int(self.ms * factor))
+
+
+def _quoted(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 @functools.lru_cache(maxsize=4096)

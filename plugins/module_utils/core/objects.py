@@ -14,6 +14,8 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "vigil.observability"
 TEAM_LABEL = "vigil.observability/team"
 COMPONENT_LABEL = "app.kubernetes.io/component"
+# On a Namespace the collection created for a team (not one that existed before): only such a Namespace is ever deleted.
+CREATED_FOR_ANNOTATION = "vigil.observability/created-for-team"
 FIELD_MANAGER = "vigil.observability"
 # Every kind the collection creates for teams: what apply mode looks for when it prunes.
 MANAGED_KINDS = (

@@ -28,6 +28,15 @@ OPERATORS = ("=~", "!~", "!=", "=")
 _NOT_RE2 = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9]|\(\?>|\*\+|\+\+|\?\+|\}\+|\(\?#|\(\?\(|\\Z")
 # Inline flags: RE2 knows i, m, s and U; Python also a, L, u and x.
 _FLAGS = re.compile(r"\(\?([a-zA-Z-]+)[:)]")
+# RE2 (Go's regexp/syntax) refuses a repeat count over 1000, nesting over 1000 levels, and programs over about
+# 3.3 million instructions (128 MiB of 40-byte instructions): "invalid repeat count", "expression too large".
+RE2_MAX_REPEAT = 1000
+RE2_MAX_SIZE = (128 << 20) // 40
+RE2_MAX_DEPTH = 1000
+try:
+    from re import _parser as _sre_parse  # Python >= 3.11
+except ImportError:  # pragma: no cover - older controllers
+    import sre_parse as _sre_parse  # pylint: disable=deprecated-module
 
 
 class SelectorError(ValueError):
@@ -56,9 +65,61 @@ def check_regex(pattern: Any) -> None:
         with warnings.catch_warnings():
             # Python warns about POSIX classes such as [[:alpha:]], which RE2 supports.
             warnings.simplefilter("ignore", FutureWarning)
+            parsed = _sre_parse.parse(pattern)
             re.compile(pattern)
-    except re.error as exc:
-        raise SelectorError("regex %r does not parse: %s" % (pattern, exc)) from None
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise SelectorError("regex %s does not parse: %s" % (_short(pattern), exc)) from None
+    problem = _re2_limits(parsed)
+    if problem:
+        raise SelectorError("regex %s %s" % (_short(pattern), problem))
+
+
+def _short(pattern: str) -> str:
+    text = repr(pattern)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _re2_limits(parsed: Any) -> str:
+    """What RE2 would refuse in a pattern Python parsed: a repeat count, nested repeats, the nesting, the size.
+
+    Go's regexp/syntax (repeatIsValid) refuses a counted repeat over 1000, and nested counted repeats whose counts
+    multiply to over 1000: `(a{10}){101}` is refused, `(a{10}){100}` is not.
+    """
+    unbounded = _sre_parse.MAXREPEAT
+
+    def walk(items: Any, budget: int, depth: int) -> int:
+        if depth > RE2_MAX_DEPTH:
+            raise ValueError("nests deeper than RE2's %d levels" % RE2_MAX_DEPTH)
+        total = 0
+        for op, arg in items:
+            name = str(op)
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, sub = arg
+                star = high == unbounded and low <= 1  # *, + and {1,} are not counted repeats in RE2
+                count = low if high == unbounded else high
+                inner_budget = budget
+                if not star and count > 0:
+                    if count > budget:
+                        raise ValueError("repeats %d times%s; RE2 allows at most %d repeats, nested repeats multiplied" % (
+                            count, "" if budget == RE2_MAX_REPEAT else " inside other repeats", RE2_MAX_REPEAT))
+                    inner_budget = budget // count
+                inner = walk(sub, inner_budget, depth + 1) if (star or count > 0) else 0
+                total += inner * max(count, 1) + 1
+            elif name == "SUBPATTERN":
+                total += walk(arg[-1], budget, depth + 1)
+            elif name == "BRANCH":
+                total += sum(walk(branch, budget, depth + 1) for branch in arg[1]) + 1
+            else:
+                total += 1
+            if total > RE2_MAX_SIZE:
+                raise ValueError("is too large for RE2 once its repeats are expanded (over %d instructions)" % RE2_MAX_SIZE)
+        return total
+
+    try:
+        walk(parsed, RE2_MAX_REPEAT, 0)
+    except ValueError as exc:
+        return str(exc)
+    return ""
 
 
 @dataclass(frozen=True, order=True)
@@ -101,6 +162,12 @@ class Selector:
         """A copy with `extra` matchers added; an existing matcher of the same name and operator is replaced."""
         keep = [m for m in self.matchers if not any(m.name == e.name and m.op == e.op for e in extra)]
         return Selector(self.metric, tuple(keep) + tuple(extra))
+
+    def in_namespace(self, namespace: str) -> "Selector":
+        """Scoped to one namespace: a namespace="<namespace>" matcher unless it has a namespace matcher already."""
+        if any(m.name == "namespace" for m in self.matchers):
+            return self
+        return Selector(self.metric, self.matchers + (eq("namespace", namespace),))
 
     def label_values(self) -> Dict[str, str]:
         """Labels fixed to one value by an equality matcher."""

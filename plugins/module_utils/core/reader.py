@@ -33,9 +33,48 @@ def is_dns_label(value: Any, max_len: int = 63) -> bool:
     return isinstance(value, str) and len(value) <= max_len and bool(DNS_LABEL_RE.fullmatch(value))
 
 
+# Whole numbers the platform passes on: Kubernetes' CRDs and Alertmanager's fields are 32-bit at their narrowest.
+MAX_INTEGER = 2 ** 31 - 1
+
+
 def describe(value: Any) -> str:
-    text = repr(value)
+    """A short, safe rendering of an input value for a problem message."""
+    try:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 30:
+            return "a whole number of about %d digits" % int(value.bit_length() * 0.30103)
+        text = repr(value)
+    except (RecursionError, ValueError):
+        # Nested deeper than repr can go, or an integer longer than Python prints.
+        return "a %s too large to show" % type(value).__name__
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# Inventory data nests a few levels (a team, its services, an SLO, a tier); a chart's values or a dashboard a few
+# dozen. Deeper input is refused before anything recursive (repr, json, YAML, merging) can overflow the stack.
+MAX_DEPTH = 100
+# A whole variable may nest deeper (a team holds its dashboards), but not as deep as Python's recursion limit.
+MAX_VARIABLE_DEPTH = 200
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and mappings in `value` nest deeper than `limit` (walked without recursion)."""
+    stack = [(value, 1)]
+    seen = set()
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        if id(item) in seen:
+            continue  # YAML anchors share objects; a cycle would be endless
+        seen.add(id(item))
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class Reader:
@@ -135,7 +174,8 @@ class Reader:
             return default
         return value
 
-    def integer(self, key: str, default: Optional[Any] = None, minimum: Optional[int] = None, required: bool = False) -> Any:
+    def integer(self, key: str, default: Optional[Any] = None, minimum: Optional[int] = None, required: bool = False,
+                maximum: int = MAX_INTEGER) -> Any:
         value = self._get(key, required)
         if value is _MISSING:
             return default
@@ -143,7 +183,10 @@ class Reader:
             self.fail(key, "must be a whole number, got %s" % describe(value))
             return default
         if minimum is not None and value < minimum:
-            self.fail(key, "must be at least %s, got %s" % (minimum, value))
+            self.fail(key, "must be at least %s, got %s" % (minimum, describe(value)))
+            return default
+        if value > maximum:
+            self.fail(key, "must be at most %d, got %s" % (maximum, describe(value)))
             return default
         return value
 
@@ -161,15 +204,17 @@ class Reader:
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        number = to_fraction(value)
-        if number is None:
-            self.fail(key, "must be a number, got %s" % describe(value))
-            return default
         try:
-            float(number)
+            number = to_fraction(value)
+            if number is not None and number != 0 and float(number) == 0:
+                self.fail(key, "is too close to zero for a 64-bit float, got %s" % describe(value))
+                return default
         except OverflowError:
             # Prometheus and Alertmanager hold numbers as 64-bit floats.
             self.fail(key, "is out of the range of a 64-bit float (about 1.8e308), got %s" % describe(value))
+            return default
+        if number is None:
+            self.fail(key, "must be a number, got %s" % describe(value))
             return default
         bad_low = low is not None and (number <= low if low_open else number < low)
         bad_high = high is not None and (number >= high if high_open else number > high)
@@ -297,11 +342,21 @@ def _range_text(low: Any, high: Any, low_open: bool, high_open: bool) -> str:
     return "must be between %s and %s (%s)" % (low, high, bounds)
 
 
+# Decimal exponents past a 64-bit float's range (with room for its subnormals): such text is refused before an
+# exact Fraction of it is built, which for "1e999999999" would take all memory.
+_MAX_EXPONENT = 330
+
+
 def to_fraction(value: Any) -> Any:
-    """An exact number from an int, float or numeric string; None when it is not a number."""
+    """An exact number from an int, float or numeric string; None when it is not a number.
+
+    OverflowError when it is far outside a 64-bit float's range (either way).
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
+        if value.bit_length() > 1100:
+            raise OverflowError("out of range")
         return Fraction(value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -314,5 +369,7 @@ def to_fraction(value: Any) -> Any:
             return None
         if not dec.is_finite():
             return None
+        if dec != 0 and abs(dec.adjusted()) > _MAX_EXPONENT:
+            raise OverflowError("out of range")
         return Fraction(dec)
     return None

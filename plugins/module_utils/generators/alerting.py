@@ -142,9 +142,14 @@ def _route_config(team: Team, route: TeamRoute) -> Dict[str, Any]:
 
 
 def team_route(team: Team) -> Dict[str, Any]:
-    """The team's child of the root route: everything labelled team="<team>", and the team's own routes below it."""
+    """The team's child of the root route: everything labelled team="<team>" from its namespace, and the team's own routes below.
+
+    The namespace matcher is what keeps another team from reaching these receivers: the operator stamps every alert of a
+    team's rules with the rules' namespace, while the team label is whatever the rule says.
+    """
     alerting = team.alerting
-    out = {"receiver": receiver_name(team, _fallback(alerting)), "matchers": [_matcher_text(Matcher("team", "=", team.name))]}
+    out = {"receiver": receiver_name(team, _fallback(alerting)), "matchers": [
+        _matcher_text(Matcher("namespace", "=", team.namespace)), _matcher_text(Matcher("team", "=", team.name))]}
     out.update(alerting.grouping.fields())
     children = [_route_config(team, r) for r in team_routes(team)]
     if children:

@@ -27,13 +27,13 @@ _VALUE = "\x00"  # stands for the alert's value template while inventory text is
 
 
 def series_selector(team: Team, service: Service) -> Selector:
-    """Label matchers of the service's series: its own selector, or job and the namespace(s) its monitor scrapes."""
+    """Label matchers of the service's series: its own selector or job, always in the team's namespace.
+
+    The operator labels every series a team's monitor scrapes with the monitor's namespace (enforcedNamespaceLabel),
+    whichever namespaces the targets run in, and adds the same matcher to every selector of the team's rules.
+    """
     if service.metrics.selector is not None:
-        return service.metrics.selector
-    namespaces = service.monitor.namespaces if service.monitor is not None else ()
-    if namespaces:
-        # Namespace names hold only [a-z0-9-], which need no escaping in a regex.
-        return Selector("", (eq("job", service.name), Matcher("namespace", "=~", "|".join(namespaces))))
+        return service.metrics.selector.in_namespace(team.namespace)
     return Selector("", (eq("job", service.name), eq("namespace", team.namespace)))
 
 

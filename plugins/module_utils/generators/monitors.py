@@ -9,9 +9,9 @@ dashboards select a service's series the same way whatever the scrape setup.
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import POD_MONITOR
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import POD_MONITOR, TRUSTED_LABELS
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Service, Team
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 
 def object_name(team: Team, service: Service) -> str:
@@ -40,10 +40,21 @@ def endpoint(service: Service) -> Dict[str, Any]:
         metric_relabelings.append({"action": "keep", "sourceLabels": ["__name__"], "regex": "|".join(monitor.keep_metrics)})
     if metric_relabelings:
         ep["metricRelabelings"] = metric_relabelings
-    # The job relabeling goes last, so no other relabeling can move a service's series away from job="<service>".
-    ep["relabelings"] = [r.spec() for r in monitor.relabelings] + [
-        {"action": "replace", "targetLabel": "job", "replacement": service.name}]
+    # After the team's relabelings (a labelmap may have written any label): the trusted labels are set again from
+    # service discovery or dropped, and job goes last, so nothing moves a series away from its namespace and service.
+    ep["relabelings"] = [r.spec() for r in monitor.relabelings] + guard_relabelings(monitor.kind, service.name)
     return ep
+
+
+def guard_relabelings(kind: str, service_name: str) -> List[Dict[str, Any]]:
+    restored = {"namespace": "__meta_kubernetes_namespace"}
+    if kind != POD_MONITOR:
+        restored["service"] = "__meta_kubernetes_service_name"
+    dropped = sorted(set(TRUSTED_LABELS) - set(restored) - {"job"})
+    out = [{"action": "labeldrop", "regex": "|".join(dropped)}]
+    out += [{"action": "replace", "sourceLabels": [source], "targetLabel": label} for label, source in sorted(restored.items())]
+    out.append({"action": "replace", "targetLabel": "job", "replacement": service_name})
+    return out
 
 
 def monitor_spec(team: Team, service: Service) -> Any:

@@ -15,6 +15,7 @@ import functools
 from fractions import Fraction
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core import gotemplate
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, decimal_str, eq, le_matcher
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.naming import slo_identity
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import SLO, Service, Settings, Team, Tier, PAGE
@@ -43,7 +44,7 @@ CURRENT_BURN = record_name("current_burn_rate:ratio")
 
 def template_literal(text: str) -> str:
     """Make inventory text safe inside Prometheus' Go templates (annotations and alert labels)."""
-    return text.replace("{{", '{{ "{{" }}')
+    return gotemplate.literal(text)
 
 
 def base_window(slo: SLO) -> Duration:
@@ -82,17 +83,19 @@ def _raw_rates(team: Team, service: Service, slo: SLO, window: Duration) -> Tupl
     """(requests, errors) PromQL reading the raw series at `window`."""
     if slo.latency:
         lat = slo.latency
-        count = Selector(lat.histogram + "_count", lat.selector.matchers)
-        good = Selector(lat.histogram + "_bucket", lat.selector.matchers).with_matchers(le_matcher(lat.threshold))
+        scoped = lat.selector.in_namespace(team.namespace)
+        count = Selector(lat.histogram + "_count", scoped.matchers)
+        good = Selector(lat.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(lat.threshold))
         requests = "sum(rate(%s[%s]))" % (count, window)
         # Bad = all (the requests series this group has just recorded) - good. A missing threshold bucket
         # leaves errors absent, so the no-data alert can catch a wrong threshold.
         errors = "sum(%s) - sum(rate(%s[%s]))" % (_sel(record_name("requests_per_second", window), team, service, slo), good, window)
         return requests, errors
-    requests = "sum(rate(%s[%s]))" % (slo.total, window)
+    requests = "sum(rate(%s[%s]))" % (slo.total.in_namespace(team.namespace), window)
     # An error counter that has not been created yet means zero errors, with the SLO's labels; the
     # zero comes from the requests series this group has just recorded, not a second read of the raw series.
-    errors = "sum(rate(%s[%s])) or 0 * sum(%s)" % (slo.errors, window, _sel(record_name("requests_per_second", window), team, service, slo))
+    errors = "sum(rate(%s[%s])) or 0 * sum(%s)" % (slo.errors.in_namespace(team.namespace), window,
+                                                   _sel(record_name("requests_per_second", window), team, service, slo))
     return requests, errors
 
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import CREATED_FOR_ANNOTATION, k8s_object, labels_for
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Team
 from typing import Any, Dict, List
 
@@ -34,6 +34,8 @@ def namespace(team: Team) -> Dict[str, Any]:
     labels.update(labels_for(team, "tenancy"))
     obj = k8s_object("v1", "Namespace", team.namespace, None, labels)
     obj["metadata"]["annotations"] = dict(NAMESPACE_ANNOTATIONS)
+    # Apply mode removes this again when the namespace existed before the first run (pipeline/prune.claim_namespaces).
+    obj["metadata"]["annotations"][CREATED_FOR_ANNOTATION] = team.name
     return obj
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from ansible_collections.vigil.observability.plugins.module_utils.core import gotemplate
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, LABEL_NAME_RE, SelectorError, parse_selector
@@ -103,6 +104,7 @@ class Option:
     crd_field: str
     kind: str = "str"  # str, url, bool, int, smarthost
     required: bool = False
+    templated: bool = False  # Alertmanager expands the field as a Go template: the inventory's text is made literal
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ KINDS = {
                      (Option("api_url", "apiURL", "url"), _SEND_RESOLVED)),
     "slack": Kind("slack_configs", "slackConfigs", False,
                   (SecretField("api_url", "api_url_file", "apiURL", url=True),),
-                  (Option("channel", "channel"), _SEND_RESOLVED)),
+                  (Option("channel", "channel", templated=True), _SEND_RESOLVED)),
     # Office 365 connector webhooks (Alertmanager >= 0.26) and Power Automate workflows (>= 0.28).
     "msteams": Kind("msteams_configs", "msteamsConfigs", False,
                     (SecretField("webhook_url", "webhook_url_file", "webhookUrl", url=True),), (_SEND_RESOLVED,)),
@@ -134,7 +136,7 @@ KINDS = {
                       (SecretField("webhook_url", "webhook_url_file", "webhookURL", url=True),), (_SEND_RESOLVED,)),
     "email": Kind("email_configs", "emailConfigs", False,
                   (SecretField("auth_password", "auth_password_file", "authPassword", required=False),),
-                  (Option("to", "to", required=True), Option("from", "from"), Option("smarthost", "smarthost", "smarthost"),
+                  (Option("to", "to", required=True, templated=True), Option("from", "from", templated=True), Option("smarthost", "smarthost", "smarthost"),
                    Option("auth_username", "authUsername"), Option("require_tls", "requireTLS", "bool"), _SEND_RESOLVED)),
     # A webhook URL may carry a token, so it is always treated as a secret (url_file: Alertmanager >= 0.26).
     "webhook": Kind("webhook_configs", "webhookConfigs", False,
@@ -244,7 +246,8 @@ def _read_option(r: Reader, option: Option) -> Any:
         return r.string(option.name, required=option.required, pattern=_URL.pattern, what="an http(s) URL")
     if option.kind == "smarthost":
         return r.string(option.name, required=option.required, pattern=_SMARTHOST, what="host:port")
-    return r.string(option.name, required=option.required)
+    value = r.string(option.name, required=option.required)
+    return gotemplate.literal(value) if option.templated and value is not None else value
 
 
 def _read_secret(r: Reader, secret: SecretField) -> Any:
@@ -390,8 +393,9 @@ def parse_team_alerting(raw: Any, path: str, problems: Problems) -> Any:
 def _parse_smtp(raw: Dict[str, str], path: str, problems: Problems) -> Smtp:
     r = Reader(raw, path, problems)
     options = []
+    # smtp_from is the default `from` of every e-mail receiver, which Alertmanager expands as a template.
     for key, kind in (("smarthost", "smarthost"), ("from", "str"), ("hello", "str"), ("auth_username", "str")):
-        value = _read_option(r, Option(key, "", kind))
+        value = _read_option(r, Option(key, "", kind, templated=key == "from"))
         if value is not None:
             options.append(("smtp_" + key, value))
     if r.has("require_tls"):

@@ -40,6 +40,11 @@ _LABEL_KEY_RE = re.compile(r"^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0
 _LABEL_VALUE_RE = re.compile(r"^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?\Z")
 
 
+# Labels the platform's alerts, routes and inhibitions trust: no relabeling may write them. The monitors restore or
+# drop them after the team's relabelings (generators/monitors), and the operator enforces `namespace`.
+TRUSTED_LABELS = ("alertname", "cluster", "job", "namespace", "prometheus", "prometheus_replica", "service", "severity", "slo", "team")
+
+
 # Patterns for Reader.string, anchored both ends.
 _SUBDOMAIN = r"^(?=.{1,253}\Z)[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z"
 
@@ -210,6 +215,13 @@ def _parse_relabel(raw: Dict[str, Any], path: str, problems: Problems) -> Any:
         bad = True
     if target_label == "job":
         problems.add(r.sub("target_label"), "job is set to the service name, which the golden-signal alerts and dashboards select on")
+        bad = True
+    elif target_label in TRUSTED_LABELS:
+        problems.add(r.sub("target_label"), "%s is a label the platform sets and routes on; a relabeling may not write it (see docs/tenancy.md)"
+                     % target_label)
+        bad = True
+    if action == "labelmap" and replacement is not None and replacement in TRUSTED_LABELS:
+        problems.add(r.sub("replacement"), "%s is a label the platform sets and routes on; a labelmap may not write it" % replacement)
         bad = True
     if bad or action is None:
         return None

@@ -16,8 +16,8 @@ import json
 from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, check_regex
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, check_regex, parse_selector, quote
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_DEPTH, Reader, describe, is_dns_label, too_deep
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
@@ -130,11 +130,17 @@ def parse_settings(raw: Any, problems: Problems, path: str = "observability_sett
 
 def _parse_latency(raw, path, problems):
     r = Reader(raw, path, problems)
-    histogram = r.string("histogram", required=True, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", what="a metric name")
+    histogram = r.string("histogram", required=True, pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z", what="a metric name")
     threshold = r.decimal("threshold", required=True, low=0)
-    selector = r.selector("selector", required=True)
+    text = r.raw("selector")
+    braces = bool(histogram) and isinstance(text, str) and text.strip().startswith("{")
+    if braces:
+        # Read with the histogram's name, which the rules add: negative matchers alone (`{verb!="WATCH"}`) then select.
+        selector = _histogram_matchers(histogram, text, r.sub("selector"), problems)
+    else:
+        selector = r.selector("selector", required=True)
     r.done()
-    if selector is not None and selector.metric:
+    if selector is not None and selector.metric and not braces:
         problems.add(join_path(path, "selector"), "must hold only label matchers such as '{job=\"api\"}'; the metric is `histogram`")
         return None
     if histogram and histogram.endswith(("_bucket", "_count", "_sum")):
@@ -147,6 +153,21 @@ def _parse_latency(raw, path, problems):
     if None in (histogram, threshold, selector):
         return None
     return Latency(histogram, threshold, selector)
+
+
+def _histogram_matchers(histogram: str, text: str, path: str, problems: Problems) -> Any:
+    try:
+        parsed = parse_selector(histogram + text.strip())
+    except SelectorError as exc:
+        problems.add(path, "is not a PromQL selector: %s" % exc)
+        return None
+    if not parsed.matchers:
+        problems.add(path, "is not a PromQL selector: empty selector")
+        return None
+    if any(m.name == "__name__" for m in parsed.matchers):
+        problems.add(path, "must hold only label matchers such as '{job=\"api\"}'; the metric is `histogram`")
+        return None
+    return parsed
 
 
 def parse_slo(raw: Any, path: str, problems: Problems, settings: Settings) -> Optional[SLO]:
@@ -339,8 +360,14 @@ def _parse_dashboards(items, problems):
             try:
                 content = json.loads(content, parse_constant=_no_constant)
             except ValueError as exc:
-                problems.add(where, "is not valid JSON: %s" % exc)
+                problems.add(where, "is not valid JSON: %s" % str(exc)[:200])
                 continue
+            except RecursionError:
+                problems.add(where, "nests deeper than %d levels" % MAX_DEPTH)
+                continue
+        if too_deep(content):
+            problems.add(where, "nests deeper than %d levels" % MAX_DEPTH)
+            continue
         if not isinstance(content, dict):
             problems.add(where, "must be a JSON object (a Grafana dashboard), got %s" % describe(content))
             continue
@@ -425,11 +452,21 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
     rbac_users = tuple(sorted(set(rbac.string_list("users"))))
     rbac.done()
     instrumentation = parse_team_instrumentation(r.raw("instrumentation"), r.sub("instrumentation"), problems)
+    shares = []
+    for item_path, item in r.items("shares_namespace_with"):
+        if not is_dns_label(item):
+            problems.add(item_path, "must be a team name, got %s" % describe(item))
+        elif item == name:
+            problems.add(item_path, "names the team itself")
+        elif item not in shares:
+            shares.append(item)
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
     _no_duplicates(service_items, "service", problems)
     if name is None or namespace is None:
         return None
+    for service in services:
+        _own_namespace_selectors(service, namespace, problems)
     return Team(
         name=name,
         namespace=namespace,
@@ -444,7 +481,22 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
         rbac_groups=rbac_groups,
         rbac_users=rbac_users,
         instrumentation=instrumentation,
+        shares_namespace_with=tuple(sorted(shares)),
     )
+
+
+def _own_namespace_selectors(service: Service, namespace: str, problems: Problems) -> None:
+    """A team's selectors read its own namespace's series: the platform adds namespace="<namespace>" to each."""
+    selectors = [(join_path(join_path(service.path, "metrics"), "selector"), service.metrics.selector)]
+    for slo in service.slos:
+        selectors += [(join_path(slo.path, "errors"), slo.errors), (join_path(slo.path, "total"), slo.total)]
+        if slo.latency is not None:
+            selectors.append((join_path(join_path(slo.path, "latency"), "selector"), slo.latency.selector))
+    for path, selector in selectors:
+        for matcher in selector.matchers if selector is not None else ():
+            if matcher.name == "namespace" and (matcher.op, matcher.value) != ("=", namespace):
+                problems.add(path, "must not match on namespace other than namespace=%s: a team's rules read only the series of its "
+                             "namespace %r (see docs/tenancy.md)" % (quote(namespace), namespace))
 
 
 def _no_duplicates(items, what, problems):
@@ -499,23 +551,67 @@ def parse_teams(inputs: Sequence[Tuple[str, Any, Any]], settings: Settings, prob
         seen_names[team.name] = path
         teams.append(team)
     _unique_dashboard_uids(teams, problems)
-    _one_namespace_owner(teams, problems)
+    owners = namespace_owners(teams, problems)
+    _monitored_namespaces(teams, owners, problems)
     if own:
         problems.raise_if_any()
     return sorted(teams, key=lambda t: t.name)
 
 
-def _one_namespace_owner(teams, problems):
-    """Teams may share a namespace, but only one of them can own (manage) the Namespace object."""
-    owners = {}
+def namespace_owners(teams: Sequence[Team], problems: Optional[Problems] = None) -> Dict[str, Team]:
+    """The owner of every team namespace; guests (other teams there) must be listed in its shares_namespace_with.
+
+    The owner is the team that manages the namespace (manage_namespace, the default), else the one team there that no
+    other team there lists. A team may use another's namespace only when that owner lets it.
+    """
+    problems = problems if problems is not None else Problems()
+    by_namespace: Dict[str, List[Team]] = {}
     for team in teams:
-        if not team.manage_namespace:
-            continue
-        if team.namespace in owners:
-            problems.add(join_path(team.path, "manage_namespace"), "namespace %r is already managed by team %r; set "
-                         "manage_namespace: false on all teams sharing it but one" % (team.namespace, owners[team.namespace]))
+        by_namespace.setdefault(team.namespace, []).append(team)
+    owners = {}
+    for namespace, members in sorted(by_namespace.items()):
+        managers = [t for t in members if t.manage_namespace]
+        for extra in managers[1:]:
+            problems.add(join_path(extra.path, "manage_namespace"), "namespace %r is already managed by team %r (%s); only its owner "
+                         "manages it: set manage_namespace: false and ask %r to list %r in shares_namespace_with" % (
+                             namespace, managers[0].name, managers[0].path, managers[0].name, extra.name))
+        if managers:
+            owner = managers[0]
         else:
-            owners[team.namespace] = team.name
+            listed = {n for t in members for n in t.shares_namespace_with}
+            unlisted = [t for t in members if t.name not in listed]
+            owner = unlisted[0] if len(unlisted) == 1 else None
+            if owner is None and len(members) > 1:
+                first = members[0]
+                for team in members[1:]:
+                    problems.add(join_path(team.path, "namespace"), "%r is also the namespace of team %r (%s), and neither owns it: the owner "
+                                 "keeps manage_namespace: true or lists the other teams in shares_namespace_with" % (
+                                     namespace, first.name, first.path))
+                continue
+        owners[namespace] = owner
+        for team in members:
+            if team is not owner and team.name not in owner.shares_namespace_with:
+                problems.add(join_path(team.path, "namespace"), "%r belongs to team %r (%s), which does not share it with %r: the owner "
+                             "lists the teams that may use its namespace in shares_namespace_with" % (namespace, owner.name, owner.path, team.name))
+    return owners
+
+
+def may_use(team: Team, namespace: str, owners: Mapping[str, Team]) -> bool:
+    """Whether `team` may read or scrape `namespace`: its own, or one whose owner shares it with the team."""
+    owner = owners.get(namespace)
+    return namespace == team.namespace or (owner is not None and team.name in owner.shares_namespace_with)
+
+
+def _monitored_namespaces(teams: Sequence[Team], owners: Mapping[str, Team], problems: Problems) -> None:
+    for team in teams:
+        for service in team.services:
+            for namespace in service.monitor.namespaces if service.monitor else ():
+                if not may_use(team, namespace, owners):
+                    owner = owners.get(namespace)
+                    why = ("belongs to team %r (%s), which does not list %r in shares_namespace_with" % (owner.name, owner.path, team.name)
+                           if owner else "is the namespace of no team")
+                    problems.add(join_path(join_path(service.path, "monitor"), "namespaces"),
+                                 "%r %s: a monitor scrapes only namespaces its team owns or is shared" % (namespace, why))
 
 
 def _unique_dashboard_uids(teams, problems):

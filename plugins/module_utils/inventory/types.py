@@ -190,6 +190,7 @@ class Team:
     rbac_groups: tuple = ()  # subjects bound to the team's Role in its namespace
     rbac_users: tuple = ()
     instrumentation: object = None  # opentelemetry.TeamInstrumentation; None: no Instrumentation object
+    shares_namespace_with: tuple = ()  # sorted names of the teams the owner lets use its namespace
 
     def on_cluster(self, cluster: str) -> bool:
         return self.clusters is None or cluster in self.clusters

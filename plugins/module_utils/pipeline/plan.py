@@ -14,17 +14,19 @@ the inventory paths of their values, for the one no_log task that writes them.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import FIELD_MANAGER, MANAGED_KINDS
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_VARIABLE_DEPTH, Reader, describe, too_deep
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import SEMVER_RE
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as generators_cluster
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards as generators_dashboards
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import lookalikes
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import settings as inventory_settings
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR
@@ -89,6 +91,9 @@ def _release(component: str, prefix: str, raw: Dict[str, Any], problems: Problem
     kube_version = r.string("chart_kube_version", default=">=1.25.0-0", pattern=_CONSTRAINT, what="a version constraint such as >=1.25.0-0")
     crd_dir = r.string("chart_crd_dir", default="", pattern=r"[A-Za-z0-9._/-]*", what="a directory inside the chart")
     timeout = r.string("helm_timeout", default="10m0s", pattern=_GO_DURATION, what="a Go duration such as 15m0s")
+    if timeout is not None and _go_seconds(timeout) * 10 ** 9 > 2 ** 63 - 1:
+        r.fail("helm_timeout", "must be at most 2562047h, the longest duration Go (and so Helm) holds, got %s" % describe(timeout))
+        timeout = None
     history_max = r.integer("helm_history_max", default=10, minimum=0)
     state = r.string("state", default="present", choices=("present", "absent"))
     delete_crds = r.boolean("delete_crds", default=False)
@@ -96,6 +101,11 @@ def _release(component: str, prefix: str, raw: Dict[str, Any], problems: Problem
         return None
     return ReleaseSpec(component, prefix, name, namespace, chart, repository, version, kube_version, crd_dir or "",
                        timeout, history_max if history_max is not None else 10, state, delete_crds)
+
+
+def _go_seconds(text: str) -> int:
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(int(number) * units[unit] for number, unit in re.findall(r"([0-9]+)([hms])", text))
 
 
 class _Settings:
@@ -187,6 +197,28 @@ def _reserved_namespaces(teams: list, releases: Dict[str, Optional[ReleaseSpec]]
             problems.add(join_path(team.path, "namespace"), "%r is %s: a team may not use it" % (team.namespace, why))
 
 
+def _secret_values(teams: list, settings: inventory_alerting.AlertmanagerSettings) -> Dict[str, str]:
+    """Every receiver secret of the run (the platform's and every team's), with the path it was read from."""
+    values = [value for integration in settings.receivers for _field, value in integration.secrets]
+    if settings.smtp is not None and settings.smtp.password is not None:
+        values.append(settings.smtp.password)
+    for team in teams:
+        if team.alerting:
+            values += [value for integration in team.alerting.receivers for _field, value in integration.secrets]
+    return {value.reveal(): value.path for value in values}
+
+
+def _shallow_enough(variables: Mapping[str, Any], problems: Problems) -> Dict[str, Any]:
+    """The variables less those nested too deep to read safely, each reported (the rest is still checked)."""
+    out = {}
+    for name, value in variables.items():
+        if too_deep(value, MAX_VARIABLE_DEPTH):
+            problems.add(name, "nests lists and mappings deeper than %d levels" % MAX_VARIABLE_DEPTH)
+            continue
+        out[name] = value
+    return out
+
+
 def _select_teams(teams: list, platform: inventory_settings.PlatformSettings, problems: Problems) -> Tuple[list, Optional[list]]:
     names = {t.name for t in teams}
     if platform.only_teams is not None:
@@ -245,6 +277,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     """
     problems = Problems()
     detected = detected or {}
+    variables = _shallow_enough(variables, problems)
     platform = inventory_settings.parse_platform(variables, problems)
     ns_path = "observability_platform_namespace"
 
@@ -302,6 +335,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     am_raw = variables.get(inventory_alerting.ALERTMANAGER_VAR) or {}
     am_settings = inventory_alerting.parse_alertmanager(am_raw, problems, platform.alertmanager_mode)
     inventory_alerting.check_teams(teams, am_settings, problems)
+    lookalikes.check(variables, _secret_values(teams, am_settings), problems)
     _dashboard_uids(teams, problems)
     _reserved_namespaces(teams, releases, platform.platform_namespace, problems)
     build_teams, only = _select_teams(teams, platform, problems)
@@ -389,8 +423,10 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     for problem in opentelemetry.collector_problems(collectors):
         path, _sep, message = problem.partition(": ")
         problems.add(path, message)
+    platform_namespaces = [platform.platform_namespace] + [spec.namespace for spec in releases.values()]
     values = {
-        "kube_prometheus_stack": kps.kps_values(parsed_kps, datasources=additional, exemplar_trace_uid=exemplar_uid, **am_values),
+        "kube_prometheus_stack": kps.kps_values(parsed_kps, datasources=additional, exemplar_trace_uid=exemplar_uid,
+                                                platform_namespaces=platform_namespaces, **am_values),
         "loki": loki.loki_values(parsed_loki),
         "tempo": tempo.tempo_values(parsed_tempo),
         "opentelemetry": opentelemetry.operator_values(parsed_otel),

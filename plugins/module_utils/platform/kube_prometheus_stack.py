@@ -160,10 +160,18 @@ def _storage(storage_class, size):
     return {"volumeClaimTemplate": {"spec": spec}}
 
 
+# What enforcedNamespaceLabel applies to (the Prometheus CRD's excludedFromEnforcement resources).
+ENFORCED_RESOURCES = ("podmonitors", "probes", "prometheusrules", "scrapeconfigs", "servicemonitors")
+
+
 def kps_values(settings: KpsSettings, alertmanager_config: Optional[dict] = None, alertmanager_secrets: Sequence[str] = (),
                datasources: Sequence[dict] = (), exemplar_trace_uid: Optional[str] = None,
-               alertmanager_config_selector: Optional[dict] = None) -> Dict[str, Any]:
-    """The chart values: base for the profile, the platform's wiring, then the user's overrides."""
+               alertmanager_config_selector: Optional[dict] = None, platform_namespaces: Sequence[str] = ()) -> Dict[str, Any]:
+    """The chart values: base for the profile, the platform's wiring, then the user's overrides.
+
+    `platform_namespaces` hold the platform's own monitors and rules (every release's namespace): they are exempt from
+    the namespace label the operator enforces on everything else (docs/tenancy.md).
+    """
     prometheus_spec = {
         "replicas": settings.prometheus_replicas,
         "retention": settings.prometheus_retention,
@@ -185,6 +193,14 @@ def kps_values(settings: KpsSettings, alertmanager_config: Optional[dict] = None
         "serviceMonitorNamespaceSelector": {},
         "podMonitorNamespaceSelector": {},
         "probeNamespaceSelector": {},
+        "scrapeConfigNamespaceSelector": {},
+        # Tenancy: every series a team's monitor scrapes, and every series and alert its rules make, carries the
+        # namespace of the monitor or rule, and every selector of its rules is confined to it. The platform's own
+        # monitors (kube-state-metrics reports every namespace) and rules are exempt.
+        "enforcedNamespaceLabel": "namespace",
+        "excludedFromEnforcement": [
+            {"group": "monitoring.coreos.com", "resource": resource, "namespace": namespace}
+            for namespace in sorted(set(platform_namespaces)) for resource in ENFORCED_RESOURCES],
     }
     if settings.cluster:
         prometheus_spec["externalLabels"] = {"cluster": settings.cluster}
@@ -196,6 +212,8 @@ def kps_values(settings: KpsSettings, alertmanager_config: Optional[dict] = None
         "resources": settings.alertmanager_resources,
         "podAntiAffinity": settings.anti_affinity,
         "secrets": sorted(alertmanager_secrets),
+        # A team's AlertmanagerConfig only ever sees the alerts of its own namespace (the operator's default, made explicit).
+        "alertmanagerConfigMatcherStrategy": {"type": "OnNamespace"},
     }
     if settings.alertmanager_storage_size:
         alertmanager_spec["storage"] = _storage(settings.alertmanager_storage_class, settings.alertmanager_storage_size)

@@ -131,7 +131,7 @@ def test_watchdog_and_info_inhibitor_go_to_a_null_receiver_before_any_team():
 def test_one_child_route_per_team_with_alerting_and_none_for_the_others():
     config = plan_of(team_vars(payments=payments(), checkout=checkout(), search={})).config
     team_children = config["route"]["routes"][1:]
-    assert [r["matchers"] for r in team_children] == [['team="checkout"'], ['team="payments"']]
+    assert [r["matchers"] for r in team_children] == [['namespace="checkout"', 'team="checkout"'], ['namespace="payments"', 'team="payments"']]
     assert not any(r.get("continue") for r in team_children)  # a team's alerts reach nobody else
 
 
@@ -397,7 +397,7 @@ def test_a_team_on_another_cluster_has_no_route_there():
     tv = team_vars(payments=dict(payments(), clusters=["prod"]), checkout=checkout())
     result = build.build("staging", tv, [], {"clusters": ["prod", "staging"]}, promtool="skip", alertmanager=ALERTMANAGER)
     routes = result["alertmanager_config"]["route"]["routes"]
-    assert [r["matchers"] for r in routes[1:]] == [['team="checkout"']]
+    assert [r["matchers"] for r in routes[1:]] == [['namespace="checkout"', 'team="checkout"']]
 
 
 def test_onboarding_some_teams_keeps_every_team_in_the_alertmanager_configuration():

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import re
-
 import promql_parser
 import pytest
 
@@ -25,12 +23,13 @@ SPEC = {
 }
 
 
-def load(service, team_extra=None, settings_raw=None):
+def load(service, team_extra=None, settings_raw=None, extra_teams=()):
     problems = Problems()
     settings = parse_settings(settings_raw or {}, problems)
     raw = {"namespace": "shop-ns", "services": [service]}
     raw.update(team_extra or {})
-    teams = parse_teams([(VAR, raw, "shop")], settings, problems)
+    inputs = [(VAR, raw, "shop")] + [("observability_team_%s" % t["name"], t, None) for t in extra_teams]
+    teams = parse_teams(inputs, settings, problems)
     return teams, settings, problems.items
 
 
@@ -97,7 +96,8 @@ def test_metric_names_labels_and_selector_are_set_per_service():
     expected = {"app": ("Equal", "cart"), "env": ("NotEqual", "test")}
     for rule in alerts.values():
         for name, matchers, _o in selectors(rule["expr"]):
-            assert "job" not in matchers and "namespace" not in matchers
+            # The service's own selector replaces job; the team's namespace is always added (docs/tenancy.md).
+            assert "job" not in matchers and matchers["namespace"] == ("Equal", "shop-ns")
             assert {k: matchers[k] for k in expected} == expected, rule["expr"]
             assert name in ("cart_operations_total", "cart_seconds_bucket", "cart_inflight")
     err = selectors(alerts["HighErrorRate"]["expr"])
@@ -248,11 +248,13 @@ def test_a_window_under_four_scrape_intervals_is_a_lint_warning():
     assert not [w for w in manifests.build_cluster("c1", teams, settings).warnings if "golden_signals" in w]
 
 
-def test_a_monitor_scraping_other_namespaces_moves_the_default_selector_there():
-    alerts = by_alert(rules_of({"name": "api", "monitor": {"namespaces": ["shop-a", "shop-b"]}}))
-    for rule in alerts.values():
-        for _name, matchers, _o in selectors(rule["expr"]):
-            op, regex = matchers["namespace"]
-            assert op == "Re" and matchers["job"] == ("Equal", "api")
-            # Prometheus anchors the regex: exactly the two namespaces match.
-            assert [n for n in ("shop-a", "shop-b", "shop-ns", "shop-abc") if re.fullmatch(regex, n)] == ["shop-a", "shop-b"]
+def test_a_monitor_scraping_other_namespaces_still_reads_the_team_namespace():
+    # The operator labels what a team's monitor scrapes with the monitor's namespace, wherever the targets run.
+    teams, settings, problems = load({"name": "api", "monitor": {"namespaces": ["shop-a"]}},
+                                     extra_teams=[{"name": "other", "namespace": "shop-a", "shares_namespace_with": ["shop"]}])
+    assert problems == []
+    shop = next(t for t in teams if t.name == "shop")
+    for group in golden.team_groups(shop, settings):
+        for rule in group["rules"]:
+            for _name, matchers, _o in selectors(rule["expr"]):
+                assert matchers["namespace"] == ("Equal", "shop-ns") and matchers["job"] == ("Equal", "api")

@@ -119,7 +119,7 @@ def test_objective_and_threshold_are_exact():
     assert slos["availability"].objective == Fraction(9995, 100)
     assert slos["availability"].error_budget == Fraction(5, 10000)
     assert slos["latency"].latency.threshold == Fraction(1, 10) and slos["latency"].kind == "latency"
-    assert str(slos["latency"].latency.selector) == '{job="api"}'
+    assert [str(m) for m in slos["latency"].latency.selector.matchers] == ['job="api"']
 
 
 def test_team_names_from_variables_and_the_list():
@@ -210,7 +210,7 @@ CASES = [
                  id="team-services-not-list"),
     pytest.param({VAR: {"onwer": "me"}}, None, None, [
         VAR + ".onwer: unknown key (known keys: alerting, clusters, dashboards, instrumentation, labels, manage_namespace, name, "
-        "namespace, namespace_labels, rbac, services)"], id="team-unknown-key"),
+        "namespace, namespace_labels, rbac, services, shares_namespace_with)"], id="team-unknown-key"),
     pytest.param({VAR: {}}, [{"name": "payments"}], None, [
         "observability_teams[0]: duplicate team name 'payments' (also defined by %s)" % VAR], id="team-duplicate-var-and-list"),
     pytest.param({}, [{"name": "a"}, {"name": "a"}], None, [

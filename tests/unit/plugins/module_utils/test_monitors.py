@@ -21,8 +21,10 @@ def load(service, settings_raw=None):
     """Teams, settings and problems for one team `shop` (namespace `shop-ns`) with one service."""
     problems = Problems()
     settings = parse_settings(settings_raw or {}, problems)
-    teams = parse_teams([(VAR, {"namespace": "shop-ns", "services": [service]}, "shop")], settings, problems)
-    return teams, settings, problems.items
+    # Teams a and b own shop-a and shop-b and share them with shop: its monitors may scrape there.
+    neighbours = [("observability_team_%s" % n, {"namespace": "shop-%s" % n, "shares_namespace_with": ["shop"]}, n) for n in "ab"]
+    teams = parse_teams([(VAR, {"namespace": "shop-ns", "services": [service]}, "shop")] + neighbours, settings, problems)
+    return [t for t in teams if t.name == "shop"], settings, problems.items
 
 
 def monitor_object(service, settings_raw=None):
@@ -107,7 +109,7 @@ def test_interval_timeout_scheme_tls_and_basic_auth_reference_secrets_only():
     assert ep["basicAuth"] == {"username": {"name": "scrape-auth", "key": "user"}, "password": {"name": "scrape-auth", "key": "pass"}}
 
 
-def test_targets_in_other_namespaces_and_extra_relabelings_before_the_job_label():
+def test_targets_in_other_namespaces_and_extra_relabelings_before_the_guards_and_the_job_label():
     obj = monitor_object({"name": "api", "monitor": {
         "namespaces": ["shop-b", "shop-a", "shop-a"],
         "relabelings": [
@@ -117,10 +119,16 @@ def test_targets_in_other_namespaces_and_extra_relabelings_before_the_job_label(
     }})
     assert obj["spec"]["namespaceSelector"] == {"matchNames": ["shop-a", "shop-b"]}
     (ep,) = endpoints(obj)
-    first, second, last = ep["relabelings"]
+    first, second, *guards, last = ep["relabelings"]
     assert first == {"action": "replace", "sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}
     assert second == {"action": "labeldrop", "regex": "pod_template_hash"}
-    assert last["targetLabel"] == "job"
+    # After the team's relabelings: namespace and service from discovery again, the other trusted labels dropped.
+    restored = {g["targetLabel"]: g["sourceLabels"] for g in guards if g["action"] == "replace"}
+    assert restored == {"namespace": ["__meta_kubernetes_namespace"], "service": ["__meta_kubernetes_service_name"]}
+    [dropped] = [g["regex"] for g in guards if g["action"] == "labeldrop"]
+    assert all(re.fullmatch(dropped, label) for label in ("team", "severity", "slo", "alertname", "cluster"))
+    assert not any(re.fullmatch(dropped, label) for label in ("node", "pod", "instance", "namespace", "service"))
+    assert last == {"action": "replace", "targetLabel": "job", "replacement": "api"}
 
 
 @pytest.mark.parametrize("monitor, settings, where, message", [

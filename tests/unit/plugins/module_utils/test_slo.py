@@ -202,7 +202,8 @@ def test_level_one_sums_to_one_series_and_a_missing_error_counter_is_zero():
     # sum(rate(errors[5m])) or 0 * sum(<requests just recorded>): no errors series yet means 0, never absent,
     # and the raw total is not read a second time.
     assert str(errors.op) == "or"
-    assert selectors(errors.lhs) == [("http_requests_total", frozenset({("job", "=", "api"), ("code", "=~", "5..")}), 300)]
+    # The team's namespace is added to its selectors (docs/tenancy.md).
+    assert selectors(errors.lhs) == [("http_requests_total", frozenset({("job", "=", "api"), ("code", "=~", "5.."), ("namespace", "=", "shop")}), 300)]
     assert str(errors.rhs.op) == "*" and errors.rhs.lhs.val == 0
     assert selectors(errors.rhs) == [("vigil:slo_requests_per_second:rate5m", frozenset((k, "=", v) for k, v in IDENT.items()), None)]
     order = [r.get("record") for r in rules(groups)]
@@ -221,7 +222,7 @@ def test_latency_reads_count_and_the_threshold_bucket(threshold, spellings):
     groups = groups_for([slo])
     tree = promql_parser.parse(record(groups, "vigil:slo_errors_per_second:rate5m")["expr"])
     assert str(tree.op) == "-"  # bad = all (the requests just recorded from _count) - good
-    base = {("job", "=", "api"), ("route", "!=", "/healthz")}
+    base = {("job", "=", "api"), ("route", "!=", "/healthz"), ("namespace", "=", "shop")}
     ident = frozenset((k, "=", v) for k, v in IDENT.items() if k != "slo") | {("slo", "=", "latency")}
     assert selectors(tree.lhs) == [("vigil:slo_requests_per_second:rate5m", ident, None)]
     requests = promql_parser.parse(record(groups, "vigil:slo_requests_per_second:rate5m")["expr"])

@@ -64,7 +64,7 @@ def test_two_teams_cannot_both_manage_one_namespace():
         build.build("c1", {"observability_team_a": {"namespace": "shared"}, "observability_team_b": {"namespace": "shared"}},
                     [], {}, promtool="skip")
     assert "observability_team_b.manage_namespace: namespace 'shared' is already managed by team 'a'" in str(err.value)
-    build.build("c1", {"observability_team_a": {"namespace": "shared"},
+    build.build("c1", {"observability_team_a": {"namespace": "shared", "shares_namespace_with": ["b"]},
                        "observability_team_b": {"namespace": "shared", "manage_namespace": False}}, [], {}, promtool="skip")
 
 
