@@ -103,18 +103,25 @@ def groups_of(task_vars: Mapping, group: str) -> List[str]:
     return list(groups.get(group) or [])
 
 
-def walk_strings(value: Any, found: set, depth: int = 0) -> None:
-    """Every string value (not mapping keys: names of fields are no secrets) in a structure."""
+# Keys of the alerting blocks whose values are names, timings and matchers, never secrets: masking them would hide
+# words such as the default receiver's name ("platform") in every message of a failing run.
+STRUCTURAL_KEYS = frozenset(("default_receiver", "receiver", "kind", "group_by", "group_wait", "group_interval",
+                             "repeat_interval", "matchers", "secret_name"))
+
+
+def walk_strings(value: Any, found: set, depth: int = 0, skip_keys: frozenset = frozenset()) -> None:
+    """Every string value (not mapping keys: names of fields are no secrets) in a structure, less those under skip_keys."""
     if depth > 200:
         return
     if isinstance(value, str):
         found.add(str(value))
     elif isinstance(value, Mapping):
-        for item in value.values():
-            walk_strings(item, found, depth + 1)
+        for key, item in value.items():
+            if key not in skip_keys:
+                walk_strings(item, found, depth + 1, skip_keys)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            walk_strings(item, found, depth + 1)
+            walk_strings(item, found, depth + 1, skip_keys)
 
 
 def iter_team_alerting(values: Mapping[str, Any]) -> Iterable[Any]:
@@ -163,5 +170,5 @@ def broad_secrets(*sources: Mapping[str, Any]) -> set:
     found: set = set()
     for values in sources:
         for block in iter_team_alerting(values):
-            walk_strings(block, found)
+            walk_strings(block, found, skip_keys=STRUCTURAL_KEYS)
     return found

@@ -38,6 +38,33 @@ def collision(inventory):
                                   "services": [{"name": "api", "monitor": {"port": "metrics"}}]})
 
 
+def deep_dashboard(inventory):
+    # A dashboard read from a file with a lookup, as docs/dashboards.md shows, nested 3,000 deep.
+    (inventory / "deep.json").write_text("[" * 3000 + "]" * 3000)
+    team_file(inventory, "deep", {"dashboards": [{"name": "deep", "json": "{{ lookup('file', inventory_dir ~ '/deep.json') }}"}]})
+
+
+PASTED = "https://hooks.slack.com/services/T0/B0/pasted-into-a-description-31ac"
+
+
+def pasted_secret(inventory):
+    team_file(inventory, "pasted", {"services": [{"name": "api", "slos": [
+        {"name": "availability", "objective": 99.9, "errors": 'x{code="5"}', "total": "x", "description": "ping " + PASTED}]}]})
+
+
+def system_namespace(inventory):
+    team_file(inventory, "sneaky", {"namespace": "kube-system", "rbac": {"groups": ["system:authenticated"]}})
+
+
+def forged_series(inventory):
+    team_file(inventory, "forger", {"services": [{"name": "api", "monitor": {
+        "namespaces": ["payments"], "relabelings": [{"target_label": "namespace", "replacement": "payments"}]}}]})
+
+
+def undefined_in_team_file(inventory):
+    team_file(inventory, "typo", {"services": [{"name": "{{ servcie_name }}"}]})
+
+
 def huge_threshold(inventory):
     team_file(inventory, "huge", {"services": [LATENCY_SERVICE]})
 
@@ -51,6 +78,14 @@ CASES = {
     "period-300y": (bad_period, [], SITE, ["observability_team_longperiod"]),
     "object-collision": (collision, [], SITE, ["observability_team_ha", "also generates"]),
     "threshold-1e400": (huge_threshold, [], SITE, ["observability_team_huge"]),
+    "deep-dashboard": (deep_dashboard, [], SITE, ["observability_team_deep.dashboards[0].json: nests deeper than 100 levels"]),
+    "pasted-secret": (pasted_secret, ["-vvv"], SITE, [
+        "observability_team_pasted.services[0].slos[0].description: holds what looks like a secret (a Slack webhook URL)"]),
+    "system-namespace": (system_namespace, [], ONBOARD, ["observability_team_sneaky.namespace: 'kube-system' is a Kubernetes system namespace"]),
+    "forged-series": (forged_series, [], SITE, [
+        "observability_team_forger.services[0].monitor.relabelings[0].target_label: namespace is a label the platform sets",
+        "observability_team_forger.services[0].monitor.namespaces: 'payments' belongs to team 'payments'"]),
+    "template-undefined": (undefined_in_team_file, [], SITE, ["observability_team_typo", "servcie_name"]),
     "only-teams-typo": (None, ["-e", '{"observability_only_teams": ["a-typo"]}'], ONBOARD,
                         ["observability_only_teams: names unknown team 'a-typo'"]),
     "alloy-url": (None, ["-e", "alloy_loki_push_url=not-a-url"], SITE, ["alloy_loki_push_url: must be an http(s) URL"]),
@@ -79,6 +114,7 @@ def test_a_failing_run_writes_nothing_and_names_every_problem(tmp_path, case):
     text = proc.stdout + proc.stderr
     for line in expected:
         assert line in text, text[-4000:]
+    assert PASTED not in text and "pasted-into-a-description" not in text
     # Only the plan task ran before the failure; no file was written, rewritten or removed.
     assert "TASK [vigil.observability.helm_release : Render" not in proc.stdout
     assert tree(out) == before
