@@ -445,6 +445,15 @@ def test_scenario_rules_pass_promtool_check(promtool):
     assert promtool_check_rules(files, promtool=promtool, lint_fatal=True) == {}
 
 
+def test_a_negative_only_latency_selector_passes_promtool(promtool):
+    team_vars = {"observability_team_shop": {"services": [{"name": "apiserver", "slos": [{"name": "latency", "objective": 99, "latency": {
+        "histogram": "apiserver_request_duration_seconds", "threshold": 1, "selector": '{verb!="WATCH"}'}}]}]}}
+    result = build.build("c1", team_vars, [], {}, promtool="skip")
+    files = {"%s/%s" % (o["metadata"]["namespace"], o["metadata"]["name"]): {"groups": o["spec"]["groups"]}
+             for o in result["objects"] if o["kind"] == "PrometheusRule"}
+    assert files and promtool_check_rules(files, promtool=promtool, lint_fatal=True) == {}
+
+
 # ---------------------------------------------------------------- rendered objects: promtool and CRD
 
 def _example_inputs():

@@ -439,3 +439,17 @@ def test_lint_is_quiet_for_a_sound_slo_and_ordered():
     both = lint_for([ratio_slo(name="z", objective=90), ratio_slo(name="a", objective=90)])
     # SLO a (input slos[1]) first, whatever the input order
     assert [w.split(":", 1)[0].rsplit(".", 1)[1] for w in both] == ["slos[1]", "slos[0]"]
+
+
+def test_a_latency_selector_of_negative_matchers_only_reads_the_histogram():
+    # Valid PromQL once the histogram's name is part of it, as in the rules (the selector alone would match everything).
+    slo = {"name": "latency", "objective": 99, "latency": {
+        "histogram": "apiserver_request_duration_seconds", "threshold": 1, "selector": '{verb!="WATCH",verb!="CONNECT"}'}}
+    groups = groups_for([slo])
+    requests = promql_parser.parse(record(groups, "vigil:slo_requests_per_second:rate5m")["expr"])
+    [(name, matchers, _window)] = selectors(requests)
+    assert name == "apiserver_request_duration_seconds_count"
+    assert matchers == frozenset({("verb", "!=", "WATCH"), ("verb", "!=", "CONNECT"), ("namespace", "=", "shop")})
+    errors = promql_parser.parse(record(groups, "vigil:slo_errors_per_second:rate5m")["expr"])
+    [(bucket, bucket_matchers, _w)] = selectors(errors.rhs)
+    assert bucket == "apiserver_request_duration_seconds_bucket" and ("verb", "!=", "WATCH") in bucket_matchers
