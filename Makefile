@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python benchmarks/generation.py --baseline 5a7f552
 	$(BIN)/python benchmarks/site_render.py
 	$(BIN)/python benchmarks/rule_eval_cost.py
+	$(BIN)/python benchmarks/rule_cost_model.py
 
 clean:
 	rm -rf rendered .cache tests/output

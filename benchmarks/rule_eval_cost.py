@@ -49,6 +49,8 @@ REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / ".venv" / "collections"
 if COLLECTIONS.is_dir():
     sys.path.insert(0, str(COLLECTIONS))
+# team_build builds teams the way the plan does; it lives with the unit tests.
+sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
 # pylint: disable=wrong-import-position
 import team_build as build

@@ -44,8 +44,14 @@ def test_rule_eval_cost_smoke(tmp_path):
     got = {w: (ours, sloth) for w, _model, ours, sloth in figures["windows"]}
     for window, burn in expected.items():
         ours, sloth = got[window]
-        # Ours reads 5m rates, so a window lags a burn step by up to 5 minutes: 5/60 of the 1h window.
-        assert ours == pytest.approx(burn, rel=0.1) and sloth == pytest.approx(burn, rel=0.05), window
+        assert sloth == pytest.approx(burn, rel=0.05), window
+        # Ours reads the raw series for windows under two hours; longer ones are sums of its own hourly blocks, whose
+        # history the rules record themselves from their first evaluation on (docs/slo.md): just loaded, the 6h
+        # window holds the two hours the first block reads. The timing tests check every window on full history.
+        if window in ("5m", "1h"):
+            assert ours == pytest.approx(burn, rel=0.05), window
+        else:
+            assert ours == pytest.approx((0.5 + 20) / 2, rel=0.05), window
     assert figures["samples"]["sloth"] > 5 * figures["samples"]["ours"]
     assert figures["missed_iterations"] == 0
 
@@ -57,3 +63,21 @@ def test_the_side_by_side_baseline_is_a_collection_tree_of_the_commit(tmp_path):
     tree = root / "ansible_collections" / "vigil" / "observability"
     assert (tree / "galaxy.yml").is_file() and (tree / "playbooks" / "site.yml").is_file()
     assert not (tree / ".git").exists()
+
+
+def test_the_cost_model_meets_the_targets_and_grows_only_through_raw_reads():
+    import rule_cost_model  # pylint: disable=import-outside-toplevel
+
+    rows = {(r["series"], r["eval_interval_s"]): r for r in rule_cost_model.table([1000, 10000, 100000])}
+    for interval in (30, 60):
+        small = rows[(1000, interval)]
+        # The targets at 1,000 raw series, with a month of history: alert path 25x, budget 8x, all rules 20x.
+        assert small["ratio_alert"] >= 25 and small["ratio_budget"] >= 8 and small["ratio_all"] >= 20, small
+        for series in (10000, 100000):
+            big = rows[(series, interval)]
+            # What is not a raw read costs the same whatever the number of raw series.
+            assert big["ours"]["all"] - big["ours"]["raw"] == small["ours"]["all"] - small["ours"]["raw"]
+            assert big["ours"]["raw"] == small["ours"]["raw"] * series // 1000
+    # The model counts what a range read holds: Sloth's 3d window over 1,000 series scraped every 30s is 8,640 x 1,400.
+    assert rule_cost_model.rule_samples('sum(rate(x{code=~"5.."}[3d])) / sum(rate(x[3d]))', 1000, 30) == 8640 * 1400
+    assert rule_cost_model.rule_samples("sum(vigil:slo_requests:block1d offset 2d)", 1000, 30) == 1

@@ -1,12 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SLO multi-window multi-burn-rate rules, built to be cheap to evaluate.
+"""SLO multi-window multi-burn-rate rules: on time, through scrape gaps, and cheap to evaluate.
 
-Level 1 reads the raw counters once, at the shortest window, and records bad and
-all events per second, summed to one series per SLO. Level 2 derives every
-longer window from those recorded series as a ratio of sums (traffic-weighted),
-so a 3-day window reads one series, not every raw series of the service.
+Every window is a count of events, bad and all, summed to one series per SLO (docs/slo.md):
+
+- windows under an hour read the raw counters (`increase`), the shortest one as a rate for the dashboards;
+- the newest hour is read raw over two hours less what the hour before it held (`block1h`): a scrape gap of up to
+  an hour inside those two hours counts once, when scraping resumes;
+- windows of hours are sums of the hourly blocks at offsets of whole hours, and longer ones (the period) sums of
+  daily blocks built the same way, so they cover exactly the window and read one sample per block.
+
+No window of an hour or more reads raw series beyond those two hours, so the cost grows with the number of raw series
+only through the raw reads (5m, the other sub-hour windows, 1h and 2h).
 """
 
 from __future__ import annotations
@@ -79,8 +85,134 @@ def _identity_text(namespace: str, service: str, slo: str, team: str) -> str:
     return str(Selector("", tuple(eq(k, v) for k, v in (("namespace", namespace), ("service", service), ("slo", slo), ("team", team)))))
 
 
+HOUR = Duration.parse("1h")
+DAY = Duration.parse("1d")
+# Up to this many hours a window is a sum of hourly blocks; longer ones use daily blocks for their whole days.
+MAX_HOURLY_TERMS = 48
+REQUESTS, ERRORS = "requests", "errors"
+
+
+def count_name(kind: str, what: str) -> str:
+    """Recorded event counts: vigil:slo_requests:increase6h, vigil:slo_errors:block1h, vigil:slo_requests:raw2h."""
+    return "%s%s:%s" % (PREFIX, kind, what)
+
+
+class _Counts:
+    """The PromQL of one SLO's event counts: raw reads, blocks and windows, for requests (all) and errors (bad)."""
+
+    def __init__(self, team: Team, service: Service, slo: SLO) -> None:
+        self.team, self.service, self.slo = team, service, slo
+        self.base = base_window(slo)
+
+    def sel(self, name: str) -> str:
+        return _sel(name, self.team, self.service, self.slo)
+
+    def raw(self, kind: str, window: Duration, offset: Optional[Duration] = None) -> str:
+        """Events in `window` (ending `offset` ago) read from the raw series; errors after requests of the same window."""
+        at = " offset %s" % offset if offset else ""
+        namespace = self.team.namespace
+        if self.slo.latency:
+            lat = self.slo.latency
+            scoped = lat.selector.in_namespace(namespace)
+            count = Selector(lat.histogram + "_count", scoped.matchers)
+            if kind == REQUESTS:
+                return "sum(increase(%s[%s]%s))" % (count, window, at)
+            good = Selector(lat.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(lat.threshold))
+            # Bad = all - good; a missing threshold bucket leaves errors absent, so the no-data alert can catch it.
+            return "%s - sum(increase(%s[%s]%s))" % (self.recorded_requests(window, offset), good, window, at)
+        if kind == REQUESTS:
+            return "sum(increase(%s[%s]%s))" % (self.slo.total.in_namespace(namespace), window, at)
+        # An error counter not created yet means zero errors: the zero comes from the requests just recorded.
+        errors = self.slo.errors.in_namespace(namespace)
+        return "sum(increase(%s[%s]%s)) or 0 * %s" % (errors, window, at, self.recorded_requests(window, offset))
+
+    def recorded_requests(self, window: Duration, offset: Optional[Duration]) -> str:
+        """The requests count of the same raw read, recorded just before (a rem read at an offset has none: read it)."""
+        if offset:
+            return "(%s)" % self.raw(REQUESTS, window, offset)
+        return "sum(%s)" % self.sel(count_name(REQUESTS, "raw%s" % window))
+
+    def term(self, kind: str, what: str, offset_ms: int) -> str:
+        """A recorded count read `offset_ms` ago, as 0 when it is missing (before the SLO existed, a Prometheus restart)."""
+        at = " offset %s" % Duration(offset_ms) if offset_ms else ""
+        return "(sum(%s%s) or vector(0))" % (self.sel(count_name(kind, what)), at)
+
+    def window(self, kind: str, window: Duration) -> str:
+        """Events in `window`, from the cheapest exact source."""
+        if window == self.base:
+            return "%s * %s" % (self.sel(record_name("%s_per_second" % kind, window)), decimal_str(Fraction(window.ms, 1000)))
+        if window < HOUR:
+            if kind == ERRORS:
+                if self.slo.latency:
+                    return self._latency_errors(window)
+                return "sum(increase(%s[%s])) or 0 * sum(%s)" % (self.slo.errors.in_namespace(self.team.namespace), window,
+                                                                 self.sel(count_name(REQUESTS, "increase%s" % window)))
+            return self.raw(REQUESTS, window)
+        hours, rest = divmod(window.ms, HOUR.ms)
+        if window == HOUR:
+            # The block, or where its reading of an hour ago is missing (rules just deployed), the raw hour: the block
+            # would then hold two hours, right for longer windows (the block before it is missing too), not for this one.
+            return "clamp_min(sum(%s) - sum(%s offset 1h), 0) or sum(%s)" % (
+                self.sel(count_name(kind, "raw2h")), self.sel(count_name(kind, "raw1h")), self.sel(count_name(kind, "raw1h")))
+        terms = []
+        if hours <= MAX_HOURLY_TERMS:
+            terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(hours)]
+        else:
+            days, extra_hours = divmod(hours, 24)
+            terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(extra_hours)]
+            terms += [self.term(kind, "block1d", extra_hours * HOUR.ms + i * DAY.ms) for i in range(days)]
+        if rest:
+            terms.append("(%s or vector(0))" % self.raw(kind, Duration(rest), Duration(hours * HOUR.ms)))
+        return " + ".join(terms)
+
+    def _latency_errors(self, window: Duration) -> str:
+        lat = self.slo.latency
+        scoped = lat.selector.in_namespace(self.team.namespace)
+        good = Selector(lat.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(lat.threshold))
+        return "sum(%s) - sum(increase(%s[%s]))" % (self.sel(count_name(REQUESTS, "increase%s" % window)), good, window)
+
+
+def needs_days(slo: SLO) -> bool:
+    return any(w.ms // HOUR.ms > MAX_HOURLY_TERMS for w in windows(slo))
+
+
+def _count_rules(team: Team, service: Service, slo: SLO, ident: Dict[str, str]) -> List[Dict[str, Any]]:
+    """Every event count of the fast group, in evaluation order (each rule may read those before it)."""
+    counts = _Counts(team, service, slo)
+    out = []
+
+    def rec(kind: str, what: str, expr: str) -> None:
+        out.append({"record": count_name(kind, what), "expr": expr, "labels": dict(ident)})
+
+    long_windows = [w for w in windows(slo) if w >= HOUR and w != slo.period]
+    if long_windows or slo.period >= HOUR:
+        for kind in (REQUESTS, ERRORS):
+            rec(kind, "raw1h", counts.raw(kind, HOUR))
+            rec(kind, "raw2h", counts.raw(kind, HOUR * 2))
+        for kind in (REQUESTS, ERRORS):
+            # The newest hour: two hours read raw less the hour before, as read an hour ago. A scrape gap within those
+            # two hours counts here once scraping resumes; when the reading of an hour ago is missing, its block is too,
+            # and this one covers both hours.
+            rec(kind, "block1h", "clamp_min(sum(%s) - %s, 0)" % (counts.sel(count_name(kind, "raw2h")), counts.term(kind, "raw1h", HOUR.ms)))
+    if needs_days(slo):
+        # Daily blocks, built like the hourly ones from the 1d and 2d sums: the period reads one sample per day.
+        for kind in (REQUESTS, ERRORS):
+            for days in (1, 2):
+                rec(kind, "increase%s" % Duration(days * DAY.ms), counts.window(kind, Duration(days * DAY.ms)))
+            two_days = counts.sel(count_name(kind, "increase2d"))
+            rec(kind, "block1d", "clamp_min(sum(%s) - %s, 0)" % (two_days, counts.term(kind, "increase1d", DAY.ms)))
+    done = {r["record"] for r in out}
+    for window in windows(slo):
+        if window == counts.base or (window == slo.period and window != counts.base):
+            continue  # the base is the rate above; the period is in the budget group
+        for kind in (REQUESTS, ERRORS):
+            if count_name(kind, "increase%s" % window) not in done:
+                rec(kind, "increase%s" % window, counts.window(kind, window))
+    return out
+
+
 def _raw_rates(team: Team, service: Service, slo: SLO, window: Duration) -> Tuple[str, str]:
-    """(requests, errors) PromQL reading the raw series at `window`."""
+    """(requests, errors) per second at the base window, read from the raw series (the dashboards' SLI)."""
     if slo.latency:
         lat = slo.latency
         scoped = lat.selector.in_namespace(team.namespace)
@@ -100,11 +232,11 @@ def _raw_rates(team: Team, service: Service, slo: SLO, window: Duration) -> Tupl
 
 
 def _ratio_expr(team: Team, service: Service, slo: SLO, window: Duration, base: Duration) -> str:
-    errors = _sel(record_name("errors_per_second", base), team, service, slo)
-    requests = _sel(record_name("requests_per_second", base), team, service, slo)
     if window == base:
-        return "%s / %s" % (errors, requests)
-    return "sum_over_time(%s[%s]) / sum_over_time(%s[%s])" % (errors, window, requests, window)
+        return "%s / %s" % (_sel(record_name("errors_per_second", base), team, service, slo),
+                            _sel(record_name("requests_per_second", base), team, service, slo))
+    return "%s / %s" % (_sel(count_name(ERRORS, "increase%s" % window), team, service, slo),
+                        _sel(count_name(REQUESTS, "increase%s" % window), team, service, slo))
 
 
 def _tier_condition(team: Team, service: Service, slo: SLO, tier: Tier, base: Duration) -> str:
@@ -114,8 +246,11 @@ def _tier_condition(team: Team, service: Service, slo: SLO, tier: Tier, base: Du
     cond = "%s > %s and %s > %s" % (long_ratio, limit, short_ratio, limit)
     min_events = tier.min_events or slo.min_events
     if min_events:
-        requests = _sel(record_name("requests_per_second", base), team, service, slo)
-        cond += " and avg_over_time(%s[%s]) * %s >= %d" % (requests, tier.long_window, decimal_str(Fraction(tier.long_window.ms, 1000)), min_events)
+        if tier.long_window == base:
+            events = "%s * %s" % (_sel(record_name("requests_per_second", base), team, service, slo), decimal_str(Fraction(base.ms, 1000)))
+        else:
+            events = _sel(count_name(REQUESTS, "increase%s" % tier.long_window), team, service, slo)
+        cond += " and %s >= %d" % (events, min_events)
     return "(%s)" % cond
 
 
@@ -175,6 +310,7 @@ def slo_groups(team: Team, service: Service, slo: SLO, settings: Settings) -> Li
         {"record": record_name("requests_per_second", base), "expr": requests, "labels": dict(ident)},
         {"record": record_name("errors_per_second", base), "expr": errors, "labels": dict(ident)},
     ]
+    rules += _count_rules(team, service, slo, ident)
     for window in windows(slo):
         if window == slo.period and window != base:
             continue  # recorded in the slower budget group
@@ -210,6 +346,10 @@ def slo_groups(team: Team, service: Service, slo: SLO, settings: Settings) -> Li
 
     budget_rules = []
     if slo.period != base:
+        counts = _Counts(team, service, slo)
+        for kind in (REQUESTS, ERRORS):
+            budget_rules.append({"record": count_name(kind, "increase%s" % slo.period), "expr": counts.window(kind, slo.period),
+                                 "labels": dict(ident)})
         budget_rules.append({"record": record_name("error_ratio", slo.period), "expr": _ratio_expr(team, service, slo, slo.period, base),
                              "labels": dict(ident)})
     budget_rules += [

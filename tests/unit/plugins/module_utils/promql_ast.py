@@ -31,19 +31,28 @@ def nodes(expr):
         stack.extend(reversed(list(_children(node))))
 
 
-def selectors(expr):
-    """Every vector selector as (metric name, frozenset of (label, op, value), range in seconds or None)."""
-    found, stack = [], [parse(expr) if isinstance(expr, str) else expr]
+def _selector_nodes(expr):
+    """(vector selector, range or None) of every selector, a matrix selector's own vector selector not apart."""
+    stack = [parse(expr) if isinstance(expr, str) else expr]
     while stack:
         node = stack.pop()
         if isinstance(node, promql_parser.MatrixSelector):
-            vs = node.vector_selector
-            found.append((vs.name or "", matcher_set(vs), seconds(node.range)))
+            yield node.vector_selector, node.range
         elif isinstance(node, promql_parser.VectorSelector):
-            found.append((node.name or "", matcher_set(node), None))
+            yield node, None
         else:
             stack.extend(reversed(list(_children(node))))
-    return found
+
+
+def selectors(expr):
+    """Every vector selector as (metric name, frozenset of (label, op, value), range in seconds or None)."""
+    return [(vs.name or "", matcher_set(vs), seconds(rng) if rng is not None else None) for vs, rng in _selector_nodes(expr)]
+
+
+def reads(expr):
+    """Every selector as (metric name, range in seconds or 0, offset in seconds or 0): which span of time it reads."""
+    return [(vs.name or "", seconds(rng) if rng is not None else 0, seconds(vs.offset) if vs.offset else 0)
+            for vs, rng in _selector_nodes(expr)]
 
 
 def matcher_set(vector_selector):

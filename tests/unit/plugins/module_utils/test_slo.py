@@ -15,7 +15,7 @@ import promql_parser
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo as slo_rules
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
-from promql_ast import functions, nodes, selectors
+from promql_ast import functions, nodes, reads, selectors
 
 VAR = "observability_team_shop"
 IDENT = {"namespace": "shop", "service": "api", "slo": "availability", "team": "shop"}
@@ -155,28 +155,87 @@ def test_alert_value_is_the_burn_rate():
 
 # ---------------------------------------------------------------- the two levels
 
-def test_only_level_one_reads_raw_series_and_only_at_the_shortest_window():
+def test_raw_series_are_read_only_by_the_short_windows_and_the_hourly_block():
     groups = groups_for([ratio_slo()])
-    raw_readers = []
+    raw_readers = {}
     for rule in rules(groups):
         for name, matchers, window in selectors(rule["expr"]):
             if name.startswith("vigil:slo_"):
                 assert matchers == IDENT_MATCHERS, rule
                 continue
-            raw_readers.append(rule.get("record"))
-            assert window == 5 * M, rule  # the shortest of all tier windows
-    assert sorted(set(raw_readers)) == ["vigil:slo_errors_per_second:rate5m", "vigil:slo_requests_per_second:rate5m"]
+            raw_readers.setdefault(rule.get("record"), set()).add(window)
+    # The dashboards' 5m rate, the 30m window, and the two reads of the hourly block: nothing reads raw series longer.
+    assert raw_readers == {
+        "vigil:slo_requests_per_second:rate5m": {5 * M}, "vigil:slo_errors_per_second:rate5m": {5 * M},
+        "vigil:slo_requests:increase30m": {30 * M}, "vigil:slo_errors:increase30m": {30 * M},
+        "vigil:slo_requests:raw1h": {H}, "vigil:slo_errors:raw1h": {H},
+        "vigil:slo_requests:raw2h": {2 * H}, "vigil:slo_errors:raw2h": {2 * H}}
 
 
-@pytest.mark.parametrize("window", [30 * M, H, 2 * H, 6 * H, D, 3 * D, 30 * D])
-def test_longer_windows_are_a_ratio_of_sums_of_recorded_series(window):
+def _covered(expr, block_names):
+    """The spans (start, end) in seconds before now that a window's terms cover, from their offsets and block sizes."""
+    spans = []
+    for name, window, offset in reads(expr):
+        size = block_names.get(name) or window
+        assert size, (name, expr)
+        spans.append((offset, offset + size))
+    return sorted(spans)
+
+
+def test_the_one_hour_window_is_the_block_or_the_raw_hour_before_its_history_exists():
     groups = groups_for([ratio_slo()])
-    name = "vigil:slo_error_ratio:rate" + ({30 * D: "30d"}.get(window) or WINDOW_NAMES[window])
-    tree = promql_parser.parse(record(groups, name)["expr"])
+    for kind in ("requests", "errors"):
+        expr = record(groups, "vigil:slo_%s:increase1h" % kind)["expr"]
+        tree = promql_parser.parse(expr)
+        assert str(tree.op) == "or"
+        assert sorted(reads(tree.lhs)) == [("vigil:slo_%s:raw1h" % kind, 0, H), ("vigil:slo_%s:raw2h" % kind, 0, 0)]
+        assert reads(tree.rhs) == [("vigil:slo_%s:raw1h" % kind, 0, 0)]
+
+
+@pytest.mark.parametrize("window", [2 * H, 6 * H, D, 3 * D, 30 * D])
+def test_windows_of_hours_and_days_tile_exactly_with_blocks(window):
+    groups = groups_for([ratio_slo()])
+    label = {30 * D: "30d"}.get(window) or WINDOW_NAMES[window]
+    for kind in ("requests", "errors"):
+        expr = record(groups, "vigil:slo_%s:increase%s" % (kind, label))["expr"]
+        spans = _covered(expr, {"vigil:slo_%s:block1h" % kind: H, "vigil:slo_%s:block1d" % kind: D})
+        # Consecutive spans, from now back to exactly the window: every instant counted once.
+        assert spans[0][0] == 0 and spans[-1][1] == window
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), spans
+        # A missing block (before the SLO existed, a Prometheus restart) counts as zero, not as a missing window.
+        assert expr.count("or vector(0)") == len(spans)
+    tree = promql_parser.parse(record(groups, "vigil:slo_error_ratio:rate" + label)["expr"])
     assert str(tree.op) == "/"
-    assert functions(tree.lhs) == ["sum_over_time"] and functions(tree.rhs) == ["sum_over_time"]
-    assert selectors(tree.lhs) == [("vigil:slo_errors_per_second:rate5m", IDENT_MATCHERS, window)]
-    assert selectors(tree.rhs) == [("vigil:slo_requests_per_second:rate5m", IDENT_MATCHERS, window)]
+    assert selectors(tree) == [("vigil:slo_errors:increase" + label, IDENT_MATCHERS, None),
+                               ("vigil:slo_requests:increase" + label, IDENT_MATCHERS, None)]
+
+
+def test_the_hourly_block_is_two_raw_hours_less_the_hour_before_as_read_then():
+    groups = groups_for([ratio_slo()])
+    for kind in ("requests", "errors"):
+        expr = record(groups, "vigil:slo_%s:block1h" % kind)["expr"]
+        assert functions(expr) == ["clamp_min", "vector"]  # never below zero; a missing reading of an hour ago is 0
+        assert sorted(reads(expr)) == [("vigil:slo_%s:raw1h" % kind, 0, H), ("vigil:slo_%s:raw2h" % kind, 0, 0)]
+        day = record(groups, "vigil:slo_%s:block1d" % kind)["expr"]
+        assert sorted(reads(day)) == [("vigil:slo_%s:increase1d" % kind, 0, D), ("vigil:slo_%s:increase2d" % kind, 0, 0)]
+
+
+def test_a_window_that_is_not_whole_hours_reads_its_rest_raw():
+    groups = groups_for([ratio_slo(tiers=[{"action": "page", "budget_percent": 5, "long_window": "90m", "short_window": "10m"}])])
+    expr = record(groups, "vigil:slo_requests:increase1h30m")["expr"]
+    assert sorted(reads(expr)) == [("http_requests_total", 30 * M, H), ("vigil:slo_requests:block1h", 0, 0)]
+
+
+def test_every_count_is_recorded_before_it_is_read():
+    for slo in (ratio_slo(), {"name": "latency", "objective": 99, "latency": {"histogram": "h", "threshold": 1, "selector": '{job="api"}'}}):
+        for group in groups_for([slo]):
+            recorded = set()
+            for rule in group["rules"]:
+                for name, _window, offset in reads(rule["expr"]):
+                    if name.startswith("vigil:slo_") and offset == 0 and group["rules"][0].get("record") != name:
+                        assert name in recorded or not any(r.get("record") == name for r in group["rules"]), (name, rule)
+                if "record" in rule:
+                    recorded.add(rule["record"])
 
 
 def test_base_window_ratio_and_recorded_windows():
@@ -192,7 +251,8 @@ def test_base_window_ratio_and_recorded_windows():
 def test_the_base_window_follows_the_tiers():
     groups = groups_for([ratio_slo(tiers=[{"action": "page", "budget_percent": 5, "long_window": "2h", "short_window": "10m"}])])
     raw = [w for r in rules(groups) for n, _m, w in selectors(r["expr"]) if not n.startswith("vigil:")]
-    assert set(raw) == {10 * M}
+    assert set(raw) == {10 * M, H, 2 * H}
+    assert record(groups, "vigil:slo_requests_per_second:rate10m")
     assert {r.get("record") for r in rules(groups)} >= {"vigil:slo_error_ratio:rate10m", "vigil:slo_error_ratio:rate2h"}
 
 
@@ -285,10 +345,10 @@ def test_min_events_gates_each_tier_on_its_long_window():
         {"action": "page", "budget_percent": 5, "long_window": "6h", "short_window": "30m", "min_events": 20},
     ])])
     expr = alert(groups, "SLOErrorBudgetFastBurn")["expr"]
-    gates = re.findall(r"avg_over_time\((vigil:slo_requests_per_second:rate5m\{[^}]*\})\[(\w+)\]\) \* (\d+) >= (\d+)", expr)
-    # events in W = average requests/s over W x W in seconds; the tier's own min_events wins over the SLO's.
-    assert sorted((w, int(s), int(n)) for _sel, w, s, n in gates) == [("1h", 3600, 500), ("6h", 6 * 3600, 20)]
-    assert "avg_over_time" not in alert(groups_for([ratio_slo()]), "SLOErrorBudgetFastBurn")["expr"]
+    gates = re.findall(r"vigil:slo_requests:increase(\w+)\{[^}]*\} >= (\d+)", expr)
+    # The events of the long window, counted; the tier's own min_events wins over the SLO's.
+    assert sorted((w, int(n)) for w, n in gates) == [("1h", 500), ("6h", 20)]
+    assert ">=" not in alert(groups_for([ratio_slo()]), "SLOErrorBudgetFastBurn")["expr"]
 
 
 def test_for_is_carried_to_the_alert():
@@ -321,8 +381,8 @@ def test_dashboard_series():
     groups = groups_for([ratio_slo(objective="99.95")])
     budget = next(g for g in groups if g["name"].endswith("/budget"))
     names = [r["record"] for r in budget["rules"]]
-    assert names == ["vigil:slo_error_ratio:rate30d", "vigil:slo_objective:ratio", "vigil:slo_error_budget:ratio",
-                     "vigil:slo_error_budget_remaining:ratio"]
+    assert names == ["vigil:slo_requests:increase30d", "vigil:slo_errors:increase30d", "vigil:slo_error_ratio:rate30d",
+                     "vigil:slo_objective:ratio", "vigil:slo_error_budget:ratio", "vigil:slo_error_budget_remaining:ratio"]
     assert record(groups, "vigil:slo_objective:ratio")["expr"] == "vector(0.9995)"
     assert record(groups, "vigil:slo_error_budget:ratio")["expr"] == "vector(0.0005)"
     remaining = promql_parser.parse(record(groups, "vigil:slo_error_budget_remaining:ratio")["expr"])

@@ -1,0 +1,290 @@
+# -*- coding: utf-8 -*-
+"""SLO alerts fire and resolve on time, and scrape gaps lose no events: the generated rules in the real promtool,
+against an exact computation of the SRE workbook arithmetic on the true event counts.
+
+Each scenario is a piecewise-constant traffic of good and bad requests, written as the counters a 30s scrape would
+sample (with `_` where a scrape gap leaves no sample). The exact side computes, at every evaluation of the grid, the
+true events of every tier's windows and whether a tier fires (both windows above factor x budget, the long window
+holding `min_events`); from that come the first firing and the resolve of each alert. promtool then checks, at the
+30s and the 1m evaluation interval, that our alert was never firing until 2 minutes before the exact edge, fires 2
+minutes after it, still fires 2 minutes before the exact resolve and never fires again from 2 minutes after it.
+Silent scenarios check that the alert never fired. The gap scenario also checks the recorded counts of the 1h, 6h and
+30d windows against the true counts once scraping resumes.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+
+import pytest
+
+import team_build as build
+from promtool_helpers import for_promtool, run_parallel, write_scenario
+
+pytestmark = pytest.mark.slow
+
+SCRAPE = 30  # seconds
+M, H, D = 60, 3600, 86400
+OBJECTIVE = Fraction(999, 1000)
+BUDGET = 1 - OBJECTIVE
+PERIOD = 30 * D
+# The default tiers: (action, budget share, long window, short window).
+TIERS = [("page", Fraction(2, 100), H, 5 * M), ("page", Fraction(5, 100), 6 * H, 30 * M),
+         ("ticket", Fraction(10, 100), D, 2 * H), ("ticket", Fraction(10, 100), 3 * D, 6 * H)]
+ALERTS = {"page": "SLOErrorBudgetFastBurn", "ticket": "SLOErrorBudgetSlowBurn"}
+LABELS = {"team": "shop", "namespace": "shop", "service": "api", "slo": "availability"}
+TRAFFIC = 10  # requests per second
+TOLERANCE = 2 * M
+
+
+def phase(seconds, burn=0, traffic=TRAFFIC, scraped=True):
+    """`seconds` of `traffic` requests/s, `burn` x budget of them bad (1 / BUDGET: all of them)."""
+    return {"seconds": seconds, "rate": Fraction(traffic), "bad": min(Fraction(burn) * BUDGET, Fraction(1)), "scraped": scraped}
+
+
+class Traffic:
+    def __init__(self, phases, error_counter=True):
+        self.phases, self.error_counter = phases, error_counter
+        self.end = sum(p["seconds"] for p in phases)
+
+    def counts(self, t):
+        """(all, bad) events in [0, t], exact."""
+        total = bad = Fraction(0)
+        start = 0
+        for p in self.phases:
+            span = max(0, min(t, start + p["seconds"]) - start)
+            total += p["rate"] * span
+            bad += p["rate"] * p["bad"] * span
+            start += p["seconds"]
+        return total, bad
+
+    def observed(self, t):
+        """(all, bad) as the scrapes saw them: inside a gap, the counts of the last sample before it."""
+        while t > 0 and not self.scraped(t):
+            t -= SCRAPE
+        return self.counts(t)
+
+    def scraped(self, t):
+        start = 0
+        for p in self.phases:
+            if t < start + p["seconds"] or (t == self.end and start + p["seconds"] == self.end):
+                return p["scraped"]
+            start += p["seconds"]
+        return True
+
+    def series(self):
+        good, bad = [], []
+        for k in range(self.end // SCRAPE + 1):
+            t = k * SCRAPE
+            if not self.scraped(t):
+                good.append("_")
+                bad.append("_")
+                continue
+            total, errors = self.counts(t)
+            good.append(_num(total - errors))
+            bad.append(_num(errors))
+        out = [{"series": 'http_requests_total{namespace="shop",job="api",code="200"}', "values": " ".join(good)}]
+        if self.error_counter:
+            out.append({"series": 'http_requests_total{namespace="shop",job="api",code="500"}', "values": " ".join(bad)})
+        return out
+
+    def window(self, t, seconds):
+        total_now, bad_now = self.counts(t)
+        total_then, bad_then = self.counts(max(0, t - seconds))
+        return total_now - total_then, bad_now - bad_then
+
+    def firing(self, action, t, min_events=None):
+        for tier_action, share, long_s, short_s in TIERS:
+            if tier_action != action:
+                continue
+            limit = share * Fraction(PERIOD, long_s) * BUDGET
+            ok = True
+            for seconds in (long_s, short_s):
+                total, bad = self.window(t, seconds)
+                ok = ok and total > 0 and bad / total > limit
+            if min_events and self.window(t, long_s)[0] < min_events:
+                ok = False
+            if ok:
+                return True
+        return False
+
+    def edges(self, action, step, min_events=None):
+        """(first firing, first resolve after it) on the evaluation grid, exact; None for an edge that never comes."""
+        fire = resolve = None
+        for k in range(self.end // step + 1):
+            t = k * step
+            state = self.firing(action, t, min_events)
+            if fire is None and state:
+                fire = t
+            elif fire is not None and not state:
+                resolve = t
+                break
+        return fire, resolve
+
+
+def _num(value):
+    value = Fraction(value)
+    return str(value.numerator) if value.denominator == 1 else repr(float(value))
+
+
+def rule_groups(min_events=None, budget_interval=None):
+    slo = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
+           "total": 'http_requests_total{job="api"}'}
+    if min_events:
+        slo["min_events"] = min_events
+    settings = {"slo_budget_interval": budget_interval} if budget_interval else {}
+    result = build.build("c1", {"observability_team_shop": {"services": [{"name": "api", "slos": [slo]}]}}, [], settings, promtool="skip")
+    groups = [g for o in result["objects"] if o["kind"] == "PrometheusRule" and o["metadata"]["name"].endswith("slos")
+              for g in o["spec"]["groups"]]
+    return for_promtool(groups)
+
+
+def _at(seconds):
+    return "%ds" % seconds
+
+
+def never_firing(alertname, until):
+    if until <= 0:
+        return []
+    return [{"expr": 'count_over_time(ALERTS{alertname="%s",alertstate="firing"}[%ds])' % (alertname, until),
+             "eval_time": _at(until), "exp_samples": []}]
+
+
+def quiet_between(alertname, start, end):
+    if end - start < SCRAPE:
+        return []
+    return [{"expr": 'count_over_time(ALERTS{alertname="%s",alertstate="firing"}[%ds])' % (alertname, end - start),
+             "eval_time": _at(end), "exp_samples": []}]
+
+
+def firing_at(alertname, action, t):
+    labels = dict(LABELS, severity={"page": "critical", "ticket": "warning"}[action])
+    return {"eval_time": _at(t), "alertname": alertname, "exp_alerts": [{"exp_labels": labels}]}
+
+
+def edge_checks(traffic, action, step, min_events=None):
+    """promtool checks of one alert against the exact edges; the edges too, for the scenario's own assertions."""
+    name = ALERTS[action]
+    fire, resolve = traffic.edges(action, step, min_events)
+    if fire is None:
+        return {"alert": [], "expr": never_firing(name, traffic.end)}, (None, None)
+    alert_tests, expr_tests = [], never_firing(name, fire - TOLERANCE - step)
+    last = resolve if resolve is not None else traffic.end
+    assert last - fire > 2 * TOLERANCE, "the scenario must keep %s firing for more than 4 minutes" % name
+    alert_tests.append(firing_at(name, action, fire + TOLERANCE))
+    alert_tests.append(firing_at(name, action, last - TOLERANCE))
+    if resolve is not None:
+        expr_tests += quiet_between(name, resolve + TOLERANCE, traffic.end)
+    return {"alert": alert_tests, "expr": expr_tests}, (fire, resolve)
+
+
+# Scenario: (phases, error counter exists, min_events, expected edges per action as a sanity check of the exact side).
+def scenarios():
+    return {
+        # 0.5x never fires anything: every tier needs at least 1x.
+        "burn0.5": (Traffic([phase(26 * H, burn=Fraction(1, 2))]), None, {"page": False, "ticket": False}),
+        # 2x after 12 clean hours: only the 3d ticket tier (1x), once its window's ratio passes 1x budget.
+        "burn2": (Traffic([phase(12 * H), phase(14 * H, burn=2)]), None, {"page": False, "ticket": True}),
+        # 8x: the 6h page tier (6x) at 4.5h, the 1d ticket tier (3x) at 9h.
+        "burn8": (Traffic([phase(6 * H), phase(10 * H, burn=8)]), None, {"page": True, "ticket": True}),
+        # 20x after a clean day: the 1h page tier (14.4x) at 43.2 minutes; then the burn stops and it resolves.
+        "burn20": (Traffic([phase(D), phase(2 * H, burn=20), phase(3 * H)]), None, {"page": True, "ticket": True}),
+        # A 30-minute outage: every request fails; pages within minutes, resolves once the short windows are clean.
+        "outage": (Traffic([phase(6 * H), phase(30 * M, burn=1 / BUDGET), phase(3 * H)]), None, {"page": True, "ticket": True}),
+        # Traffic drops to zero during a 20x burn: the page resolves once its short windows hold no traffic.
+        "zero-traffic": (Traffic([phase(6 * H), phase(2 * H, burn=20), phase(2 * H, traffic=0)]), None, {"page": True, "ticket": True}),
+        # An error counter that does not exist yet: no alert, and the budget stays whole.
+        "no-error-counter": (Traffic([phase(6 * H)], error_counter=False), None, {"page": False, "ticket": False}),
+        # Low traffic with min_events 100: a 100% burst at 0.01 requests/s fires only once a long window holds 100 events
+        # (the 6h and 1d windows, after 10,000 s); the 1h window never does.
+        "min-events": (Traffic([phase(2 * H, traffic=Fraction(1, 100)), phase(3 * H, burn=1 / BUDGET, traffic=Fraction(1, 100))]), 100,
+                       {"page": True, "ticket": True}),
+    }
+
+
+def gap_traffic():
+    """A 25-minute scrape gap holding 20 minutes of 100% errors, after 6 clean hours; 3 clean hours after it."""
+    return Traffic([phase(6 * H), phase(2 * M, scraped=False), phase(20 * M, burn=1 / BUDGET, scraped=False),
+                    phase(3 * M, scraped=False), phase(3 * H)])
+
+
+def gap_checks(traffic, step):
+    """The 1h, 6h and the 30d error counts once scraping resumes: every bad request of the gap, counted once."""
+    resume = 6 * H + 25 * M
+    tests = []
+    for t in (resume + 2 * step, resume + 30 * M, resume + 50 * M):
+        for name, seconds in (("increase1h", H), ("increase6h", 6 * H)):
+            # The gap's errors happened at unknown times inside it: they count from the resume on, like the increase
+            # between the samples around the gap does (after 50 minutes the 1h window still holds them all).
+            bad = traffic.counts(t)[1] - traffic.observed(max(0, t - seconds))[1]
+            tests.append((t, "vigil:slo_errors:%s" % name, bad))
+    for t in (resume + 10 * M, resume + 2 * H):
+        _total, bad = traffic.counts(t)
+        tests.append((t, "vigil:slo_errors:increase30d", bad))
+    out = []
+    for t, series, expected in tests:
+        # Within 1%: Prometheus extrapolates each raw read to its window's edges.
+        low, high = _num(expected * Fraction(99, 100)), _num(expected * Fraction(101, 100))
+        labels = "{%s}" % ",".join('%s="%s"' % kv for kv in sorted(LABELS.items()))
+        # (a > bool low) * (a < bool high): 1 only when both hold (`and` would keep the first whatever the second).
+        out.append({"expr": "(%s > bool %s) * (%s < bool %s)" % (series, low, series, high), "eval_time": _at(t),
+                    "exp_samples": [{"labels": labels, "value": 1}]})
+    return out
+
+
+def _build(tmp_path):
+    paths, expected = {}, {}
+    for step in (30, 60):
+        groups = rule_groups()
+        for name, (traffic, min_events, wants) in scenarios().items():
+            groups_used = rule_groups(min_events) if min_events else groups
+            alert_tests, expr_tests, edges = [], [], {}
+            for action in ("page", "ticket"):
+                checks, edge = edge_checks(traffic, action, step, min_events)
+                assert (edge[0] is not None) == wants[action], (name, action, edge)
+                alert_tests += checks["alert"]
+                expr_tests += checks["expr"]
+                edges[action] = edge
+            test = {"interval": "%ds" % SCRAPE, "input_series": traffic.series(), "alert_rule_test": alert_tests,
+                    "promql_expr_test": expr_tests}
+            key = "%s@%ds" % (name, step)
+            paths[key] = write_scenario(str(tmp_path), key.replace("@", "-"), groups_used, [test], "%ds" % step)
+            expected[key] = edges
+        traffic = gap_traffic()
+        alert_tests, expr_tests = [], gap_checks(traffic, step)
+        # Ours pages once scraping resumes: the 30m and 6h windows see the gap's errors (the 5m one cannot).
+        resume = 6 * H + 25 * M
+        alert_tests.append(firing_at(ALERTS["page"], "page", resume + TOLERANCE))
+        expr_tests += never_firing(ALERTS["page"], resume - step)
+        key = "gap@%ds" % step
+        test = {"interval": "%ds" % SCRAPE, "input_series": traffic.series(), "alert_rule_test": alert_tests, "promql_expr_test": expr_tests}
+        paths[key] = write_scenario(str(tmp_path), key.replace("@", "-"), rule_groups(budget_interval="1m"), [test], "%ds" % step)
+    return paths, expected
+
+
+@pytest.fixture(scope="module")
+def timing_results(promtool, tmp_path_factory):
+    paths, expected = _build(tmp_path_factory.mktemp("slo-timing"))
+    # The longest scenarios first, so that the slowest never starts last.
+    order = sorted(paths, key=lambda k: -os.path.getsize(paths[k]))
+    results = run_parallel(promtool, [paths[k] for k in order])
+    return {k: results[paths[k]] for k in paths}, expected
+
+
+@pytest.mark.parametrize("scenario", ["%s@%d" % (n, s) for s in (30, 60) for n in
+                                      ("burn0.5", "burn2", "burn8", "burn20", "outage", "zero-traffic", "no-error-counter", "min-events", "gap")])
+def test_alert_edges_within_two_minutes_of_the_exact_arithmetic(timing_results, scenario):
+    results, _expected = timing_results
+    returncode, output = results[scenario + "s"]
+    assert returncode == 0, "%s:\n%s" % (scenario, output[-6000:])
+    assert "SUCCESS" in output
+
+
+def test_the_exact_side_agrees_with_the_workbook_formula():
+    # Constant burn b from a clean history: a window W passes factor x budget after W x factor / b.
+    traffic = Traffic([phase(D), phase(2 * H, burn=20)])
+    fire, _resolve = traffic.edges("page", 1)
+    assert fire == D + H * Fraction(144, 10) / 20 + 1  # 43.2 minutes exactly is not yet above: the next second
+    eight = Traffic([phase(6 * H), phase(10 * H, burn=8)])
+    assert eight.edges("page", 60)[0] == 6 * H + 6 * H * 6 // 8 + 60  # 4.5h, and the first evaluation after it
