@@ -16,8 +16,8 @@ What it does, all on 127.0.0.1 with free ports and a temp data dir:
      /api/v1/rules over many evaluations, and the samples each rule's query touches (stats=all);
   4. prints the cost of each rule set, the ratio, the window ratios side by side and which alerts fire.
 
-Our rules come from the collection's core (slo.slo_groups); the Sloth-style rules are written here as
-Sloth (0.11+) generates them: each window 5m..3d a ratio of rate()s over the raw counters, the 30d
+Our rules come from the collection's core (slo.slo_groups); the Sloth rules are written here as
+Sloth v0.16 generates them (examples/_gen/getting-started.yml): each window 5m..3d a ratio of rate()s over the raw counters, the 30d
 period an average of the 5m ratio, metadata recordings, and the same multiwindow alert conditions.
 --smoke runs a tiny version (a few series, hours of data, a few evaluations) to check the script works.
 """
@@ -132,9 +132,12 @@ def sloth_groups(the_slo):
         for tier_action, short, long_, factor in SLOTH_TIERS:
             if tier_action != action:
                 continue
-            parts.append("(\n    (slo:sli_error:ratio_rate%s%s > (%s * %r))\n    and ignoring (sloth_window)\n"
-                         "    (slo:sli_error:ratio_rate%s%s > (%s * %r))\n)" % (short, sel, factor, budget, long_, sel, factor, budget))
-        alerts.append({"alert": SLOTH_ALERT, "expr": "\nor ignoring (sloth_window)\n".join(parts) + "\n",
+            # As Sloth v0.16 writes it (examples/_gen/getting-started.yml): each window's condition without its
+            # sloth_window label, so that one alert keeps its labels whichever tier holds.
+            parts.append("(\n    max(slo:sli_error:ratio_rate%s%s > (%s * %r)) without (sloth_window)\n    and\n"
+                         "    max(slo:sli_error:ratio_rate%s%s > (%s * %r)) without (sloth_window)\n)" % (
+                             short, sel, factor, budget, long_, sel, factor, budget))
+        alerts.append({"alert": SLOTH_ALERT, "expr": "\nor\n".join(parts) + "\n",
                        "labels": {"sloth_severity": action, "severity": "critical" if action == "page" else "warning"}})
     return [
         {"name": "sloth-slo-sli-recordings-" + SLOTH_ID, "rules": sli},

@@ -8,8 +8,8 @@ Every window is a count of events, bad and all, summed to one series per SLO (do
 - windows under an hour read the raw counters (`increase`), the shortest one as a rate for the dashboards;
 - the newest hour is read raw over two hours less what the hour before it held (`block1h`): a scrape gap of up to
   an hour inside those two hours counts once, when scraping resumes;
-- windows of hours are sums of the hourly blocks at offsets of whole hours, and longer ones (the period) sums of
-  daily blocks built the same way, so they cover exactly the window and read one sample per block.
+- windows of hours are sums of the hourly blocks at offsets of whole hours; longer ones sum 6h and 1d sums the same
+  way (the newest reading within an hour before each offset), so every window covers exactly its span.
 
 No window of an hour or more reads raw series beyond those two hours, so the cost grows with the number of raw series
 only through the raw reads (5m, the other sub-hour windows, 1h and 2h).
@@ -86,9 +86,8 @@ def _identity_text(namespace: str, service: str, slo: str, team: str) -> str:
 
 
 HOUR = Duration.parse("1h")
+SIX_HOURS = Duration.parse("6h")
 DAY = Duration.parse("1d")
-# Up to this many hours a window is a sum of hourly blocks; longer ones use daily blocks for their whole days.
-MAX_HOURLY_TERMS = 48
 REQUESTS, ERRORS = "requests", "errors"
 
 
@@ -98,33 +97,30 @@ def count_name(kind: str, what: str) -> str:
 
 
 class _Counts:
-    """The PromQL of one SLO's event counts: raw reads, blocks and windows, for requests (all) and errors (bad)."""
+    """The PromQL of one SLO's event counts: raw reads, blocks and windows, for requests (all) and errors (bad).
 
-    def __init__(self, team: Team, service: Service, slo: SLO) -> None:
-        self.team, self.service, self.slo = team, service, slo
-        self.base = base_window(slo)
+    Built from texts (the identity matchers, the raw selectors), so that the same shape of SLO (base window, windows,
+    period, ratio or latency) is built once, with placeholders, and filled in for each SLO (_count_rules).
+    """
+
+    def __init__(self, base: Duration, latency: bool, texts: Dict[str, str]) -> None:
+        self.base, self.latency, self.texts = base, latency, texts
 
     def sel(self, name: str) -> str:
-        return _sel(name, self.team, self.service, self.slo)
+        return name + self.texts["ident"]
 
     def raw(self, kind: str, window: Duration, offset: Optional[Duration] = None) -> str:
         """Events in `window` (ending `offset` ago) read from the raw series; errors after requests of the same window."""
         at = " offset %s" % offset if offset else ""
-        namespace = self.team.namespace
-        if self.slo.latency:
-            lat = self.slo.latency
-            scoped = lat.selector.in_namespace(namespace)
-            count = Selector(lat.histogram + "_count", scoped.matchers)
+        if self.latency:
             if kind == REQUESTS:
-                return "sum(increase(%s[%s]%s))" % (count, window, at)
-            good = Selector(lat.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(lat.threshold))
+                return "sum(increase(%s[%s]%s))" % (self.texts["count"], window, at)
             # Bad = all - good; a missing threshold bucket leaves errors absent, so the no-data alert can catch it.
-            return "%s - sum(increase(%s[%s]%s))" % (self.recorded_requests(window, offset), good, window, at)
+            return "%s - sum(increase(%s[%s]%s))" % (self.recorded_requests(window, offset), self.texts["good"], window, at)
         if kind == REQUESTS:
-            return "sum(increase(%s[%s]%s))" % (self.slo.total.in_namespace(namespace), window, at)
+            return "sum(increase(%s[%s]%s))" % (self.texts["total"], window, at)
         # An error counter not created yet means zero errors: the zero comes from the requests just recorded.
-        errors = self.slo.errors.in_namespace(namespace)
-        return "sum(increase(%s[%s]%s)) or 0 * %s" % (errors, window, at, self.recorded_requests(window, offset))
+        return "sum(increase(%s[%s]%s)) or 0 * %s" % (self.texts["errors"], window, at, self.recorded_requests(window, offset))
 
     def recorded_requests(self, window: Duration, offset: Optional[Duration]) -> str:
         """The requests count of the same raw read, recorded just before (a rem read at an offset has none: read it)."""
@@ -143,9 +139,9 @@ class _Counts:
             return "%s * %s" % (self.sel(record_name("%s_per_second" % kind, window)), decimal_str(Fraction(window.ms, 1000)))
         if window < HOUR:
             if kind == ERRORS:
-                if self.slo.latency:
+                if self.latency:
                     return self._latency_errors(window)
-                return "sum(increase(%s[%s])) or 0 * sum(%s)" % (self.slo.errors.in_namespace(self.team.namespace), window,
+                return "sum(increase(%s[%s])) or 0 * sum(%s)" % (self.texts["errors"], window,
                                                                  self.sel(count_name(REQUESTS, "increase%s" % window)))
             return self.raw(REQUESTS, window)
         hours, rest = divmod(window.ms, HOUR.ms)
@@ -155,60 +151,105 @@ class _Counts:
             return "clamp_min(sum(%s) - sum(%s offset 1h), 0) or sum(%s)" % (
                 self.sel(count_name(kind, "raw2h")), self.sel(count_name(kind, "raw1h")), self.sel(count_name(kind, "raw1h")))
         terms = []
-        if hours <= MAX_HOURLY_TERMS:
+        if hours < 12 or window == SIX_HOURS:
+            # Hours: the blocks at every whole-hour offset.
             terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(hours)]
         else:
-            days, extra_hours = divmod(hours, 24)
-            terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(extra_hours)]
-            terms += [self.term(kind, "block1d", extra_hours * HOUR.ms + i * DAY.ms) for i in range(days)]
+            # Longer: the odd hours as blocks, then 6h sums, then 1d sums (1d itself is four 6h sums), newest first.
+            days, left = divmod(hours, 24) if window != DAY else (0, 24)
+            sixes, ones = divmod(left, 6)
+            terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(ones)]
+            terms += [self.chunk(kind, SIX_HOURS, ones * HOUR.ms + i * SIX_HOURS.ms) for i in range(sixes)]
+            terms += [self.chunk(kind, DAY, (ones + 6 * sixes) * HOUR.ms + i * DAY.ms) for i in range(days)]
         if rest:
             terms.append("(%s or vector(0))" % self.raw(kind, Duration(rest), Duration(hours * HOUR.ms)))
         return " + ".join(terms)
 
+    def chunk(self, kind: str, size: Duration, offset_ms: int) -> str:
+        """A recorded 6h or 1d sum ending `offset_ms` ago. Past ones are the newest reading within the hour before that
+        instant: a Prometheus restart there leaves them a few minutes early rather than missing."""
+        if not offset_ms:
+            return self.term(kind, "increase%s" % size, 0)
+        return "(sum(last_over_time(%s[1h] offset %s)) or vector(0))" % (self.sel(count_name(kind, "increase%s" % size)), Duration(offset_ms))
+
     def _latency_errors(self, window: Duration) -> str:
-        lat = self.slo.latency
-        scoped = lat.selector.in_namespace(self.team.namespace)
-        good = Selector(lat.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(lat.threshold))
-        return "sum(%s) - sum(increase(%s[%s]))" % (self.sel(count_name(REQUESTS, "increase%s" % window)), good, window)
+        return "sum(%s) - sum(increase(%s[%s]))" % (self.sel(count_name(REQUESTS, "increase%s" % window)), self.texts["good"], window)
 
 
-def needs_days(slo: SLO) -> bool:
-    return any(w.ms // HOUR.ms > MAX_HOURLY_TERMS for w in windows(slo))
+_PLACEHOLDERS = {key: "\x00%s\x00" % key for key in ("ident", "total", "errors", "count", "good")}
 
 
-def _count_rules(team: Team, service: Service, slo: SLO, ident: Dict[str, str]) -> List[Dict[str, Any]]:
-    """Every event count of the fast group, in evaluation order (each rule may read those before it)."""
-    counts = _Counts(team, service, slo)
+def _texts(team: Team, service: Service, slo: SLO) -> Dict[str, str]:
+    """What differs between SLOs of one shape: the identity matchers and the raw selectors, scoped to the namespace."""
+    texts = {"ident": _identity_text(team.namespace, service.name, slo.name, team.name)}
+    if slo.latency:
+        scoped = slo.latency.selector.in_namespace(team.namespace)
+        texts["count"] = str(Selector(slo.latency.histogram + "_count", scoped.matchers))
+        texts["good"] = str(Selector(slo.latency.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(slo.latency.threshold)))
+    else:
+        texts["total"] = str(slo.total.in_namespace(team.namespace))
+        texts["errors"] = str(slo.errors.in_namespace(team.namespace))
+    return texts
+
+
+def _shape(slo: SLO) -> Tuple[Any, ...]:
+    return (base_window(slo), tuple(windows(slo)), slo.period, slo.latency is not None)
+
+
+@functools.lru_cache(maxsize=256)
+def _count_templates(shape: Tuple[Any, ...]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """Each template split at its placeholders: literal text at even places, a texts key at odd ones."""
+    return tuple((record, tuple(template.split("\x00"))) for record, template in _count_expressions(shape))
+
+
+def _count_expressions(shape: Tuple[Any, ...]) -> Tuple[Tuple[str, str], ...]:
+    """(record, expression with placeholders) of every count of the fast group, in evaluation order, and of the period."""
+    base, all_windows, period, latency = shape
+    counts = _Counts(base, latency, _PLACEHOLDERS)
     out = []
-
-    def rec(kind: str, what: str, expr: str) -> None:
-        out.append({"record": count_name(kind, what), "expr": expr, "labels": dict(ident)})
-
-    long_windows = [w for w in windows(slo) if w >= HOUR and w != slo.period]
-    if long_windows or slo.period >= HOUR:
+    if any(w >= HOUR for w in all_windows):
         for kind in (REQUESTS, ERRORS):
-            rec(kind, "raw1h", counts.raw(kind, HOUR))
-            rec(kind, "raw2h", counts.raw(kind, HOUR * 2))
+            out.append((count_name(kind, "raw1h"), counts.raw(kind, HOUR)))
+            out.append((count_name(kind, "raw2h"), counts.raw(kind, HOUR * 2)))
         for kind in (REQUESTS, ERRORS):
             # The newest hour: two hours read raw less the hour before, as read an hour ago. A scrape gap within those
             # two hours counts here once scraping resumes; when the reading of an hour ago is missing, its block is too,
             # and this one covers both hours.
-            rec(kind, "block1h", "clamp_min(sum(%s) - %s, 0)" % (counts.sel(count_name(kind, "raw2h")), counts.term(kind, "raw1h", HOUR.ms)))
-    if needs_days(slo):
-        # Daily blocks, built like the hourly ones from the 1d and 2d sums: the period reads one sample per day.
-        for kind in (REQUESTS, ERRORS):
-            for days in (1, 2):
-                rec(kind, "increase%s" % Duration(days * DAY.ms), counts.window(kind, Duration(days * DAY.ms)))
-            two_days = counts.sel(count_name(kind, "increase2d"))
-            rec(kind, "block1d", "clamp_min(sum(%s) - %s, 0)" % (two_days, counts.term(kind, "increase1d", DAY.ms)))
-    done = {r["record"] for r in out}
-    for window in windows(slo):
-        if window == counts.base or (window == slo.period and window != counts.base):
+            out.append((count_name(kind, "block1h"), "clamp_min(sum(%s) - %s, 0)" % (
+                counts.sel(count_name(kind, "raw2h")), counts.term(kind, "raw1h", HOUR.ms))))
+    helpers = _helpers(all_windows)
+    for window in sorted(set(all_windows) | set(helpers)):
+        if window == base or (window == period and window not in helpers):
             continue  # the base is the rate above; the period is in the budget group
         for kind in (REQUESTS, ERRORS):
-            if count_name(kind, "increase%s" % window) not in done:
-                rec(kind, "increase%s" % window, counts.window(kind, window))
-    return out
+            out.append((count_name(kind, "increase%s" % window), counts.window(kind, window)))
+    if period != base:
+        for kind in (REQUESTS, ERRORS):
+            out.append(("period:" + count_name(kind, "increase%s" % period), counts.window(kind, period)))
+    return tuple(out)
+
+
+def _helpers(all_windows: Tuple[Duration, ...]) -> List[Duration]:
+    longest = max(all_windows)
+    return [w for w, needed in ((SIX_HOURS, longest.ms >= 12 * HOUR.ms), (DAY, longest > DAY)) if needed]
+
+
+def helper_windows(slo: SLO) -> List[Duration]:
+    """The 6h and 1d sums that longer windows are built of, recorded even when no tier uses them."""
+    return _helpers(tuple(windows(slo)))
+
+
+def _count_rules(team: Team, service: Service, slo: SLO, ident: Dict[str, str]) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """(the counts of the fast group in evaluation order, the period's counts for the budget group)."""
+    texts = _texts(team, service, slo)
+    fast, budget = [], []
+    for record, parts in _count_templates(_shape(slo)):
+        expr = "".join(texts[part] if i % 2 else part for i, part in enumerate(parts))
+        if record.startswith("period:"):
+            budget.append({"record": record[len("period:"):], "expr": expr, "labels": dict(ident)})
+        else:
+            fast.append({"record": record, "expr": expr, "labels": dict(ident)})
+    return fast, budget
 
 
 def _raw_rates(team: Team, service: Service, slo: SLO, window: Duration) -> Tuple[str, str]:
@@ -266,13 +307,23 @@ def _readable(value: Fraction) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)
+def _description(objective: Fraction, period: Duration, tiers: Tuple[Tier, ...]) -> str:
+    """The alert's description: the same for every SLO with this objective, period and tiers (built once)."""
+    budget = 1 - objective / 100
+    tier_text = "; ".join(
+        "%s of the budget within %s (%sx)" % (_percent(t.budget_percent), t.long_window, _readable(t.burn_factor(period)))
+        for t in tiers
+    )
+    # printf, not humanize: humanize prints a 0.3x burn (possible on 7d periods) as "300m".
+    return ("{{ $labels.service }} burns the {{ $labels.slo }} error budget {{ printf \"%%.2f\" $value }}x faster than "
+            "sustainable. Objective %s over %s, error budget %s of events. This alert fires when: %s."
+            % (_percent(objective), period, _percent(budget * 100), tier_text))
+
+
 def _alert(team: Team, service: Service, slo: SLO, action: str, tiers: List[Tier], base: Duration) -> Dict[str, Any]:
     budget = decimal_str(slo.error_budget)
     expr = " or ".join(_tier_condition(team, service, slo, t, base) for t in tiers)
-    tier_text = "; ".join(
-        "%s of the budget within %s (%sx)" % (_percent(t.budget_percent), t.long_window, _readable(t.burn_factor(slo.period)))
-        for t in tiers
-    )
     labels = {k: template_literal(v) for k, v in team.labels}
     labels.update(slo_identity(team, service, slo))
     labels["severity"] = SEVERITIES[action]
@@ -280,9 +331,7 @@ def _alert(team: Team, service: Service, slo: SLO, action: str, tiers: List[Tier
     annotations = {
         "summary": template_literal("%s is burning its error budget too fast (%s)" % (what, "page" if action == PAGE else "ticket")),
         # printf, not humanize: humanize prints a 0.3x burn (possible on 7d periods) as "300m".
-        "description": "{{ $labels.service }} burns the {{ $labels.slo }} error budget {{ printf \"%%.2f\" $value }}x faster than "
-        "sustainable. Objective %s over %s, error budget %s of events. This alert fires when: %s."
-        % (_percent(slo.objective), slo.period, _percent(slo.error_budget * 100), tier_text),
+        "description": _description(slo.objective, slo.period, tuple(tiers)),
     }
     runbook = slo.runbook_url or service.runbook_url
     if runbook:
@@ -310,7 +359,8 @@ def slo_groups(team: Team, service: Service, slo: SLO, settings: Settings) -> Li
         {"record": record_name("requests_per_second", base), "expr": requests, "labels": dict(ident)},
         {"record": record_name("errors_per_second", base), "expr": errors, "labels": dict(ident)},
     ]
-    rules += _count_rules(team, service, slo, ident)
+    counted, period_counts = _count_rules(team, service, slo, ident)
+    rules += counted
     for window in windows(slo):
         if window == slo.period and window != base:
             continue  # recorded in the slower budget group
@@ -346,10 +396,7 @@ def slo_groups(team: Team, service: Service, slo: SLO, settings: Settings) -> Li
 
     budget_rules = []
     if slo.period != base:
-        counts = _Counts(team, service, slo)
-        for kind in (REQUESTS, ERRORS):
-            budget_rules.append({"record": count_name(kind, "increase%s" % slo.period), "expr": counts.window(kind, slo.period),
-                                 "labels": dict(ident)})
+        budget_rules += period_counts
         budget_rules.append({"record": record_name("error_ratio", slo.period), "expr": _ratio_expr(team, service, slo, slo.period, base),
                              "labels": dict(ident)})
     budget_rules += [

@@ -21,7 +21,7 @@ _QUERY = r"[?&](?:access_token|auth_token|token|api[_-]?key|apikey|key|secret|cl
          r"|x-amz-signature|x-amz-credential)=[^&#\s]"
 SHAPES = (
     ("a URL with a password", re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:[^/\s@]+@")),
-    ("a URL with a credential in its query", re.compile(_QUERY, re.IGNORECASE)),
+    ("a URL with a credential in its query", re.compile("(?i:%s)" % _QUERY)),
     ("a Slack webhook URL", re.compile(r"hooks\.slack\.com/(?:services|triggers|workflows)/")),
     ("a Slack token", re.compile(r"\bxox[abprse]-[0-9A-Za-z-]{10,}")),
     ("a Microsoft Teams or Power Automate webhook URL", re.compile(r"webhook\.office\.com/webhook|\.logic\.azure\.com[^\s]*/triggers/")),
@@ -33,6 +33,8 @@ SHAPES = (
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
     ("a bearer token", re.compile(r"\b[Bb]earer\s+[A-Za-z0-9._~+/-]{20,}")),
 )
+# All shapes in one pass: every inventory string is searched once (a plan reads tens of thousands of them).
+_ANY_SHAPE = re.compile("|".join("(?P<s%d>%s)" % (i, shape.pattern) for i, (_what, shape) in enumerate(SHAPES)))
 # Shorter secrets would match ordinary words.
 MIN_SECRET_LENGTH = 8
 
@@ -66,7 +68,8 @@ def check(variables: Mapping[str, Any], secrets: Mapping[str, str], problems: Pr
         if found:
             why = "the value of the secret %s" % secrets[found.group(0)]
         else:
-            why = next((what for what, shape in SHAPES if shape.search(text)), None)
+            shape = _ANY_SHAPE.search(text)
+            why = SHAPES[int(shape.lastgroup[1:])][0] if shape else None
         if why:
             problems.add(path, "holds what looks like a secret (%s); the value is not shown. Secrets go only in a receiver's "
                          "secret fields, which become Kubernetes Secrets (docs/tenancy.md)" % why)

@@ -198,7 +198,8 @@ def test_windows_of_hours_and_days_tile_exactly_with_blocks(window):
     label = {30 * D: "30d"}.get(window) or WINDOW_NAMES[window]
     for kind in ("requests", "errors"):
         expr = record(groups, "vigil:slo_%s:increase%s" % (kind, label))["expr"]
-        spans = _covered(expr, {"vigil:slo_%s:block1h" % kind: H, "vigil:slo_%s:block1d" % kind: D})
+        spans = _covered(expr, {"vigil:slo_%s:block1h" % kind: H, "vigil:slo_%s:increase6h" % kind: 6 * H,
+                                "vigil:slo_%s:increase1d" % kind: D})
         # Consecutive spans, from now back to exactly the window: every instant counted once.
         assert spans[0][0] == 0 and spans[-1][1] == window
         assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), spans
@@ -216,8 +217,12 @@ def test_the_hourly_block_is_two_raw_hours_less_the_hour_before_as_read_then():
         expr = record(groups, "vigil:slo_%s:block1h" % kind)["expr"]
         assert functions(expr) == ["clamp_min", "vector"]  # never below zero; a missing reading of an hour ago is 0
         assert sorted(reads(expr)) == [("vigil:slo_%s:raw1h" % kind, 0, H), ("vigil:slo_%s:raw2h" % kind, 0, 0)]
-        day = record(groups, "vigil:slo_%s:block1d" % kind)["expr"]
-        assert sorted(reads(day)) == [("vigil:slo_%s:increase1d" % kind, 0, D), ("vigil:slo_%s:increase2d" % kind, 0, 0)]
+        # A past 6h or 1d sum is the newest reading within the hour before its offset (a restart leaves it early, not
+        # missing); the current one is read as recorded just before.
+        day = record(groups, "vigil:slo_%s:increase1d" % kind)["expr"]
+        assert sorted(reads(day)) == [("vigil:slo_%s:increase6h" % kind, 0, 0)] + [
+            ("vigil:slo_%s:increase6h" % kind, H, o * H) for o in (6, 12, 18)]
+        assert sorted(functions(day)) == ["last_over_time"] * 3 + ["vector"] * 4
 
 
 def test_a_window_that_is_not_whole_hours_reads_its_rest_raw():

@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+"""When each SLO alert fires and resolves: our rules and Sloth's for the same SLO, in one promtool run per scenario,
+against the exact workbook arithmetic on the true event counts.
+
+Usage: .venv/bin/python benchmarks/slo_timing.py [--json out.json]
+
+The scenarios and the exact side are those of tests/integration/test_slo_timing_promtool.py (which asserts ours
+within 2 minutes); Sloth's rules are its v0.16 output for the same SLO (rule_eval_cost.sloth_groups). promtool
+cannot print a value, so each edge is read from a deliberately failing expression test: the first and last
+evaluation at which the alert was firing, `min_over_time` and `max_over_time` of `timestamp(ALERTS{...})` over the
+whole run; the resolve is the evaluation after the last firing one, when that is before the end. The gap scenario
+also prints each rule set's 1h error ratio and 30d budget left after the gap against the truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+
+import rule_eval_cost  # noqa: E402  pylint: disable=wrong-import-position
+import test_slo_timing_promtool as timing  # noqa: E402  pylint: disable=wrong-import-position
+from promtool_helpers import for_promtool, write_scenario  # noqa: E402  pylint: disable=wrong-import-position
+
+SETS = {
+    "ours": {"page": 'alertname="SLOErrorBudgetFastBurn"', "ticket": 'alertname="SLOErrorBudgetSlowBurn"'},
+    "sloth": {"page": 'alertname="%s",sloth_severity="page"' % rule_eval_cost.SLOTH_ALERT,
+              "ticket": 'alertname="%s",sloth_severity="ticket"' % rule_eval_cost.SLOTH_ALERT},
+}
+_GOT = re.compile(r'expr: "(?P<expr>(?:[^"\\]|\\.)*)".*?got: (?P<got>\[\]|\{[^\n]*\} (?P<value>\S+)|nil)', re.S)
+
+
+def sloth_rules():
+    """Sloth's rules for the scenarios' SLO (same selectors, objective, period and tiers)."""
+    team_vars = {"observability_team_shop": {"services": [{"name": "api", "slos": [{
+        "name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
+        "total": 'http_requests_total{job="api"}'}]}]}}
+    _settings, teams, _alerting = rule_eval_cost.build.load_all(team_vars, [], {})
+    return for_promtool(rule_eval_cost.sloth_groups(teams[0].services[0].slos[0]))
+
+
+def probes(traffic, step):
+    """(key, expression) of every edge and value this run reads."""
+    out = []
+    for set_name, actions in SETS.items():
+        for action, matchers in actions.items():
+            ts = 'timestamp(ALERTS{%s,alertstate="firing"})' % matchers
+            for edge, fn in (("first", "min_over_time"), ("last", "max_over_time")):
+                out.append(("%s/%s/%s" % (set_name, action, edge), "%s(%s[%ds:%ds])" % (fn, ts, traffic.end, step)))
+    return out
+
+
+def run_scenario(promtool, directory, name, traffic, min_events, step, extra_probes=()):
+    groups = timing.rule_groups(min_events) + sloth_rules()
+    checks = probes(traffic, step) + list(extra_probes)
+    expr_tests = []
+    for check in checks:
+        at = check[2] if len(check) > 2 else traffic.end
+        # Expect an impossible sample: promtool then prints what the expression gave.
+        expr_tests.append({"expr": check[1], "eval_time": "%ds" % at, "exp_samples": [{"labels": "{}", "value": -1}]})
+    tests = [{"interval": "%ds" % timing.SCRAPE, "input_series": traffic.series(), "promql_expr_test": expr_tests}]
+    path = write_scenario(directory, "%s-%ds" % (name, step), groups, tests, "%ds" % step)
+    proc = subprocess.run([promtool, "test", "rules", os.path.basename(path)], cwd=directory, capture_output=True, text=True,
+                          timeout=900, check=False)
+    found = {}
+    for match in _GOT.finditer(proc.stdout + proc.stderr):
+        expr = match.group("expr").encode().decode("unicode_escape")
+        found[expr] = float(match.group("value")) if match.group("value") else None
+    values = {}
+    for probe in checks:
+        key, expr = probe[0], probe[1]
+        values[key] = found.get(expr)
+    return values
+
+
+def edges(values, set_name, action, step, end):
+    first = values.get("%s/%s/first" % (set_name, action))
+    last = values.get("%s/%s/last" % (set_name, action))
+    if first is None:
+        return None, None
+    resolve = last + step if last is not None and last + step <= end else None
+    return int(first), int(resolve) if resolve is not None else None
+
+
+def _fmt(t):
+    if t is None:
+        return "-"
+    return "%dh%02dm%02ds" % (t // 3600, t % 3600 // 60, t % 60)
+
+
+def _delta(got, exact):
+    if got is None or exact is None:
+        return "" if got == exact else "(exact %s)" % _fmt(exact)
+    return "%+ds" % (got - exact)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--promtool", default="promtool")
+    args = parser.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        for step in (30, 60):
+            for name, (traffic, min_events, _wants) in timing.scenarios().items():
+                values = run_scenario(args.promtool, directory, name, traffic, min_events, step)
+                for action in ("page", "ticket"):
+                    exact = traffic.edges(action, step, min_events)
+                    row = {"scenario": name, "step": step, "alert": action, "exact": exact}
+                    for set_name in SETS:
+                        row[set_name] = edges(values, set_name, action, step, traffic.end)
+                    rows.append(row)
+            gap = timing.gap_traffic()
+            after = 6 * timing.H + 25 * timing.M + 30 * timing.M
+            extra = [("ours/1h", 'vigil:slo_error_ratio:rate1h', after), ("sloth/1h", 'slo:sli_error:ratio_rate1h', after),
+                     ("ours/budget", "vigil:slo_error_budget_remaining:ratio", gap.end),
+                     ("sloth/budget", "slo:period_error_budget_remaining:ratio", gap.end)]
+            values = run_scenario(args.promtool, directory, "gap", gap, None, step, extra)
+            total, bad = gap.window(after, timing.H)
+            all_total, all_bad = gap.counts(gap.end)
+            exact_budget = 1 - (all_bad / all_total) / timing.BUDGET
+            row = {"scenario": "gap", "step": step, "ratio_1h_exact": float(bad / total),
+                   "ratio_1h": {s: values.get("%s/1h" % s) for s in SETS}, "budget_exact": float(exact_budget),
+                   "budget": {s: values.get("%s/budget" % s) for s in SETS}}
+            for action in ("page", "ticket"):
+                row[action] = {s: edges(values, s, action, step, gap.end) for s in SETS}
+            rows.append(row)
+    print("%-16s %-4s %-7s %-22s %-30s %-30s" % ("scenario", "eval", "alert", "exact fire / resolve", "ours", "Sloth"))
+    for row in rows:
+        if row["scenario"] == "gap":
+            continue
+        exact = row["exact"]
+        cells = []
+        for set_name in SETS:
+            fire, resolve = row[set_name]
+            cells.append("%s %s / %s %s" % (_fmt(fire), _delta(fire, exact[0]), _fmt(resolve), _delta(resolve, exact[1])))
+        print("%-16s %-4s %-7s %-22s %-30s %-30s" % (row["scenario"], "%ds" % row["step"], row["alert"],
+                                                     "%s / %s" % (_fmt(exact[0]), _fmt(exact[1])), cells[0], cells[1]))
+    for row in rows:
+        if row["scenario"] != "gap":
+            continue
+        print("gap @%ds: 1h error ratio 30m after resume: exact %.4f, ours %s, Sloth %s; 30d budget left at the end: exact %.3f, "
+              "ours %s, Sloth %s; page: ours %s, Sloth %s" % (
+                  row["step"], row["ratio_1h_exact"], row["ratio_1h"]["ours"], row["ratio_1h"]["sloth"], row["budget_exact"],
+                  row["budget"]["ours"], row["budget"]["sloth"], [_fmt(t) for t in row["page"]["ours"]],
+                  [_fmt(t) for t in row["page"]["sloth"]]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
