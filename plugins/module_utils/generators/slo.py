@@ -8,8 +8,8 @@ Every window is a count of events, bad and all, summed to one series per SLO (do
 - windows under an hour read the raw counters (`increase`), the shortest one as a rate for the dashboards;
 - the newest hour is read raw over two hours less what the hour before it held (`block1h`): a scrape gap of up to
   an hour inside those two hours counts once, when scraping resumes;
-- windows of hours are sums of the hourly blocks at offsets of whole hours; longer ones sum 6h and 1d sums the same
-  way (the newest reading within an hour before each offset), so every window covers exactly its span.
+- windows of hours are sums of the hourly blocks at offsets of whole hours; longer ones sum 6h, 1d and 7d sums the
+  same way (the newest reading within an hour before each offset), so every window covers exactly its span.
 
 No window of an hour or more reads raw series beyond those two hours, so the cost grows with the number of raw series
 only through the raw reads (5m, the other sub-hour windows, 1h and 2h).
@@ -88,6 +88,9 @@ def _identity_text(namespace: str, service: str, slo: str, team: str) -> str:
 HOUR = Duration.parse("1h")
 SIX_HOURS = Duration.parse("6h")
 DAY = Duration.parse("1d")
+WEEK = Duration.parse("7d")
+# The sums windows of 12h and more are built of; each is built of the ones before it.
+LEVELS = (SIX_HOURS, DAY, WEEK)
 REQUESTS, ERRORS = "requests", "errors"
 
 
@@ -155,12 +158,19 @@ class _Counts:
             # Hours: the blocks at every whole-hour offset.
             terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(hours)]
         else:
-            # Longer: the odd hours as blocks, then 6h sums, then 1d sums (1d itself is four 6h sums), newest first.
-            days, left = divmod(hours, 24) if window != DAY else (0, 24)
-            sixes, ones = divmod(left, 6)
-            terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(ones)]
-            terms += [self.chunk(kind, SIX_HOURS, ones * HOUR.ms + i * SIX_HOURS.ms) for i in range(sixes)]
-            terms += [self.chunk(kind, DAY, (ones + 6 * sixes) * HOUR.ms + i * DAY.ms) for i in range(days)]
+            # Longer: the odd hours as blocks, then 6h, 1d and 7d sums, newest first; each sum is built of the level
+            # below it only (1d is four 6h sums, 7d seven 1d sums), so a window never reads its own series.
+            sizes = [size for size in LEVELS if size < window]
+            left, counts_by_size = hours * HOUR.ms, {}
+            for size in reversed(sizes):
+                counts_by_size[size], left = divmod(left, size.ms)
+            offset = 0
+            terms += [self.term(kind, "block1h", j * HOUR.ms) for j in range(left // HOUR.ms)]
+            offset = left
+            for size in sizes:
+                for _i in range(counts_by_size[size]):
+                    terms.append(self.chunk(kind, size, offset))
+                    offset += size.ms
         if rest:
             terms.append("(%s or vector(0))" % self.raw(kind, Duration(rest), Duration(hours * HOUR.ms)))
         return " + ".join(terms)
@@ -230,8 +240,7 @@ def _count_expressions(shape: Tuple[Any, ...]) -> Tuple[Tuple[str, str], ...]:
 
 
 def _helpers(all_windows: Tuple[Duration, ...]) -> List[Duration]:
-    longest = max(all_windows)
-    return [w for w, needed in ((SIX_HOURS, longest.ms >= 12 * HOUR.ms), (DAY, longest > DAY)) if needed]
+    return [size for size in LEVELS if any(w > size and w.ms >= 12 * HOUR.ms for w in all_windows)]
 
 
 def helper_windows(slo: SLO) -> List[Duration]:

@@ -174,12 +174,16 @@ def test_raw_series_are_read_only_by_the_short_windows_and_the_hourly_block():
 
 def _covered(expr, block_names):
     """The spans (start, end) in seconds before now that a window's terms cover, from their offsets and block sizes."""
-    spans = []
+    spans, raw = [], set()
     for name, window, offset in reads(expr):
         size = block_names.get(name) or window
         assert size, (name, expr)
-        spans.append((offset, offset + size))
-    return sorted(spans)
+        if name.startswith("vigil:"):
+            spans.append((offset, offset + size))
+        else:
+            # A raw rest: the errors read and, for a counter not created yet, the requests of the same span.
+            raw.add((offset, offset + size))
+    return sorted(spans + list(raw))
 
 
 def test_the_one_hour_window_is_the_block_or_the_raw_hour_before_its_history_exists():
@@ -192,19 +196,24 @@ def test_the_one_hour_window_is_the_block_or_the_raw_hour_before_its_history_exi
         assert reads(tree.rhs) == [("vigil:slo_%s:raw1h" % kind, 0, 0)]
 
 
-@pytest.mark.parametrize("window", [2 * H, 6 * H, D, 3 * D, 30 * D])
+@pytest.mark.parametrize("window", [2 * H, 6 * H, D, 3 * D, 7 * D, 30 * D, 36 * H, 31 * H + 30 * M, 9 * D + 7 * H])
 def test_windows_of_hours_and_days_tile_exactly_with_blocks(window):
-    groups = groups_for([ratio_slo()])
-    label = {30 * D: "30d"}.get(window) or WINDOW_NAMES[window]
+    extra = {30 * D: [], 7 * D: [], 36 * H: [("page", 5, "36h", "1h")], 31 * H + 30 * M: [("page", 5, "31h30m", "1h")],
+             9 * D + 7 * H: [("ticket", 50, "9d7h", "1d")]}.get(window, [])
+    tiers = [{"action": a, "budget_percent": p, "long_window": lw, "short_window": sw} for a, p, lw, sw in extra]
+    groups = groups_for([ratio_slo(tiers=tiers)] if tiers else [ratio_slo()])
+    label = {30 * D: "30d", 7 * D: "7d", 36 * H: "1d12h", 31 * H + 30 * M: "1d7h30m", 9 * D + 7 * H: "9d7h"}.get(window) or WINDOW_NAMES[window]
     for kind in ("requests", "errors"):
         expr = record(groups, "vigil:slo_%s:increase%s" % (kind, label))["expr"]
         spans = _covered(expr, {"vigil:slo_%s:block1h" % kind: H, "vigil:slo_%s:increase6h" % kind: 6 * H,
-                                "vigil:slo_%s:increase1d" % kind: D})
+                                "vigil:slo_%s:increase1d" % kind: D, "vigil:slo_%s:increase7d" % kind: 7 * D})
         # Consecutive spans, from now back to exactly the window: every instant counted once.
         assert spans[0][0] == 0 and spans[-1][1] == window
         assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), spans
         # A missing block (before the SLO existed, a Prometheus restart) counts as zero, not as a missing window.
         assert expr.count("or vector(0)") == len(spans)
+    if window == 7 * D:
+        return  # a helper sum (30d is built of it), not a tier window: no ratio of its own
     tree = promql_parser.parse(record(groups, "vigil:slo_error_ratio:rate" + label)["expr"])
     assert str(tree.op) == "/"
     assert selectors(tree) == [("vigil:slo_errors:increase" + label, IDENT_MATCHERS, None),
