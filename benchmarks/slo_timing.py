@@ -3,7 +3,12 @@
 """When each SLO alert fires and resolves: our rules and Sloth's for the same SLO, in one promtool run per scenario,
 against the exact workbook arithmetic on the true event counts.
 
-Usage: .venv/bin/python benchmarks/slo_timing.py [--json out.json]
+Usage: .venv/bin/python benchmarks/slo_timing.py [--json out.json] [--sloth-examples DIR]
+
+With --sloth-examples (Sloth's examples/ directory of a release, e.g. `git archive v0.16.0 examples` of slok/sloth,
+never committed here), it also runs Sloth's own generated rules for its own examples against ours for the same SLOs:
+getting-started (99.9%), the Kubernetes API server availability (99.9%) and latency (99%, `{verb!="WATCH"}`) SLOs,
+and multifile's 99.99% SLO.
 
 The scenarios and the exact side are those of tests/integration/test_slo_timing_promtool.py (which asserts ours
 within 2 minutes); Sloth's rules are its v0.16 output for the same SLO (rule_eval_cost.sloth_groups). promtool
@@ -22,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,6 +37,28 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 import rule_eval_cost  # noqa: E402  pylint: disable=wrong-import-position
 import test_slo_timing_promtool as timing  # noqa: E402  pylint: disable=wrong-import-position
 from promtool_helpers import for_promtool, write_scenario  # noqa: E402  pylint: disable=wrong-import-position
+import yaml  # noqa: E402  pylint: disable=wrong-import-position
+
+_HTTP = ('http_request_duration_seconds_count{namespace="shop",job="myservice",code="200"}',
+         'http_request_duration_seconds_count{namespace="shop",job="myservice",code="500"}')
+_HTTP_SLO = {"errors": 'http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}',
+             "total": 'http_request_duration_seconds_count{job="myservice"}'}
+# (name, our SLO, Sloth's generated file, Sloth alert matchers, objective, counters, histogram)
+EXAMPLES = [
+    ("getting-started", dict(_HTTP_SLO, name="availability", objective=99.9), "getting-started.yml",
+     'alertname="MyServiceHighErrorRate"', Fraction(999, 1000), _HTTP, False),
+    ("k8s-apiserver-availability", {"name": "availability", "objective": 99.9, "errors": 'apiserver_request_total{code=~"(5..|429)"}',
+                                    "total": "apiserver_request_total"}, "kubernetes-apiserver.yml",
+     'alertname="K8sApiserverAvailabilityAlert"', Fraction(999, 1000),
+     ('apiserver_request_total{namespace="shop",code="200"}', 'apiserver_request_total{namespace="shop",code="500"}'), False),
+    ("k8s-apiserver-latency", {"name": "availability", "objective": 99, "latency": {
+        "histogram": "apiserver_request_duration_seconds", "threshold": 0.4, "selector": '{verb!="WATCH"}'}},
+     "kubernetes-apiserver.yml", 'alertname="K8sApiserverLatencyAlert"', Fraction(99, 100),
+     ('apiserver_request_duration_seconds_count{namespace="shop",verb="GET"}',
+      'apiserver_request_duration_seconds_bucket{namespace="shop",verb="GET",le="0.4"}'), True),
+    ("multifile-99.99", dict(_HTTP_SLO, name="availability", objective=99.99), "multifile.yml",
+     'alertname="MyServiceHighErrorRate",sloth_service="myservice2"', Fraction(9999, 10000), _HTTP, False),
+]
 
 SETS = {
     "ours": {"page": 'alertname="SLOErrorBudgetFastBurn"', "ticket": 'alertname="SLOErrorBudgetSlowBurn"'},
@@ -49,10 +77,10 @@ def sloth_rules():
     return for_promtool(rule_eval_cost.sloth_groups(teams[0].services[0].slos[0]))
 
 
-def probes(traffic, step):
+def probes(traffic, step, sets=None):
     """(key, expression) of every edge and value this run reads."""
     out = []
-    for set_name, actions in SETS.items():
+    for set_name, actions in (sets or SETS).items():
         for action, matchers in actions.items():
             ts = 'timestamp(ALERTS{%s,alertstate="firing"})' % matchers
             for edge, fn in (("first", "min_over_time"), ("last", "max_over_time")):
@@ -60,9 +88,9 @@ def probes(traffic, step):
     return out
 
 
-def run_scenario(promtool, directory, name, traffic, min_events, step, extra_probes=()):
-    groups = timing.rule_groups(min_events) + sloth_rules()
-    checks = probes(traffic, step) + list(extra_probes)
+def run_scenario(promtool, directory, name, traffic, min_events, step, extra_probes=(), groups=None, sets=None):
+    groups = groups or (timing.rule_groups(min_events) + sloth_rules())
+    checks = probes(traffic, step, sets) + list(extra_probes)
     expr_tests = []
     for check in checks:
         at = check[2] if len(check) > 2 else traffic.end
@@ -81,6 +109,26 @@ def run_scenario(promtool, directory, name, traffic, min_events, step, extra_pro
         key, expr = probe[0], probe[1]
         values[key] = found.get(expr)
     return values
+
+
+def example_rows(promtool, directory, examples_dir):
+    """Each Sloth example's own generated rules against ours for the same SLO, in every timing scenario."""
+    rows = []
+    for name, slo, gen_file, matchers, objective, series, histogram in EXAMPLES:
+        sloth = yaml.safe_load(Path(examples_dir, "_gen", gen_file).read_text(encoding="utf-8"))["groups"]
+        sets = {"ours": SETS["ours"], "sloth": {"page": matchers + ',sloth_severity="page"', "ticket": matchers + ',sloth_severity="ticket"'}}
+        for step in (30, 60):
+            for scenario, (traffic, min_events, _wants) in timing.scenarios(1 - objective, series=series, histogram=histogram).items():
+                if min_events:
+                    continue  # Sloth has no min_events
+                groups = timing.rule_groups(slo=slo) + for_promtool(sloth)
+                values = run_scenario(promtool, directory, "%s-%s" % (name, scenario), traffic, None, step, groups=groups, sets=sets)
+                for action in ("page", "ticket"):
+                    row = {"example": name, "scenario": scenario, "step": step, "alert": action, "exact": traffic.edges(action, step)}
+                    for set_name in sets:
+                        row[set_name] = edges(values, set_name, action, step, traffic.end)
+                    rows.append(row)
+    return rows
 
 
 def edges(values, set_name, action, step, end):
@@ -108,9 +156,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--promtool", default="promtool")
+    parser.add_argument("--sloth-examples", help="Sloth's examples/ directory (with _gen/)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as directory:
+        if args.sloth_examples:
+            example = example_rows(args.promtool, directory, args.sloth_examples)
+            print("%-28s %-16s %-4s %-7s %-22s %-30s %-30s" % ("Sloth example", "scenario", "eval", "alert", "exact", "ours", "Sloth"))
+            for row in example:
+                exact = row["exact"]
+                cells = ["%s %s / %s %s" % (_fmt(row[k][0]), _delta(row[k][0], exact[0]), _fmt(row[k][1]), _delta(row[k][1], exact[1]))
+                         for k in ("ours", "sloth")]
+                print("%-28s %-16s %-4s %-7s %-22s %-30s %-30s" % (row["example"], row["scenario"], "%ds" % row["step"], row["alert"],
+                                                                   "%s / %s" % (_fmt(exact[0]), _fmt(exact[1])), cells[0], cells[1]))
+            rows += example
         for step in (30, 60):
             for name, (traffic, min_events, _wants) in timing.scenarios().items():
                 values = run_scenario(args.promtool, directory, name, traffic, min_events, step)

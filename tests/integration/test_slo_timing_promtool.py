@@ -8,8 +8,9 @@ true events of every tier's windows and whether a tier fires (both windows above
 holding `min_events`); from that come the first firing and the resolve of each alert. promtool then checks, at the
 30s and the 1m evaluation interval, that our alert was never firing until 2 minutes before the exact edge, fires 2
 minutes after it, still fires 2 minutes before the exact resolve and never fires again from 2 minutes after it.
-Silent scenarios check that the alert never fired. The gap scenario also checks the recorded counts of the 1h, 6h and
-30d windows against the true counts once scraping resumes.
+Silent scenarios check that the alert never fired. The gap scenarios (a 25-minute and a 55-minute scrape gap full of
+errors) check that the alert fires once scraping resumes and that the recorded counts of the 1h, 6h and 30d windows
+hold every error of the gap.
 """
 
 from __future__ import annotations
@@ -38,14 +39,20 @@ TRAFFIC = 10  # requests per second
 TOLERANCE = 2 * M
 
 
-def phase(seconds, burn=0, traffic=TRAFFIC, scraped=True):
-    """`seconds` of `traffic` requests/s, `burn` x budget of them bad (1 / BUDGET: all of them)."""
-    return {"seconds": seconds, "rate": Fraction(traffic), "bad": min(Fraction(burn) * BUDGET, Fraction(1)), "scraped": scraped}
+def phase(seconds, burn=0, traffic=TRAFFIC, scraped=True, budget=BUDGET):
+    """`seconds` of `traffic` requests/s, `burn` x budget of them bad (1 / budget: all of them)."""
+    return {"seconds": seconds, "rate": Fraction(traffic), "bad": min(Fraction(burn) * budget, Fraction(1)), "scraped": scraped}
+
+
+# The counters a scrape samples: (series of the good requests, series of the bad ones), or for a histogram
+# (the _count series of all requests, the _bucket series of the fast ones).
+RATIO_SERIES = ('http_requests_total{namespace="shop",job="api",code="200"}', 'http_requests_total{namespace="shop",job="api",code="500"}')
 
 
 class Traffic:
-    def __init__(self, phases, error_counter=True):
-        self.phases, self.error_counter = phases, error_counter
+    def __init__(self, phases, error_counter=True, budget=BUDGET, series=RATIO_SERIES, histogram=False):
+        self.phases, self.error_counter, self.budget = phases, error_counter, budget
+        self.names, self.histogram = series, histogram
         self.end = sum(p["seconds"] for p in phases)
 
     def counts(self, t):
@@ -74,19 +81,20 @@ class Traffic:
         return True
 
     def series(self):
-        good, bad = [], []
+        first, second = [], []
         for k in range(self.end // SCRAPE + 1):
             t = k * SCRAPE
             if not self.scraped(t):
-                good.append("_")
-                bad.append("_")
+                first.append("_")
+                second.append("_")
                 continue
             total, errors = self.counts(t)
-            good.append(_num(total - errors))
-            bad.append(_num(errors))
-        out = [{"series": 'http_requests_total{namespace="shop",job="api",code="200"}', "values": " ".join(good)}]
+            # A histogram: all requests (_count) and the fast ones (_bucket); counters: the good and the bad ones.
+            first.append(_num(total if self.histogram else total - errors))
+            second.append(_num(total - errors if self.histogram else errors))
+        out = [{"series": self.names[0], "values": " ".join(first)}]
         if self.error_counter:
-            out.append({"series": 'http_requests_total{namespace="shop",job="api",code="500"}', "values": " ".join(bad)})
+            out.append({"series": self.names[1], "values": " ".join(second)})
         return out
 
     def window(self, t, seconds):
@@ -98,7 +106,7 @@ class Traffic:
         for tier_action, share, long_s, short_s in TIERS:
             if tier_action != action:
                 continue
-            limit = share * Fraction(PERIOD, long_s) * BUDGET
+            limit = share * Fraction(PERIOD, long_s) * self.budget
             ok = True
             for seconds in (long_s, short_s):
                 total, bad = self.window(t, seconds)
@@ -128,9 +136,9 @@ def _num(value):
     return str(value.numerator) if value.denominator == 1 else repr(float(value))
 
 
-def rule_groups(min_events=None, budget_interval=None):
-    slo = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
-           "total": 'http_requests_total{job="api"}'}
+def rule_groups(min_events=None, budget_interval=None, slo=None):
+    slo = dict(slo or {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
+                       "total": 'http_requests_total{job="api"}'})
     if min_events:
         slo["min_events"] = min_events
     settings = {"slo_budget_interval": budget_interval} if budget_interval else {}
@@ -180,7 +188,14 @@ def edge_checks(traffic, action, step, min_events=None):
 
 
 # Scenario: (phases, error counter exists, min_events, expected edges per action as a sanity check of the exact side).
-def scenarios():
+def scenarios(budget=BUDGET, **traffic):
+    """The scenarios for an SLO of `budget` whose counters are `traffic` (Traffic's series and histogram)."""
+    def phase(seconds, burn=0, **kw):  # pylint: disable=redefined-outer-name
+        return _phase(seconds, burn, budget=budget, **kw)
+
+    def Traffic(phases, error_counter=True):  # noqa: N802 pylint: disable=invalid-name,redefined-outer-name
+        return _Traffic(phases, error_counter, budget=budget, **traffic)
+
     return {
         # 0.5x never fires anything: every tier needs at least 1x.
         "burn0.5": (Traffic([phase(26 * H, burn=Fraction(1, 2))]), None, {"page": False, "ticket": False}),
@@ -191,27 +206,35 @@ def scenarios():
         # 20x after a clean day: the 1h page tier (14.4x) at 43.2 minutes; then the burn stops and it resolves.
         "burn20": (Traffic([phase(D), phase(2 * H, burn=20), phase(3 * H)]), None, {"page": True, "ticket": True}),
         # A 30-minute outage: every request fails; pages within minutes, resolves once the short windows are clean.
-        "outage": (Traffic([phase(6 * H), phase(30 * M, burn=1 / BUDGET), phase(3 * H)]), None, {"page": True, "ticket": True}),
+        "outage": (Traffic([phase(6 * H), phase(30 * M, burn=1 / budget), phase(3 * H)]), None, {"page": True, "ticket": True}),
         # Traffic drops to zero during a 20x burn: the page resolves once its short windows hold no traffic.
         "zero-traffic": (Traffic([phase(6 * H), phase(2 * H, burn=20), phase(2 * H, traffic=0)]), None, {"page": True, "ticket": True}),
         # An error counter that does not exist yet: no alert, and the budget stays whole.
         "no-error-counter": (Traffic([phase(6 * H)], error_counter=False), None, {"page": False, "ticket": False}),
         # Low traffic with min_events 100: a 100% burst at 0.01 requests/s fires only once a long window holds 100 events
         # (the 6h and 1d windows, after 10,000 s); the 1h window never does.
-        "min-events": (Traffic([phase(2 * H, traffic=Fraction(1, 100)), phase(3 * H, burn=1 / BUDGET, traffic=Fraction(1, 100))]), 100,
+        "min-events": (Traffic([phase(2 * H, traffic=Fraction(1, 100)), phase(3 * H, burn=1 / budget, traffic=Fraction(1, 100))]), 100,
                        {"page": True, "ticket": True}),
     }
 
 
-def gap_traffic():
-    """A 25-minute scrape gap holding 20 minutes of 100% errors, after 6 clean hours; 3 clean hours after it."""
-    return Traffic([phase(6 * H), phase(2 * M, scraped=False), phase(20 * M, burn=1 / BUDGET, scraped=False),
-                    phase(3 * M, scraped=False), phase(3 * H)])
+# (scrape gap, 100% errors inside it, the alert that fires once scraping resumes) in minutes. A 25-minute gap is
+# still inside the 30m window, so the page fires; a 55-minute one is not, and only the 2h window (the ticket) sees it.
+GAPS = {"gap": (25, 20, "page"), "gap55": (55, 50, "ticket")}
 
 
-def gap_checks(traffic, step):
+_phase, _Traffic = phase, Traffic
+
+
+def gap_traffic(gap=25, errors=20):
+    """A scrape gap holding `errors` minutes of 100% errors, after 6 clean hours; 3 clean hours after it."""
+    return Traffic([phase(6 * H), phase(2 * M, scraped=False), phase(errors * M, burn=1 / BUDGET, scraped=False),
+                    phase((gap - 2 - errors) * M, scraped=False), phase(3 * H)])
+
+
+def gap_checks(traffic, step, gap=25):
     """The 1h, 6h and the 30d error counts once scraping resumes: every bad request of the gap, counted once."""
-    resume = 6 * H + 25 * M
+    resume = 6 * H + gap * M
     tests = []
     for t in (resume + 2 * step, resume + 30 * M, resume + 50 * M):
         for name, seconds in (("increase1h", H), ("increase6h", 6 * H)):
@@ -251,15 +274,17 @@ def _build(tmp_path):
             key = "%s@%ds" % (name, step)
             paths[key] = write_scenario(str(tmp_path), key.replace("@", "-"), groups_used, [test], "%ds" % step)
             expected[key] = edges
-        traffic = gap_traffic()
-        alert_tests, expr_tests = [], gap_checks(traffic, step)
-        # Ours pages once scraping resumes: the 30m and 6h windows see the gap's errors (the 5m one cannot).
-        resume = 6 * H + 25 * M
-        alert_tests.append(firing_at(ALERTS["page"], "page", resume + TOLERANCE))
-        expr_tests += never_firing(ALERTS["page"], resume - step)
-        key = "gap@%ds" % step
-        test = {"interval": "%ds" % SCRAPE, "input_series": traffic.series(), "alert_rule_test": alert_tests, "promql_expr_test": expr_tests}
-        paths[key] = write_scenario(str(tmp_path), key.replace("@", "-"), rule_groups(budget_interval="1m"), [test], "%ds" % step)
+        for name, (gap, errors, action) in GAPS.items():
+            traffic = gap_traffic(gap, errors)
+            alert_tests, expr_tests = [], gap_checks(traffic, step, gap)
+            # The alert fires once scraping resumes, from the windows whose raw reads reach back before the gap.
+            resume = 6 * H + gap * M
+            alert_tests.append(firing_at(ALERTS[action], action, resume + TOLERANCE))
+            expr_tests += never_firing(ALERTS[action], resume - step)
+            key = "%s@%ds" % (name, step)
+            test = {"interval": "%ds" % SCRAPE, "input_series": traffic.series(), "alert_rule_test": alert_tests,
+                    "promql_expr_test": expr_tests}
+            paths[key] = write_scenario(str(tmp_path), key.replace("@", "-"), rule_groups(budget_interval="1m"), [test], "%ds" % step)
     return paths, expected
 
 
@@ -273,7 +298,8 @@ def timing_results(promtool, tmp_path_factory):
 
 
 @pytest.mark.parametrize("scenario", ["%s@%d" % (n, s) for s in (30, 60) for n in
-                                      ("burn0.5", "burn2", "burn8", "burn20", "outage", "zero-traffic", "no-error-counter", "min-events", "gap")])
+                                      ("burn0.5", "burn2", "burn8", "burn20", "outage", "zero-traffic", "no-error-counter", "min-events", "gap",
+                                       "gap55")])
 def test_alert_edges_within_two_minutes_of_the_exact_arithmetic(timing_results, scenario):
     results, _expected = timing_results
     returncode, output = results[scenario + "s"]
