@@ -115,7 +115,8 @@ def example_rows(promtool, directory, examples_dir):
     """Each Sloth example's own generated rules against ours for the same SLO, in every timing scenario."""
     rows = []
     for name, slo, gen_file, matchers, objective, series, histogram in EXAMPLES:
-        sloth = yaml.safe_load(Path(examples_dir, "_gen", gen_file).read_text(encoding="utf-8"))["groups"]
+        documents = yaml.safe_load_all(Path(examples_dir, "_gen", gen_file).read_text(encoding="utf-8"))
+        sloth = [group for doc in documents if doc for group in doc.get("groups", [])]
         sets = {"ours": SETS["ours"], "sloth": {"page": matchers + ',sloth_severity="page"', "ticket": matchers + ',sloth_severity="ticket"'}}
         for step in (30, 60):
             for scenario, (traffic, min_events, _wants) in timing.scenarios(1 - objective, series=series, histogram=histogram).items():
