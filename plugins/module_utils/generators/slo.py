@@ -243,11 +243,6 @@ def _helpers(all_windows: Tuple[Duration, ...]) -> List[Duration]:
     return [size for size in LEVELS if any(w > size and w.ms >= 12 * HOUR.ms for w in all_windows)]
 
 
-def helper_windows(slo: SLO) -> List[Duration]:
-    """The 6h and 1d sums that longer windows are built of, recorded even when no tier uses them."""
-    return _helpers(tuple(windows(slo)))
-
-
 def _count_rules(team: Team, service: Service, slo: SLO, ident: Dict[str, str]) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
     """(the counts of the fast group in evaluation order, the period's counts for the budget group)."""
     texts = _texts(team, service, slo)
