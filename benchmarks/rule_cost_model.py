@@ -13,8 +13,9 @@ window is full: this is the steady-state cost, which a 3-day measurement (rule_e
 windows.
 
 Paths: the *alert path* is every rule the two burn-rate alerts depend on; the *budget path* is every rule only the 30d
-error budget depends on. For Sloth (its v0.16 output for the same SLO, as rule_eval_cost.sloth_groups writes it) that
-is the 30d ratio, an average of the 5m ratio; for ours the daily blocks and the period's sums.
+error budget depends on. For Sloth (its v0.16 output for the same SLO: its own generated file with --sloth-rules, else
+as rule_eval_cost.sloth_groups writes it) that is the 30d ratio, an average of the 5m ratio; for ours the period's sums
+of daily and weekly counts. rule_eval_cost.py measures the same counts on a real Prometheus with a month of history.
 """
 
 from __future__ import annotations
@@ -96,18 +97,19 @@ def cost(groups, series, eval_interval, alert_names, budget_names):
     return out
 
 
-def rule_sets():
+def rule_sets(sloth_rules=None):
+    """Ours and Sloth's for the getting-started SLO: Sloth's own generated file when given, else sloth_groups."""
     ours, the_slo = rule_eval_cost.our_groups(99.9)
-    sloth = rule_eval_cost.sloth_groups(the_slo)
+    sloth = rule_eval_cost.load_sloth_rules(sloth_rules) if sloth_rules else rule_eval_cost.sloth_groups(the_slo)
     return {
         "ours": (ours, ["SLOErrorBudgetFastBurn", "SLOErrorBudgetSlowBurn"], ["vigil:slo_error_budget_remaining:ratio"]),
-        "sloth": (sloth, [rule_eval_cost.SLOTH_ALERT], ["slo:period_error_budget_remaining:ratio"]),
+        "sloth": (sloth, rule_eval_cost.alert_names(sloth), ["slo:period_error_budget_remaining:ratio"]),
     }
 
 
-def table(series_counts, intervals=(30, 60)):
+def table(series_counts, intervals=(30, 60), sloth_rules=None):
     rows = []
-    sets = rule_sets()
+    sets = rule_sets(sloth_rules)
     for interval in intervals:
         for series in series_counts:
             row = {"series": series, "eval_interval_s": interval}
@@ -123,8 +125,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--series", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--sloth-rules", help="Sloth's generated examples/_gen/getting-started.yml (default: sloth_groups)")
     args = parser.parse_args(argv)
-    rows = table(args.series)
+    rows = table(args.series, sloth_rules=args.sloth_rules)
     print("%-8s %-6s %-7s %14s %14s %8s" % ("series", "eval", "path", "ours", "Sloth", "ratio"))
     for row in rows:
         for key in ("alert", "budget", "all"):

@@ -34,26 +34,33 @@ def test_generation_renders_one_file_per_object_and_a_second_render_changes_noth
 def test_rule_eval_cost_smoke(tmp_path):
     out = tmp_path / "figures.json"
     assert rule_eval_cost.main(["--smoke", "--json", str(out)]) == 0
-    figures = json.loads(out.read_text())
-    # 8 hours at 0.5x the budget burn, the last at 20x: every window ends in the 20x hour, so the page
-    # tier (1h and 5m above 14.4x) fires; the 6h and 3d windows average (5 x 0.5 + 20) / 6 = 3.75x and
-    # (7 x 0.5 + 20) / 8 = 2.94x, above 1x, so the ticket tier (3d and 6h above 1x) fires too.
-    assert figures["alerts_first"] == figures["alerts"] == {
-        "ours": {"page": "firing", "ticket": "firing"}, "sloth": {"page": "firing", "ticket": "firing"}}
-    expected = {"5m": 20, "1h": 20, "6h": (5 * 0.5 + 20) / 6, "3d": (7 * 0.5 + 20) / 8}
-    got = {w: (ours, sloth) for w, _model, ours, sloth in figures["windows"]}
+    run = json.loads(out.read_text())["runs"][0]
+    # 26 hours at 0.5x the budget burn, the last at 20x: every window ends in the 20x hour, so the page tier (1h and
+    # 5m above 14.4x) fires; the 6h and 3d windows average (5 x 0.5 + 20) / 6 = 3.75x and (25 x 0.5 + 20) / 26 = 1.25x
+    # (the 3d window holds the 26 hours there are), above 1x, so the ticket tier (3d and 6h above 1x) fires too.
+    assert run["alerts"] == {"ours": {"page": "firing", "ticket": "firing"}, "sloth": {"page": "firing", "ticket": "firing"}}
+    expected = {"5m": 20, "1h": 20, "2h": (0.5 + 20) / 2, "6h": (5 * 0.5 + 20) / 6, "1d": (23 * 0.5 + 20) / 24,
+                "3d": (25 * 0.5 + 20) / 26, "30d": (25 * 0.5 + 20) / 26}
+    got = {w: (ours, sloth) for w, _truth, ours, sloth in run["windows"]}
     for window, burn in expected.items():
         ours, sloth = got[window]
+        # The recorded history was computed layer by layer, so our long windows (sums of hourly blocks) hold the
+        # whole 26 hours as Sloth's raw rate()s do.
+        assert ours == pytest.approx(burn, rel=0.05), window
         assert sloth == pytest.approx(burn, rel=0.05), window
-        # Ours reads the raw series for windows under two hours; longer ones are sums of its own hourly blocks, whose
-        # history the rules record themselves from their first evaluation on (docs/slo.md): just loaded, the 6h
-        # window holds the two hours the first block reads. The timing tests check every window on full history.
-        if window in ("5m", "1h"):
-            assert ours == pytest.approx(burn, rel=0.05), window
-        else:
-            assert ours == pytest.approx((0.5 + 20) / 2, rel=0.05), window
-    assert figures["samples"]["sloth"] > 5 * figures["samples"]["ours"]
-    assert figures["missed_iterations"] == 0
+    truth, ours_left, sloth_left = run["budget_left"]
+    assert truth == pytest.approx(1 - (25 * 0.5 + 20) / 26, rel=0.05)
+    assert ours_left == pytest.approx(truth, rel=0.05)
+    # Sloth's budget averages its 5m ratio, which trails the step to 20x by about 2.5 minutes: in 26 hours that is
+    # 20 x 2.5 / 60 / 26 = 0.03 of the budget left over (a month makes it smaller).
+    assert sloth_left == pytest.approx(truth + 0.032, abs=0.015)
+    # Every rule whose history other rules read was backfilled: ours in layers (hourly blocks before the sums that
+    # read them), Sloth's 5m ratio that its 30d average reads.
+    layers = run["layers"]
+    assert "slo:sli_error:ratio_rate5m" in layers[0]
+    assert any("vigil:slo_requests:block1h" in layer for layer in layers) and len(layers) >= 4
+    assert run["ratio_all"] > 5 and run["ratio_alert"] > 5
+    assert run["missed_iterations"] == 0
 
 
 def test_the_side_by_side_baseline_is_a_collection_tree_of_the_commit(tmp_path):
