@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup render test test-unit test-sanity test-lint test-kind test-charts bench clean
+.PHONY: setup render test test-unit test-sanity test-lint test-kind test-charts bench ee clean
 
 setup:
 	@bash scripts/setup.sh
@@ -44,6 +44,11 @@ bench: setup
 	$(BIN)/python benchmarks/site_render.py
 	$(BIN)/python benchmarks/rule_eval_cost.py
 	$(BIN)/python benchmarks/rule_cost_model.py
+
+# The execution environment's build context (docs/awx.md): the collection as a tarball, then ansible-builder create.
+# Build the image from it with `podman build -t <image> .cache/ee/context`.
+ee: setup
+	@bash scripts/ee-context.sh .cache/ee/context
 
 clean:
 	rm -rf rendered .cache tests/output

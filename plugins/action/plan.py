@@ -10,6 +10,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.vigil.observability.plugins.module_utils.core import kubeconfig
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import render_problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError, build_plan
 from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars, plan_data
@@ -46,10 +47,11 @@ class ActionModule(ActionBase):
             problems.append(("inventory_hostname", "%s is not a host of the group %s: clusters are its hosts" % (cluster, CLUSTER_GROUP)))
         if problems:
             return self._failed(result, problems, broad)
+        connection, connection_problems = self._cluster_connection(variables, len(clusters))
         try:
             with gc_paused():
                 plan, secrets = build_plan(variables, cluster, clusters, detected=args.get("detected") or {},
-                                           tool_cache=tool_cache())
+                                           tool_cache=tool_cache(), connection_problems=connection_problems)
         except PlanError as exc:
             return self._failed(result, list(problems) + exc.pairs, broad)
         except Exception as exc:  # pylint: disable=broad-except
@@ -66,12 +68,32 @@ class ActionModule(ActionBase):
             packed = plan_data.pack(plan["scopes"])
         plan.update(packed)
         result.update(plan)
+        result["connection"] = dict(connection, summary=kubeconfig.describe(connection, connection_problems))
         result["changed"] = False
         result["msg"] = "plan of %s: %d releases, %d scopes, %d objects, %d warnings" % (
             cluster, len(plan["releases"]), len(plan["scopes"]), count, len(plan["warnings"]))
         # Ansible prints a result's `warnings`; the plan's lint warnings are shown that way, once.
         result["warnings"] = list(plan["warnings"])
         return result
+
+    def _cluster_connection(self, variables, clusters):
+        """The cluster this host reaches, resolved as kubernetes.core will (core/kubeconfig.py), on the controller."""
+        params = {"kubeconfig": variables.get("observability_kubeconfig"), "context": variables.get("observability_kube_context")}
+        home = os.path.expanduser("~")
+        inputs = kubeconfig.auth_inputs(params, os.environ)
+        files, _source = kubeconfig.kubeconfig_files(inputs, os.environ, home)
+        documents = {path: self._kubeconfig(path) for path in files}
+        return kubeconfig.resolve(params, os.environ, documents, home, clusters=clusters)
+
+    def _kubeconfig(self, path):
+        """A kubeconfig parsed (vault-encrypted too), None when missing; errors name the line, never its text (it may hold a token)."""
+        if not os.path.isfile(path):
+            return None
+        try:
+            return self._loader.load_from_file(path)
+        except Exception as exc:  # pylint: disable=broad-except
+            mark = getattr(getattr(exc, "orig_exc", None), "problem_mark", None) or getattr(exc, "problem_mark", None)
+            return "not valid YAML%s" % (" (line %d)" % (mark.line + 1) if mark is not None else "")
 
     def _failed(self, result, pairs, masker):
         lines = ["%s: %s" % (path, masker.text(message)) for path, message in pairs]

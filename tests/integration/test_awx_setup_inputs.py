@@ -25,13 +25,18 @@ def test_bad_inputs_are_all_reported_before_any_controller_object(tmp_path):
                      "awx_job_templates[0].survey.spec[0].variable: teams_only is not an input of the playbooks",
                      "awx_job_templates[1]: must be a mapping"):
         assert expected in proc.stdout, proc.stdout[-3000:]
-    assert "TASK [Project holding" not in proc.stdout
+    assert "TASK [Execution environment" not in proc.stdout
 
 
-def test_the_shipped_inputs_pass_the_preflight():
-    proc = run_playbook(AWX_SETUP, "localhost,", check=False)
+def test_the_shipped_inputs_pass_the_preflight(tmp_path):
+    # The one input without a default that works everywhere: a kubeconfig with a context for each cluster host.
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({"contexts": [{"name": "prod-eu-admin", "context": {"cluster": "eu"}},
+                                                   {"name": "prod-us-admin", "context": {"cluster": "us"}}]}), encoding="utf-8")
+    proc = run_playbook(AWX_SETUP, "localhost,", "-e", "awx_kubeconfig_file=%s" % kubeconfig, check=False)
     head, _sep, rest = proc.stdout.partition("TASK [Preflight | Check every input of this playbook]")
     assert rest, proc.stdout[-2000:]
     first_result = rest.strip().splitlines()[1] if rest.strip().splitlines()[0].startswith("*") else rest.strip().splitlines()[0]
     assert first_result.startswith("skipping: [localhost]"), rest[:1000]
-    assert "TASK [Project holding" in proc.stdout
+    # Then the first object, the execution environment (the controller is not reachable here).
+    assert "TASK [Execution environment with the collection" in proc.stdout

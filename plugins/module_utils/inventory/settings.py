@@ -31,8 +31,8 @@ COMPONENT_PREFIXES = (
 TEAMS_PREFIX = "teams_"
 MODES = ("render", "apply")
 TOOL_CHOICES = ("auto", "require", "skip")
-# Inputs of playbooks and AWX surveys that are not settings but are read by the plan.
-PLAYBOOK_INPUTS = ("observability_only_teams_csv", "observability_offboard_team")
+# Inputs of playbooks and AWX surveys that are not settings: the plan reads the first two, offboard_team.yml the last.
+PLAYBOOK_INPUTS = ("observability_only_teams_csv", "observability_offboard_team", "observability_offboard_confirm")
 # The registered plan itself (roles/observability), never an input.
 PLAN_VAR = "observability_plan"
 _UID_WHAT = "a Grafana UID (at most 40 letters, digits, '-', '_')"

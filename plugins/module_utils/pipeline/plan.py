@@ -267,12 +267,15 @@ def _alertmanager_problems(config: dict, problems: Problems, mode: str) -> Tuple
 
 
 def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[str],
-               detected: Optional[Mapping[str, Any]] = None, tool_cache: Optional[str] = None) -> Tuple[Dict[str, Any], Set[str]]:
+               detected: Optional[Mapping[str, Any]] = None, tool_cache: Optional[str] = None,
+               connection_problems: Sequence[Tuple[str, str]] = ()) -> Tuple[Dict[str, Any], Set[str]]:
     """(the plan of `cluster`, the secret values it refers to) or PlanError with every problem.
 
     `variables` are the run's templated inventory variables; `clusters` the hosts of observability_clusters;
-    `detected` what apply mode found in the cluster before planning (`cert_manager`); `tool_cache` a directory where
-    promtool's passes are remembered by content (toolcheck.promtool_check_rules). The secret values are
+    `detected` what apply mode found in the cluster before planning (`cert_manager`, or `cluster_error` when it could
+    not ask); `tool_cache` a directory where promtool's passes are remembered by content (toolcheck.promtool_check_rules);
+    `connection_problems` what core.kubeconfig found wrong with the cluster this host would reach, problems in apply
+    mode only (render mode reaches no cluster). The secret values are
     returned apart, for the caller to mask in its output; they are never part of the plan.
     """
     problems = Problems()
@@ -280,6 +283,11 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     variables = _shallow_enough(variables, problems)
     platform = inventory_settings.parse_platform(variables, problems)
     ns_path = "observability_platform_namespace"
+    if platform.mode == "apply":
+        for path, message in connection_problems:
+            problems.add(path, message)
+        if detected.get("cluster_error") and not connection_problems:
+            problems.add("observability_kube_context", "the cluster could not be asked before planning: %s" % detected["cluster_error"])
 
     # Releases first: their names and namespaces make the Service registry every URL comes from.
     comp: Dict[str, _Settings] = {}
