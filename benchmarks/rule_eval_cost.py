@@ -636,11 +636,19 @@ def run_once(args, ours, sloth, the_slo, interval, step):  # pylint: disable=too
             print("work dir kept: %s" % workdir)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    return figures_of(args, interval, ours, sloth, traffic, samples_rule, times_rule, seen, windows, budget_left, alerts, missed, layers)
+    measured = {"samples_rule": samples_rule, "times_rule": times_rule, "seen": seen, "windows": windows,
+                "budget_left": budget_left, "alerts": alerts, "missed": missed, "layers": layers}
+    return figures_of(args, interval, ours, sloth, traffic, measured)
 
 
-def figures_of(args, interval, ours, sloth, traffic, samples_rule, times_rule, seen, windows, budget_left, alerts, missed, layers):  # pylint: disable=too-many-locals
-    import rule_cost_model  # pylint: disable=import-outside-toplevel  (it imports this module)
+def figures_of(args, interval, ours, sloth, traffic, measured):  # pylint: disable=too-many-locals
+    """The run's figures: `measured` holds what Prometheus reported (samples, times, evaluations, values, alerts)."""
+    # rule_cost_model imports this module, so it is imported here.
+    import rule_cost_model  # pylint: disable=import-outside-toplevel
+
+    samples_rule, times_rule, seen = measured["samples_rule"], measured["times_rule"], measured["seen"]
+    windows, budget_left, alerts = measured["windows"], measured["budget_left"], measured["alerts"]
+    missed, layers = measured["missed"], measured["layers"]
 
     sets = {"ours": (ours, list(slo.ALERT_NAMES.values()), ["vigil:slo_error_budget_remaining:ratio"]),
             "sloth": (sloth, alert_names(sloth), ["slo:period_error_budget_remaining:ratio"])}
@@ -673,17 +681,16 @@ def figures_of(args, interval, ours, sloth, traffic, samples_rule, times_rule, s
 
 def report(args, the_slo, run_figures):
     print()
-    print("One SLO (objective %s%%, period %s): %d raw series scraped every %s for %.1f days; recorded history %.1f days;"
-          % (decimal_str(the_slo.objective), the_slo.period, run_figures[0]["series"], args.scrape_interval, args.raw_days,
-             args.history_days))
-    print("Sloth's rules: %s. Prometheus %s, %d CPUs." % (args.sloth_rules or "as Sloth v0.16 generates them (sloth_groups)",
-                                                        _version(args.prometheus), os.cpu_count() or 0))
+    print("One SLO (objective %s%%, period %s): %d raw series scraped every %s for %.1f days; recorded history %.1f days;" % (
+        decimal_str(the_slo.objective), the_slo.period, run_figures[0]["series"], args.scrape_interval, args.raw_days, args.history_days))
+    print("Sloth's rules: %s. Prometheus %s, %d CPUs." % (
+        args.sloth_rules or "as Sloth v0.16 generates them (sloth_groups)", _version(args.prometheus), os.cpu_count() or 0))
     for fig in run_figures:
         ours, sloth = fig["sets"]["ours"], fig["sets"]["sloth"]
         print()
         print("evaluation interval %s (history recorded at the same interval, %d layers)" % (fig["interval"], len(fig["layers"])))
-        print("%-8s %14s %14s %14s %14s %8s %10s %10s %7s" % ("path", "ours", "ours model", "Sloth", "Sloth model", "ratio",
-                                                             "ours ms", "Sloth ms", "ratio"))
+        print("%-8s %14s %14s %14s %14s %8s %10s %10s %7s" % (
+            "path", "ours", "ours model", "Sloth", "Sloth model", "ratio", "ours ms", "Sloth ms", "ratio"))
         for key in ("alert", "budget", "all"):
             print("%-8s %14d %14d %14d %14d %7.1fx %10.2f %10.2f %6.1fx" % (
                 key, ours["samples"][key], ours["model"][key], sloth["samples"][key], sloth["model"][key], fig["ratio_" + key],

@@ -323,4 +323,3 @@ def test_offboarding_needs_its_confirmation(tmp_path):
     assert not (tmp_path / "o").exists()
     result = run_job(tmp_path, "playbooks/offboard_team.yml", dict(base, observability_offboard_confirm="payments"), SERVERS, limit="prod-eu")
     assert result.rc == 0, stdout(result)[-5000:]
-

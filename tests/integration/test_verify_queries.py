@@ -31,10 +31,11 @@ def test_the_verify_queries_find_unready_pods_and_the_demo_pods(tmp_path):
     playbook.write_text(yaml.safe_dump([{
         "hosts": "localhost", "gather_facts": False,
         "vars": {"resources": pods, "not_ready_query": play_vars["verify_not_ready_query"], "app_query": play_vars["verify_app_pod_query"]},
-        "tasks": [{"ansible.builtin.debug": {"msg": "{{ {'not_ready': resources | community.general.json_query(not_ready_query), "
-                                                    "'receiver': resources | community.general.json_query(app_query | replace('{app}', 'vigil-webhook-receiver')), "
-                                                    "'demo': resources | community.general.json_query(app_query | replace('{app}', 'demo-api')), "
-                                                    "'none': [] | community.general.json_query(not_ready_query)} | to_json }}"}}],
+        "tasks": [{"ansible.builtin.debug": {"msg": (
+            "{{ {'not_ready': resources | community.general.json_query(not_ready_query), "
+            "'receiver': resources | community.general.json_query(app_query | replace('{app}', 'vigil-webhook-receiver')), "
+            "'demo': resources | community.general.json_query(app_query | replace('{app}', 'demo-api')), "
+            "'none': [] | community.general.json_query(not_ready_query)} | to_json }}")}}],
     }]), encoding="utf-8")
     proc = run_playbook(playbook, "localhost,", extra_env={"ANSIBLE_STDOUT_CALLBACK": "json"})
     found = json.loads(json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"])
