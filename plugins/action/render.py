@@ -62,7 +62,8 @@ class ActionModule(ActionBase):
                     scoped[key] = {}
             # A pruned scope's Secret manifests go with it.
             outcome = render.apply_plan(dest, scoped, prune + ["secrets/" + p for p in prune],
-                                        check_mode=self._task.check_mode, releases=releases, digests=digests)
+                                        check_mode=self._task.check_mode, releases=releases, digests=digests,
+                                        gitops=plain(plan.get("gitops") or {}), cluster=str(plan["cluster"]))
         except (render.RenderError, SecretLookupError, OSError, ValueError) as exc:
             result.update(failed=True, msg="rendering to %s failed: %s" % (dest, exc))
             return result

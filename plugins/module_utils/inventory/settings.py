@@ -10,7 +10,7 @@ role's `<role>_*` variables. Every problem names the variable, never a module op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
@@ -61,6 +61,8 @@ class PlatformSettings:
     amtool: str = "auto"
     only_teams: Optional[Tuple[str, ...]] = None  # None: every team
     offboard_teams: Tuple[str, ...] = ()
+    # observability_gitops and its settings (generators/gitops.py); controller "none": plain render.
+    gitops: Tuple[Tuple[str, str], ...] = (("controller", "none"),)
 
 
 # Keys read elsewhere: the teams (observability_team_*, observability_teams), the Alertmanager block
@@ -97,6 +99,56 @@ def _name_list(r: Reader, key: str) -> Tuple[str, ...]:
         else:
             names.append(item)
     return tuple(names)
+
+
+GITOPS_CONTROLLERS = ("none", "flux", "argocd")
+_GITOPS_NAMESPACES = {"flux": "flux-system", "argocd": "argocd"}
+_GIT_URL = r"(https?|ssh|git)://\S+|git@\S+"
+_GITOPS_PATH = r"[A-Za-z0-9._/{}-]+"
+
+
+def _gitops(r: Reader, settings: PlatformSettings) -> Dict[str, str]:
+    """observability_gitops (none, flux or argocd) and the observability_gitops_* settings of its objects."""
+    controller = r.string("gitops", default="none", choices=GITOPS_CONTROLLERS) or "none"
+    keys = ("gitops_path", "gitops_repository", "gitops_revision", "gitops_namespace", "gitops_source", "gitops_destination",
+            "gitops_interval", "gitops_timeout")
+    if controller == "none":
+        r.known(*keys)
+        return {"controller": "none"}
+    if settings.mode != "render":
+        r.fail("gitops", "%s is for render mode: the controller applies the rendered tree, which apply mode would fight over"
+               % controller)
+    if settings.render_secret_values:
+        r.fail("render_secret_values", "must be false with observability_gitops: Secret values are never committed (docs/gitops.md)")
+    default_path = "" if settings.render_dir.startswith(("/", "..")) else "%s/{cluster}" % settings.render_dir.strip("/").lstrip("./")
+    # An empty string (the role defaults) means the default.
+    path = r.string("gitops_path", default="", pattern=r"|" + _GITOPS_PATH, what="a path in the git repository") or default_path
+    if not path:
+        r.fail("gitops_path", "is required when observability_render_dir (%s) is not a path inside the repository" % settings.render_dir)
+    elif ".." in path.split("/") or path.startswith("/"):
+        r.fail("gitops_path", "must be a path inside the repository, got %s" % describe(path))
+    repository = r.string("gitops_repository", default="", pattern=r"|" + _GIT_URL, what="a git URL") or ""
+    if controller == "argocd" and not repository:
+        r.fail("gitops_repository", "is required with observability_gitops: argocd (the git URL Argo CD reads the manifests from)")
+    namespace = r.string("gitops_namespace", default="") or _GITOPS_NAMESPACES[controller]
+    if not is_dns_label(namespace):
+        r.fail("gitops_namespace", "must be a namespace name, got %s" % describe(namespace))
+    source = r.string("gitops_source", default="flux-system") or "flux-system"
+    if not is_dns_label(source):
+        r.fail("gitops_source", "must be the name of a GitRepository, got %s" % describe(source))
+    duration = r"([0-9]+(ms|s|m|h))+"
+    return {
+        "controller": controller,
+        "path": path,
+        "repository": repository,
+        "revision": r.string("gitops_revision", default="main") or "main",
+        "namespace": namespace,
+        "source": source,
+        "destination": r.string("gitops_destination", default="https://kubernetes.default.svc", pattern=r"https://\S+",
+                                what="an https:// URL of an API server") or "https://kubernetes.default.svc",
+        "interval": r.string("gitops_interval", default="10m", pattern=duration, what="a Go duration such as 10m") or "10m",
+        "timeout": r.string("gitops_timeout", default="15m", pattern=duration, what="a Go duration such as 15m") or "15m",
+    }
 
 
 def parse_platform(variables: Mapping[str, Any], problems: Problems) -> PlatformSettings:
@@ -168,6 +220,7 @@ def parse_platform(variables: Mapping[str, Any], problems: Problems) -> Platform
         offboard_teams=tuple(sorted(set(offboard))),
         **uids,
     )
+    settings = replace(settings, gitops=tuple(sorted(_gitops(r, settings).items())))
     r.done()
     if settings.only_teams and settings.offboard_teams:
         problems.add("observability_offboard_teams", "cannot be combined with observability_only_teams: offboard in a run of its own")

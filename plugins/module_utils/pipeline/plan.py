@@ -25,6 +25,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.versions 
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as generators_cluster
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards as generators_dashboards
+from ansible_collections.vigil.observability.plugins.module_utils.generators import gitops as generators_gitops
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import lookalikes
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import settings as inventory_settings
@@ -447,6 +448,10 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     for team in teams:
         scope_paths[generators_cluster.team_scope(team.name)] = team.path
     plan_releases: Dict[str, Dict[str, Any]] = {}
+    gitops = dict(platform.gitops)
+    if gitops["controller"] != generators_gitops.NONE:
+        gitops["path"] = gitops["path"].replace("{cluster}", cluster)
+    crd_releases = [releases[c].name for c in generators_gitops.CRD_COMPONENTS if releases[c] is not None and releases[c].state == "present"]
     for component, _prefix in inventory_settings.COMPONENT_PREFIXES:
         spec = releases[component]
         scope_paths[spec.scope] = spec.prefix + "release_name"
@@ -459,6 +464,8 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
                                         crd_dir=spec.crd_dir, timeout=spec.timeout, history_max=spec.history_max,
                                         state=spec.state, delete_crds=spec.delete_crds, values=values[component],
                                         secret_scopes=[])
+        if present:
+            files.update(generators_gitops.release_files(gitops, cluster, plan_releases[component], crd_releases))
     for scope, objects in sorted(bundle.scopes.items()):
         scopes[scope] = {"objects": generators_cluster.sort_objects(objects), "files": {}, "releases": []}
     # The platform scope holds the Alertmanager configuration of every team on the cluster, built or not.
@@ -489,6 +496,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
         "mode": platform.mode,
         "render_dir": "%s/%s" % (platform.render_dir.rstrip("/") or ".", cluster),
         "render_secret_values": platform.render_secret_values,
+        "gitops": gitops,
         "field_manager": FIELD_MANAGER,
         "managed_kinds": [dict(k) for k in MANAGED_KINDS],
         "platform_namespace": platform.platform_namespace,

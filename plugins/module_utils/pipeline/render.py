@@ -22,6 +22,7 @@ import os
 import tempfile
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.yaml import YamlError, dump
+from ansible_collections.vigil.observability.plugins.module_utils.generators import gitops as generators_gitops
 
 INDEX_FILE = ".vigil-index.json"
 CLUSTER_DIR = "_cluster"
@@ -166,6 +167,8 @@ def plan(root: str, scoped_files: Mapping[str, Mapping[str, str]], prune_absent:
 
 RELEASES_SCOPE = "helm/releases"
 RELEASES_FILE = "helm/releases.yaml"
+# The per-cluster GitOps files (kustomizations, Flux Kustomizations, Argo CD project): made from the index.
+GITOPS_SCOPE = "gitops/cluster"
 
 
 def load_releases(root: str) -> Dict[str, List[dict]]:
@@ -187,14 +190,24 @@ def _merge_releases(old, releases, scoped_files, prune_absent):
     return merged
 
 
+def _future_paths(index: Mapping[str, List[str]], scoped_files: Mapping[str, Mapping[str, str]], prune_absent: Sequence[str]) -> List[str]:
+    """Every file the index will hold after this run, as plan() computes it, the GitOps scope's own left out."""
+    scopes = {scope: list(paths) for scope, paths in index.items()
+              if scope not in scoped_files and not any(fnmatch.fnmatchcase(scope, pat) for pat in prune_absent)}
+    scopes.update({scope: list(files) for scope, files in scoped_files.items()})
+    return sorted(p for scope, paths in scopes.items() if scope != GITOPS_SCOPE for p in paths)
+
+
 def apply_plan(root: str, scoped_files: Mapping[str, Mapping[str, str]], prune_absent: Sequence[str] = (), check_mode: bool = False,
-               releases: Optional[Mapping[str, List[dict]]] = None, digests: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
+               releases: Optional[Mapping[str, List[dict]]] = None, digests: Optional[Mapping[str, str]] = None,
+               gitops: Optional[Mapping[str, Any]] = None, cluster: str = "") -> Dict[str, Any]:
     """Write changed files, remove stale ones, update the index. Returns a result dict.
 
     releases: {scope: [{release, namespace, chart, repository, version}]}; every release any scope
     recorded is listed in helm/releases.yaml, so a run limited to one component keeps the others.
     digests: {scope: digest of the input its files were made from}, recorded with each file's sha256
     for cached_scope.
+    gitops: the plan's GitOps settings; the per-cluster GitOps files are made again from what the index will hold.
     """
     old_state = load_state(root)
     old_digests = old_state.get("digests") or {}
@@ -204,6 +217,13 @@ def apply_plan(root: str, scoped_files: Mapping[str, Mapping[str, str]], prune_a
         scoped_files = dict(scoped_files)
         listing = sorted((r for records in new_releases.values() for r in records), key=lambda r: (r["namespace"], r["release"]))
         scoped_files[RELEASES_SCOPE] = {RELEASES_FILE: to_yaml({"releases": listing})} if listing else {}
+    old_index = old_state.get("scopes") or {}
+    if (gitops and gitops.get("controller", "none") != "none") or old_index.get(GITOPS_SCOPE):
+        scoped_files = dict(scoped_files)
+        listing = [r for records in new_releases.values() for r in records]
+        made = generators_gitops.cluster_files(gitops or {"controller": "none"}, cluster,
+                                               _future_paths(old_index, scoped_files, prune_absent), listing)
+        scoped_files[GITOPS_SCOPE] = {rel: to_yaml(data) for rel, data in sorted(made.items())}
     writes, removes, new_index, old_index = plan(root, scoped_files, prune_absent)
     new_digests = {scope: entry for scope, entry in old_digests.items() if scope in new_index and scope not in scoped_files}
     for scope, digest in (digests or {}).items():
