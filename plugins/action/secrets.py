@@ -34,5 +34,9 @@ class ActionModule(ActionBase):
         except SecretLookupError as exc:
             result.update(failed=True, msg="a receiver's secret value moved since the plan was built: %s" % exc)
             return result
-        result.update(changed=False, objects=[obj for scope in sorted(found) for obj in found[scope]])
+        objects = [obj for scope in sorted(found) for obj in found[scope]]
+        # The namespaces they go to, for a run that must create them first (playbooks/secrets.yml, GitOps).
+        names = sorted({obj["metadata"]["namespace"] for obj in objects})
+        namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in names]
+        result.update(changed=False, objects=objects, namespaces=namespaces)
         return result

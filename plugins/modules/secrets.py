@@ -43,4 +43,9 @@ objects:
   returned: success
   type: list
   elements: dict
+namespaces:
+  description: A Namespace object (its name only) for each namespace of those Secrets.
+  returned: success
+  type: list
+  elements: dict
 """

@@ -32,9 +32,16 @@ sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
 from playbook_helpers import run_playbook  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from reference_checks import CRDValidator  # noqa: E402  pylint: disable=wrong-import-position,import-error
+from ansible_collections.vigil.observability.plugins.module_utils.generators.gitops import CLUSTER_KINDS  # noqa: E402  pylint: disable=wrong-import-position
 
 SITE = REPO / "playbooks" / "site.yml"
 KUBE_VERSION = "1.35.0"
+# Kubernetes' cluster-scoped kinds: the Argo CD AppProject (generators/gitops.py) must allow each one a chart creates.
+CLUSTER_SCOPED = {"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+                  "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+                  "ValidatingAdmissionPolicyBinding", "APIService", "PriorityClass", "StorageClass", "CSIDriver", "CSINode",
+                  "IngressClass", "RuntimeClass", "VolumeAttachment", "CertificateSigningRequest", "FlowSchema",
+                  "PriorityLevelConfiguration"}
 CHART_DIRS = {"kube_prometheus_stack": "kube-prometheus-stack", "loki": "loki", "tempo": "tempo",
               "opentelemetry": "opentelemetry-operator", "alloy": "alloy"}
 VARIANTS = {
@@ -151,9 +158,12 @@ def check_cluster(cluster_dir, helm, charts, validator):
     for release, obj in templated:
         sources.append(("helm template %s: %s/%s" % (release, obj["kind"], obj["metadata"].get("name")), yaml.safe_dump(obj)))
     every = objects + [obj for _release, obj in templated]
+    allowed = set(CLUSTER_KINDS)
     for obj in every:
         where = "%s %s/%s" % (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"].get("name"))
         group = obj["apiVersion"].split("/")[0] if "/" in obj["apiVersion"] else ""
+        if obj["kind"] in CLUSTER_SCOPED and (group, obj["kind"]) not in allowed:
+            problems.append("%s: a cluster-scoped kind the Argo CD AppProject does not allow (generators/gitops.CLUSTER_KINDS)" % where)
         if obj["kind"] == "CustomResourceDefinition":
             continue  # the CRDs themselves: applied server-side, checked by the API server
         if group.endswith(".coreos.com") or group.endswith("opentelemetry.io"):

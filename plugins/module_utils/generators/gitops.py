@@ -202,4 +202,3 @@ def cluster_files(gitops: Mapping[str, Any], cluster: str, paths: Iterable[str],
     }
     files["argocd/kustomization.yaml"] = kustomization(["appproject.yaml", "manifests.yaml"] + apps)
     return files
-
