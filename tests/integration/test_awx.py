@@ -264,7 +264,7 @@ def test_onboarding_resolves_each_cluster_hosts_own_context_and_server(tmp_path)
         assert conn["context"] == "%s-admin" % host and conn["context_from"] == "observability_kube_context"
         assert conn["kubeconfig_from"] == "K8S_AUTH_KUBECONFIG (environment)" and conn["kubeconfig"].endswith("env/tmpk8s_kubeconfig")
         assert conn["server"] == SERVERS[host]
-    shown = events(result, "Plan | The cluster this host reaches")
+    shown = events(result, "Connection | The cluster this host reaches")
     assert shown["prod-eu"]["msg"].startswith("https://eu.example:6443: context prod-eu-admin")
     assert shown["prod-us"]["msg"].startswith("https://us.example:6443: context prod-us-admin")
     # The vault file was read with the password AWX answers at the prompt; neither it nor the token is printed.
@@ -277,7 +277,7 @@ def test_the_check_template_with_a_limit_runs_one_cluster_in_check_and_diff_mode
                      SERVERS, limit="prod-us", cmdline="--check --diff")
     text = stdout(result)
     assert result.rc == 0, text[-5000:]
-    shown = events(result, "Plan | The cluster this host reaches")
+    shown = events(result, "Connection | The cluster this host reaches")
     assert set(shown) == {"prod-us"} and shown["prod-us"]["msg"].startswith("https://us.example:6443: context prod-us-admin")
     assert not (tmp_path / "r").exists(), "check mode writes nothing"
 
