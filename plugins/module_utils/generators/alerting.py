@@ -14,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import (
-    AlertmanagerSettings, Grouping, Integration, SecretField, SecretValue, TeamAlerting, FAST_BURN,
+    AlertmanagerSettings, Grouping, Integration, SecretField, SecretValue, TeamAlerting,
     GLOBAL,
     KINDS,
     NULL_RECEIVER,
     SECRETS_DIR,
     SILENT_ALERTS,
-    SLOW_BURN,
     TeamRoute,
 )
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import receiver_name
@@ -159,10 +158,11 @@ def team_route(team: Team) -> Dict[str, Any]:
 
 def inhibit_rules() -> List[Dict[str, List[str]]]:
     return [
-        # A page for a fast burn makes the ticket for the slow burn of the same SLO noise.
-        {"source_matchers": [_matcher_text(Matcher("alertname", "=", FAST_BURN))],
-         "target_matchers": [_matcher_text(Matcher("alertname", "=", SLOW_BURN))],
-         "equal": ["service", "slo", "team"]},
+        # A page for a fast burn makes the ticket for the slow burn of the same SLO noise, whatever the SLO names
+        # its alerts (an SLO's alerting.page.name and alerting.ticket.name).
+        {"source_matchers": [_matcher_text(Matcher("severity", "=", "critical")), _matcher_text(Matcher("slo", "=~", ".+"))],
+         "target_matchers": [_matcher_text(Matcher("severity", "=", "warning")), _matcher_text(Matcher("slo", "=~", ".+"))],
+         "equal": ["namespace", "service", "slo", "team"]},
         # namespace too: alerts without team and service labels must not silence each other across namespaces.
         {"source_matchers": [_matcher_text(Matcher("severity", "=", "critical"))],
          "target_matchers": [_matcher_text(Matcher("severity", "=", "warning"))],

@@ -328,7 +328,11 @@ def _description(objective: Fraction, period: Duration, tiers: Tuple[Tier, ...])
 def _alert(team: Team, service: Service, slo: SLO, action: str, tiers: List[Tier], base: Duration) -> Dict[str, Any]:
     budget = decimal_str(slo.error_budget)
     expr = " or ".join(_tier_condition(team, service, slo, t, base) for t in tiers)
+    settings = slo.alert(action)
     labels = {k: template_literal(v) for k, v in team.labels}
+    # The SLO's own labels, then the alert's, never the collection's routing and identity labels (parse_alert_labels).
+    labels.update((k, template_literal(v)) for k, v in slo.labels)
+    labels.update((k, template_literal(v)) for k, v in settings.labels)
     labels.update(slo_identity(team, service, slo))
     labels["severity"] = SEVERITIES[action]
     what = slo.description or "%s SLO of %s" % (slo.name, service.name)
@@ -342,8 +346,10 @@ def _alert(team: Team, service: Service, slo: SLO, action: str, tiers: List[Tier
         annotations["runbook_url"] = template_literal(runbook)
     if slo.dashboard_url:
         annotations["dashboard_url"] = template_literal(slo.dashboard_url)
+    # Inventory text is literal in Prometheus' templates: a template could query any namespace's series.
+    annotations.update((k, template_literal(v)) for k, v in settings.annotations)
     rule = {
-        "alert": ALERT_NAMES[action],
+        "alert": settings.name or ALERT_NAMES[action],
         # Dividing by the budget makes the alert's value the burn rate.
         "expr": "(%s) / %s" % (expr, budget),
         "labels": labels,
@@ -380,10 +386,12 @@ def slo_groups(team: Team, service: Service, slo: SLO, settings: Settings) -> Li
     for tier in sorted(slo.tiers, key=_tier_key):
         by_action.setdefault((tier.action, tier.for_.ms if tier.for_ else 0), []).append(tier)
     for (action, _for_ms), tiers in sorted(by_action.items(), key=lambda kv: (kv[0][0] != PAGE, kv[0][1])):
-        rules.append(_alert(team, service, slo, action, tiers, base))
+        if slo.alert(action).enabled:
+            rules.append(_alert(team, service, slo, action, tiers, base))
     if slo.no_data:
         names = [record_name("requests_per_second", base), record_name("errors_per_second", base)]
         labels = {k: template_literal(v) for k, v in team.labels}
+        labels.update((k, template_literal(v)) for k, v in slo.labels)
         labels.update(ident)
         labels["severity"] = "warning"
         rules.append({

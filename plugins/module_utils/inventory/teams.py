@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import json
+import re
 from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
@@ -21,7 +22,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.reader im
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import dropped_by
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import TRUSTED_LABELS, dropped_by
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
     _GRAFANA_UID,
     _LABEL_NAME,
@@ -40,6 +41,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.type
     Service,
     Settings,
     SLO,
+    SLOAlert,
     Team,
     TEAM_LIST_VAR,
     TEAM_VAR_PREFIX,
@@ -185,6 +187,8 @@ def parse_slo(raw: Any, path: str, problems: Problems, settings: Settings) -> Op
     description = r.string("description", default="")
     runbook_url = r.string("runbook_url", default="")
     dashboard_url = r.string("dashboard_url", default="")
+    labels = parse_alert_labels(r.raw("labels"), r.sub("labels"), problems) if r.has("labels") else ()
+    alerting = _parse_slo_alerting(r.raw("alerting"), r.sub("alerting"), problems) if r.has("alerting") else ()
     r.done()
 
     no_data, no_data_for = False, None
@@ -231,7 +235,65 @@ def parse_slo(raw: Any, path: str, problems: Problems, settings: Settings) -> Op
         runbook_url=runbook_url,
         dashboard_url=dashboard_url,
         path=path,
+        labels=labels,
+        alerting=alerting,
     )
+
+
+# Labels the collection sets on every alert: routing (severity, team, namespace) and identity. An SLO may not set them.
+RESERVED_ALERT_LABELS = tuple(sorted(set(TRUSTED_LABELS) | {"alertstate"}))
+_ALERT_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+
+
+def parse_alert_labels(raw: Any, path: str, problems: Problems) -> tuple:
+    """An SLO's extra alert labels: valid label names and string values, none of the collection's own."""
+    if not isinstance(raw, dict):
+        problems.add(path, "must be a mapping of label names to values, got %s" % describe(raw))
+        return ()
+    out = []
+    for key, value in sorted(raw.items(), key=lambda kv: str(kv[0])):
+        where = join_path(path, str(key))
+        if not isinstance(key, str) or not re.match(_LABEL_NAME, key):
+            problems.add(where, "is not a Prometheus label name")
+        elif key in RESERVED_ALERT_LABELS or key.startswith("__"):
+            problems.add(where, "is set by the collection (routing and identity: %s); use another label" % ", ".join(RESERVED_ALERT_LABELS))
+        elif not isinstance(value, str):
+            problems.add(where, "must be a string, got %s" % describe(value))
+        else:
+            out.append((key, value))
+    return tuple(out)
+
+
+def _parse_slo_alerting(raw: Any, path: str, problems: Problems) -> tuple:
+    """alerting: {page: {...}, ticket: {...}}, each with name, labels, annotations and enabled."""
+    r = Reader(raw, path, problems)
+    out = []
+    for action in (PAGE, TICKET):
+        if not r.has(action):
+            continue
+        a = Reader(r.raw(action), r.sub(action), problems)
+        name = a.string("name", default="", pattern=_ALERT_NAME, what="an alert name (letters, digits, '_' and ':')")
+        labels = parse_alert_labels(a.raw("labels"), a.sub("labels"), problems) if a.has("labels") else ()
+        annotations = ()
+        if a.has("annotations"):
+            raw_annotations = a.raw("annotations")
+            if not isinstance(raw_annotations, dict):
+                problems.add(a.sub("annotations"), "must be a mapping, got %s" % describe(raw_annotations))
+            else:
+                pairs = []
+                for key, value in sorted(raw_annotations.items(), key=lambda kv: str(kv[0])):
+                    if not isinstance(key, str) or not re.match(_LABEL_NAME, key):
+                        problems.add(join_path(a.sub("annotations"), str(key)), "is not an annotation name")
+                    elif not isinstance(value, str):
+                        problems.add(join_path(a.sub("annotations"), key), "must be a string, got %s" % describe(value))
+                    else:
+                        pairs.append((key, value))
+                annotations = tuple(pairs)
+        enabled = a.boolean("enabled", default=True)
+        a.done()
+        out.append(SLOAlert(action, name or "", labels, annotations, bool(enabled)))
+    r.done()
+    return tuple(out)
 
 
 def _parse_metrics(raw, path, problems):

@@ -58,6 +58,15 @@ class Latency:
 
 
 @dataclass(frozen=True)
+class SLOAlert:
+    action: str
+    name: str = ""  # empty: the collection's alert name for the action
+    labels: tuple = ()  # sorted (name, value) pairs
+    annotations: tuple = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class SLO:
     name: str
     objective: Fraction  # percent
@@ -73,6 +82,17 @@ class SLO:
     runbook_url: str = ""
     dashboard_url: str = ""
     path: str = ""
+    # Extra labels of every alert of this SLO, as sorted (name, value) pairs.
+    labels: tuple = ()
+    # Per action (page, ticket): (name, labels, annotations, enabled); an action not listed keeps the defaults.
+    alerting: tuple = ()
+
+    def alert(self, action: str) -> "SLOAlert":
+        """This SLO's settings of the page or ticket alert."""
+        for item in self.alerting:
+            if item.action == action:
+                return item
+        return SLOAlert(action)
 
     @property
     def kind(self) -> str:

@@ -258,8 +258,15 @@ CASES = [
     slo_case("slo-runbook-not-string", [P + ".runbook_url: must be a string, got ['x']"], runbook_url=["x"]),
     slo_case("slo-dashboard-not-string", [P + ".dashboard_url: must be a string, got True"], dashboard_url=True),
     slo_case("slo-tiers-not-list", [P + ".tiers: must be a list, got 'fast'"], tiers="fast"),
-    slo_case("slo-unknown-key", [P + ".objectve: unknown key (known keys: dashboard_url, description, errors, latency, min_events, "
-                                     "name, no_data, objective, period, runbook_url, tiers, total)"], objectve=99),
+    slo_case("slo-unknown-key", [P + ".objectve: unknown key (known keys: alerting, dashboard_url, description, errors, labels, latency, "
+                                     "min_events, name, no_data, objective, period, runbook_url, tiers, total)"], objectve=99),
+    slo_case("slo-labels-reserved", [P + ".labels.severity: is set by the collection (routing and identity: alertname, alertstate, cluster, "
+                                         "job, namespace, prometheus, prometheus_replica, service, severity, slo, team); use another label"],
+             labels={"severity": "pageteam", "category": "availability"}),
+    slo_case("slo-labels-bad-name", [P + ".labels.my-label: is not a Prometheus label name"], labels={"my-label": "x"}),
+    slo_case("slo-alert-name", [P + ".alerting.page.name: must be an alert name (letters, digits, '_' and ':'), got 'High error rate'"],
+             alerting={"page": {"name": "High error rate"}}),
+    slo_case("slo-alert-unknown-action", [P + ".alerting.warn: unknown key (known keys: page, ticket)"], alerting={"warn": {}}),
     # latency
     pytest.param({VAR: team_with([{"name": "l", "objective": 99, "latency": 0.5}])}, None, None, [P + ".latency: must be a mapping, got 0.5"],
                  id="latency-not-mapping"),

@@ -527,3 +527,22 @@ def test_a_latency_selector_of_negative_matchers_only_reads_the_histogram():
     errors = promql_parser.parse(record(groups, "vigil:slo_errors_per_second:rate5m")["expr"])
     [(bucket, bucket_matchers, _w)] = selectors(errors.rhs)
     assert bucket == "apiserver_request_duration_seconds_bucket" and ("verb", "!=", "WATCH") in bucket_matchers
+
+
+def test_an_slo_names_labels_and_annotates_its_alerts_and_may_drop_one():
+    groups = groups_for([ratio_slo(labels={"category": "availability", "tier": "2"}, alerting={
+        "page": {"name": "MyServiceHighErrorRate", "labels": {"routing_key": "myteam"},
+                 "annotations": {"summary": "High error rate on {{ $labels.service }}"}},
+        "ticket": {"name": "MyServiceHighErrorRate", "labels": {"slack_channel": "#alerts"}, "enabled": True},
+    })])
+    page, ticket = [r for r in rules(groups) if r.get("alert") == "MyServiceHighErrorRate"]
+    assert page["labels"]["severity"] == "critical" and ticket["labels"]["severity"] == "warning"
+    assert {k: page["labels"][k] for k in ("category", "tier", "routing_key")} == {"category": "availability", "tier": "2", "routing_key": "myteam"}
+    assert ticket["labels"]["slack_channel"] == "#alerts" and "routing_key" not in ticket["labels"]
+    # The identity and routing labels stay the collection's.
+    assert {k: page["labels"][k] for k in IDENT} == IDENT
+    # Inventory text reaches Prometheus' template engine literally.
+    assert page["annotations"]["summary"] == 'High error rate on {{ "{{" }} $labels.service }}'
+    assert "SLOErrorBudgetFastBurn" not in json.dumps(groups)
+    only_page = groups_for([ratio_slo(alerting={"ticket": {"enabled": False}})])
+    assert [r["alert"] for r in rules(only_page) if "alert" in r] == ["SLOErrorBudgetFastBurn"]
