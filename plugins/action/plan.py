@@ -13,7 +13,7 @@ from ansible.utils.display import Display
 from ansible_collections.vigil.observability.plugins.module_utils.core import kubeconfig
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import render_problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError, build_plan
-from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars, plan_data
+from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars, plan_data, spec_files
 from ansible_collections.vigil.observability.plugins.plugin_utils.runtime import gc_paused
 
 display = Display()
@@ -41,6 +41,7 @@ class ActionModule(ActionBase):
         cluster = task_vars.get("inventory_hostname")
         clusters = inventory_vars.groups_of(task_vars, CLUSTER_GROUP)
         variables, problems, raw = inventory_vars.resolve(task_vars, self._templar, self._loader)
+        variables = spec_files.read_spec_files(variables, task_vars.get("inventory_dir"), self._loader)
         # Until the input is known to be valid, anything under a receiver may be a secret, whatever its key.
         broad = inventory_vars.Masker(inventory_vars.broad_secrets(raw, variables))
         if cluster not in clusters:

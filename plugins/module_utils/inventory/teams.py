@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import json
 import re
+from dataclasses import replace
 from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
@@ -23,6 +24,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.aler
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import TRUSTED_LABELS, dropped_by
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
     _GRAFANA_UID,
     _LABEL_NAME,
@@ -505,6 +507,7 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
     else:
         r.raw("clusters")
     service_items = r.items("services")
+    spec_items = r.items("slo_specs")
     dashboards = _parse_dashboards(r.items("dashboards"), problems)
     alerting = parse_team_alerting(r.raw("alerting"), r.sub("alerting"), problems)
     manage_namespace = r.boolean("manage_namespace", default=True)
@@ -525,6 +528,7 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
     _no_duplicates(service_items, "service", problems)
+    services = _with_imported(services, slo_specs.convert(spec_items, problems), r.sub("slo_specs"), problems, settings)
     if name is None or namespace is None:
         return None
     for service in services:
@@ -545,6 +549,34 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
         instrumentation=instrumentation,
         shares_namespace_with=tuple(sorted(shares)),
     )
+
+
+def _with_imported(services: Tuple[Service, ...], imported: List[Tuple[str, Dict[str, Any], str]], path: str, problems: Problems,
+                   settings: Settings) -> Tuple[Service, ...]:
+    """The team's services with the SLOs of its slo_specs, each parsed as a native SLO at its place in its spec."""
+    if not imported:
+        return services
+    by_name = {service.name: service for service in services}
+    added: Dict[str, List[SLO]] = {}
+    for service_name, raw, where in imported:
+        slo = parse_slo(raw, where, problems, settings)
+        if slo is None:
+            continue
+        existing = [s.name for s in by_name[service_name].slos] if service_name in by_name else []
+        if slo.name in existing or slo.name in [s.name for s in added.get(service_name, [])]:
+            problems.add(where, "defines SLO %s of service %s a second time (in the inventory or another spec)" % (slo.name, service_name))
+            continue
+        added.setdefault(service_name, []).append(slo)
+    out = dict(by_name)
+    for service_name, slos in added.items():
+        if service_name in out:
+            out[service_name] = replace(out[service_name], slos=out[service_name].slos + tuple(slos))
+        else:
+            # A service only a spec names: its SLOs, and no golden-signal alerts on metrics nobody declared.
+            out[service_name] = Service(name=service_name, monitor=None, slos=tuple(slos), runbook_url="", path=path,
+                                        metrics=_parse_metrics(None, path, problems),
+                                        golden=_parse_golden({signal: False for signal in GOLDEN_SIGNALS}, path, problems))
+    return tuple(out[name] for name in sorted(out))
 
 
 def _own_namespace_selectors(service: Service, namespace: str, problems: Problems) -> None:

@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+"""SLOs brought from Sloth (prometheus/v1) and OpenSLO (openslo/v1) specs.
+
+The specs here are written from each format's published documentation (Sloth's README and examples, OpenSLO's
+README). Each converted SLO must give exactly the rules of the same SLO written natively; what the collection
+cannot express is refused with the spec file, the document's path and the reason; a converted SLO fires in a
+promtool scenario under its own alert name and labels; site.yml reads spec files from the inventory directory.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from playbook_helpers import REPO, copy_example_inventory, run_playbook
+
+sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
+
+import plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs  # noqa: E402  pylint: disable=wrong-import-position
+
+TEAM = "observability_team_shop"
+# As Sloth's README and examples/getting-started.yml write it, severities as the collection routes them.
+SLOTH = {
+    "version": "prometheus/v1",
+    "service": "myservice",
+    "labels": {"owner": "myteam", "tier": "2"},
+    "slos": [
+        {"name": "requests-availability", "objective": 99.9,
+         "description": "Common SLO based on availability for HTTP request responses.",
+         "sli": {"events": {
+             "error_query": 'sum(rate(http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}[{{.window}}]))',
+             "total_query": 'sum(rate(http_request_duration_seconds_count{job="myservice"}[{{.window}}]))'}},
+         "alerting": {"name": "MyServiceHighErrorRate", "labels": {"category": "availability"},
+                      "annotations": {"summary": "High error rate on 'myservice' requests responses"},
+                      "page_alert": {"labels": {"severity": "critical", "routing_key": "myteam"}},
+                      "ticket_alert": {"labels": {"severity": "warning", "slack_channel": "#alerts-myteam"}}}},
+        # examples/kubernetes-apiserver.yml's latency SLO: the count minus one bucket.
+        {"name": "requests-latency", "objective": 99,
+         "sli": {"events": {
+             "error_query": '(\n  sum(rate(apiserver_request_duration_seconds_count{verb!="WATCH"}[{{.window}}]))\n  -\n'
+                            '  sum(rate(apiserver_request_duration_seconds_bucket{le="0.4",verb!="WATCH"}[{{.window}}]))\n)\n',
+             "total_query": 'sum(rate(apiserver_request_duration_seconds_count{verb!="WATCH"}[{{.window}}]))'}},
+         "alerting": {"name": "LatencyAlert", "page_alert": {"disable": True}}},
+    ],
+}
+# A service that only a spec names has no golden-signal alerts (on metrics nobody declared): natively, they are off.
+NO_GOLDEN = {"golden_signals": {"error_rate": False, "latency": False, "saturation": False, "traffic_drop": False}}
+NATIVE_SLOTH = {"name": "myservice", **NO_GOLDEN, "slos": [
+    {"name": "requests-availability", "objective": 99.9, "description": "Common SLO based on availability for HTTP request responses.",
+     "errors": 'http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}',
+     "total": 'http_request_duration_seconds_count{job="myservice"}',
+     "labels": {"owner": "myteam", "tier": "2"},
+     "alerting": {
+         "page": {"name": "MyServiceHighErrorRate", "labels": {"category": "availability", "routing_key": "myteam"},
+                  "annotations": {"summary": "High error rate on 'myservice' requests responses"}},
+         "ticket": {"name": "MyServiceHighErrorRate", "labels": {"category": "availability", "slack_channel": "#alerts-myteam"},
+                    "annotations": {"summary": "High error rate on 'myservice' requests responses"}}}},
+    {"name": "requests-latency", "objective": 99,
+     "latency": {"histogram": "apiserver_request_duration_seconds", "threshold": 0.4, "selector": '{verb!="WATCH"}'},
+     "labels": {"owner": "myteam", "tier": "2"},
+     "alerting": {"page": {"name": "LatencyAlert", "enabled": False}, "ticket": {"name": "LatencyAlert"}}},
+]}
+
+
+def prom(query):
+    return {"metricSource": {"type": "Prometheus", "spec": {"query": query}}}
+
+
+# OpenSLO v1 as its README writes the kinds: a Service, an SLI referred to by name, SLOs with inline indicators.
+OPENSLO = [
+    {"apiVersion": "openslo/v1", "kind": "Service", "metadata": {"name": "checkout"}, "spec": {"description": "Checkout API"}},
+    {"apiVersion": "openslo/v1", "kind": "SLI", "metadata": {"name": "checkout-errors"}, "spec": {"ratioMetric": {
+        "counter": True, "bad": prom('http_requests_total{job="checkout",code=~"5.."}'), "total": prom('http_requests_total{job="checkout"}')}}},
+    {"apiVersion": "openslo/v1", "kind": "SLO", "metadata": {"name": "availability", "labels": {"tier": ["1"]}},
+     "spec": {"service": "checkout", "indicatorRef": "checkout-errors", "budgetingMethod": "Occurrences",
+              "timeWindow": [{"duration": "28d", "isRolling": True}], "objectives": [{"target": 0.999}]}},
+    {"apiVersion": "openslo/v1", "kind": "SLO", "metadata": {"name": "success"},
+     "spec": {"service": "checkout", "budgetingMethod": "Occurrences", "timeWindow": [{"duration": "4w", "isRolling": True}],
+              "indicator": {"metadata": {"name": "checkout-success"}, "spec": {"ratioMetric": {
+                  "counter": True, "good": prom('sum(rate(http_requests_total{job="checkout",code!~"5.."}[5m]))'),
+                  "total": prom('sum(rate(http_requests_total{job="checkout"}[5m]))')}}},
+              "objectives": [{"targetPercent": 99.5}]}},
+    {"apiVersion": "openslo/v1", "kind": "SLO", "metadata": {"name": "latency"},
+     "spec": {"service": "checkout", "budgetingMethod": "Occurrences", "timeWindow": [{"duration": "28d", "isRolling": True}],
+              "indicator": {"metadata": {"name": "checkout-latency"}, "spec": {"thresholdMetric": prom(
+                  'http_request_duration_seconds_bucket{job="checkout"}')}},
+              "objectives": [{"op": "lte", "value": 0.25, "target": 0.99}]}},
+]
+NATIVE_OPENSLO = {"name": "checkout", **NO_GOLDEN, "slos": [
+    {"name": "availability", "objective": "99.9", "period": "28d", "errors": 'http_requests_total{job="checkout",code=~"5.."}',
+     "total": 'http_requests_total{job="checkout"}', "labels": {"tier": "1"}},
+    {"name": "success", "objective": 99.5, "period": "28d", "errors": 'http_requests_total{job="checkout",code=~"5.."}',
+     "total": 'http_requests_total{job="checkout"}'},
+    {"name": "latency", "objective": "99", "period": "28d",
+     "latency": {"histogram": "http_request_duration_seconds", "threshold": 0.25, "selector": '{job="checkout"}'}},
+]}
+
+
+def inline(documents, name="specs.yaml"):
+    return {slo_specs.FILE_KEY: name, slo_specs.DOCUMENTS_KEY: copy.deepcopy(documents)}
+
+
+def rule_objects(team):
+    plan = plan_helpers.build({TEAM: team})
+    return sorted((o for s in plan["scopes"].values() for o in s["objects"] if o["kind"] == "PrometheusRule"),
+                  key=lambda o: o["metadata"]["name"])
+
+
+@pytest.mark.parametrize("documents, native", [([SLOTH], NATIVE_SLOTH), (OPENSLO, NATIVE_OPENSLO)], ids=["sloth", "openslo"])
+def test_a_spec_gives_exactly_the_rules_of_the_same_slo_written_natively(documents, native):
+    imported = rule_objects({"slo_specs": [inline(documents)]})
+    written = rule_objects({"services": [native]})
+    assert imported == written
+    text = yaml.safe_dump(imported)
+    assert "_bucket" in text or "code=~" in text
+
+
+def test_the_sloth_slo_alerts_under_its_own_name_and_labels_and_routing_severity():
+    rules = [r for o in rule_objects({"slo_specs": [inline([SLOTH])]}) for g in o["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    page = [r for r in rules if r["alert"] == "MyServiceHighErrorRate" and r["labels"]["severity"] == "critical"]
+    ticket = [r for r in rules if r["alert"] == "MyServiceHighErrorRate" and r["labels"]["severity"] == "warning"]
+    assert len(page) == len(ticket) == 1
+    assert page[0]["labels"]["routing_key"] == "myteam" and ticket[0]["labels"]["slack_channel"] == "#alerts-myteam"
+    assert page[0]["labels"]["owner"] == "myteam" and page[0]["labels"]["service"] == "myservice"
+    latency = [r for r in rules if r["alert"] == "LatencyAlert"]
+    assert [r["labels"]["severity"] for r in latency] == ["warning"]  # page_alert.disable
+
+
+def _problems(documents, name="specs.yaml"):
+    return plan_helpers.problems({TEAM: {"slo_specs": [inline(documents, name)]}})
+
+
+def _sloth_with(**slo_changes):
+    spec = copy.deepcopy(SLOTH)
+    spec["slos"] = [dict(spec["slos"][0], **slo_changes)]
+    return spec
+
+
+def _openslo_with(**spec_changes):
+    docs = copy.deepcopy(OPENSLO[:3])
+    docs[2]["spec"].update(spec_changes)
+    return docs
+
+
+WHERE = TEAM + ".slo_specs[0] (specs.yaml"
+
+
+@pytest.mark.parametrize("documents, expected", [
+    ([_sloth_with(sli={"events": {"error_query": 'sum(rate(a{x="1"}[{{.window}}])) by (job)', "total_query": "sum(rate(a[{{.window}}]))"}})],
+     WHERE + ").slos[0].sli.events.error_query: is not sum(rate(<selector>[{{.window}}])) of one selector"),
+    ([_sloth_with(sli={"events": {"error_query": "sum(rate(a[{{.window}}]))", "total_query": "sum(rate(a[{{.window}}])) + sum(rate(b[{{.window}}]))"}})],
+     WHERE + ").slos[0].sli.events.total_query: is not sum(rate(<selector>[{{.window}}]))"),
+    ([_sloth_with(sli={"raw": {"error_ratio_query": "1 - avg_over_time(up[{{.window}}])"}})],
+     WHERE + ").slos[0].sli.raw.error_ratio_query: is a ratio the collection cannot count as events"),
+    ([_sloth_with(sli={"plugin": {"id": "sloth-common/kubernetes/apiserver/availability"}})],
+     WHERE + ").slos[0].sli.plugin: SLI plugins run Sloth's Go code"),
+    ([_sloth_with(alerting={"name": "A", "page_alert": {"labels": {"severity": "pageteam"}}})],
+     WHERE + ").slos[0].alerting.page_alert.labels.severity: the collection routes on severity"),
+    ([dict(SLOTH, labels={"cluster": "valhalla"})],
+     WHERE + ").labels.cluster: cluster is the label each Prometheus adds"),
+    ([dict(SLOTH, version="sloth.slok.dev/v1")], WHERE + ").version: 'sloth.slok.dev/v1' is not supported"),
+    (_openslo_with(budgetingMethod="Timeslices"),
+     WHERE + ", document 3).spec.budgetingMethod: 'Timeslices' cannot be counted"),
+    (_openslo_with(timeWindow=[{"duration": "1M", "isRolling": False, "calendar": {"startTime": "2024-01-01 00:00:00", "timeZone": "UTC"}}]),
+     WHERE + ", document 3).spec.timeWindow[0]: calendar windows cannot be expressed"),
+    (_openslo_with(alertPolicies=[{"kind": "AlertPolicy", "metadata": {"name": "fast"}}]),
+     WHERE + ", document 3).spec.alertPolicies: OpenSLO burn-rate conditions watch one window"),
+    (_openslo_with(objectives=[{"target": 0.99}, {"target": 0.999}]),
+     WHERE + ", document 3).spec.objectives: must hold exactly one objective"),
+    (_openslo_with(indicatorRef="nope"), WHERE + ", document 3).spec.indicatorRef: names no SLI of this spec entry ('nope')"),
+    (_openslo_with(timeWindow=[{"duration": "1h", "isRolling": True}]),
+     WHERE + ", document 3).spec.period: is shorter than the page tier's long window"),
+])
+def test_what_cannot_be_expressed_is_refused_with_the_file_the_path_and_the_reason(documents, expected):
+    found = _problems(documents)
+    assert any(line.startswith(expected) for line in found), "\n".join(found)
+
+
+def test_openslo_good_events_must_be_one_matcher_more_than_total():
+    docs = copy.deepcopy(OPENSLO[3:4])
+    docs[0]["spec"]["indicator"]["spec"]["ratioMetric"]["good"] = prom('http_requests_total{job="checkout",code!~"5..",method="GET"}')
+    found = _problems(docs)
+    assert any("good must be total's selector with one more matcher" in line for line in found), found
+
+
+def test_converted_slos_go_through_the_same_checks_as_native_ones():
+    # A converted SLO that reads another namespace is refused like a native one, at its place in the spec.
+    spec = _sloth_with(sli={"events": {"error_query": 'sum(rate(a{namespace="other",c="5"}[{{.window}}]))',
+                                       "total_query": 'sum(rate(a{namespace="other"}[{{.window}}]))'}})
+    found = _problems([spec])
+    assert any(line.startswith(WHERE + ").slos[0].errors: must not match on namespace") for line in found), found
+
+
+def test_convert_reports_every_problem_of_every_document_at_once():
+    problems = Problems()
+    docs = [_sloth_with(sli={"plugin": {"id": "x"}}), {"apiVersion": "openslo/v1alpha", "kind": "SLO"}, "not a mapping"]
+    slo_specs.convert([("t.slo_specs[0]", inline(docs, "many.yaml"))], problems)
+    assert len(problems.items) == 3 and all(p.startswith("t.slo_specs[0] (many.yaml, document ") for p in problems.items), problems.items
+
+
+# ---------------------------------------------------------------------------------------------
+# As a user runs it: spec files in the inventory directory
+
+
+def test_site_yml_reads_spec_files_from_the_inventory_directory(tmp_path):
+    inventory = copy_example_inventory(tmp_path / "inventory")
+    (inventory / "slo").mkdir()
+    (inventory / "slo" / "checkout-sloth.yaml").write_text(yaml.safe_dump(SLOTH, sort_keys=False), encoding="utf-8")
+    (inventory / "slo" / "checkout-openslo.yaml").write_text(yaml.safe_dump_all(OPENSLO, sort_keys=False), encoding="utf-8")
+    team_file = inventory / "group_vars" / "all" / "team_checkout.yml"
+    team = yaml.safe_load(team_file.read_text(encoding="utf-8"))
+    team["observability_team_checkout"]["slo_specs"] = ["slo/checkout-sloth.yaml", "slo/checkout-openslo.yaml"]
+    team_file.write_text(yaml.safe_dump(team, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    run_playbook(REPO / "playbooks" / "site.yml", inventory, "-e", "observability_render_dir=%s" % out)
+    rules = yaml.safe_load((out / "prod-eu" / "manifests" / "checkout" / "prometheusrule-checkout-slos.yaml").read_text(encoding="utf-8"))
+    names = {r.get("alert") for g in rules["spec"]["groups"] for r in g["rules"]}
+    assert {"MyServiceHighErrorRate", "LatencyAlert", "SLOErrorBudgetFastBurn"} <= names
+    groups = {g["name"] for g in rules["spec"]["groups"]}
+    assert {"slo/myservice/requests-availability", "slo/checkout/availability", "slo/checkout/latency"} <= groups
+
+    # A missing file, a path out of the inventory and a refused SLO: every problem at once, nothing written.
+    (inventory / "slo" / "bad.yaml").write_text(yaml.safe_dump(_sloth_with(sli={"plugin": {"id": "x"}})), encoding="utf-8")
+    team["observability_team_checkout"]["slo_specs"] = ["slo/missing.yaml", "../../etc/passwd", "slo/bad.yaml"]
+    team_file.write_text(yaml.safe_dump(team, sort_keys=False), encoding="utf-8")
+    proc = run_playbook(REPO / "playbooks" / "site.yml", inventory, "-e", "observability_render_dir=%s" % (tmp_path / "out2"), check=False)
+    assert proc.returncode != 0
+    for expected in ("observability_team_checkout.slo_specs[0]: slo/missing.yaml: no such file in the inventory directory",
+                     "observability_team_checkout.slo_specs[1]: ../../etc/passwd: must be a path inside the inventory directory",
+                     "observability_team_checkout.slo_specs[2] (slo/bad.yaml).slos[0].sli.plugin: SLI plugins run Sloth's Go code"):
+        assert expected in proc.stdout, proc.stdout[-4000:]
+    assert not (tmp_path / "out2").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# promtool: a converted SLO fires on time under its own name
+
+
+@pytest.mark.usefixtures("promtool")
+def test_a_converted_sloth_slo_pages_on_time_in_promtool(tmp_path, promtool):
+    import test_slo_timing_promtool as timing  # pylint: disable=import-outside-toplevel
+    from promtool_helpers import run_parallel, write_scenario  # pylint: disable=import-outside-toplevel
+
+    spec = {"version": "prometheus/v1", "service": "api", "slos": [{
+        "name": "availability", "objective": 99.9,
+        "sli": {"events": {"error_query": 'sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))',
+                           "total_query": 'sum(rate(http_requests_total{job="api"}[{{.window}}]))'}},
+        "alerting": {"name": "ApiHighErrorRate", "page_alert": {"labels": {"routing_key": "shop"}}}}]}
+    problems = Problems()
+    [(_service, native, _where)] = slo_specs.convert([("t.slo_specs[0]", inline([spec]))], problems)
+    assert not problems.items
+    groups = timing.rule_groups(slo=native)
+    traffic, _min_events, _wants = timing.scenarios()["burn20"]
+    fire, _resolve = traffic.edges("page", 30)
+    labels = dict(timing.LABELS, severity="critical", routing_key="shop")
+    test = {"interval": "30s", "input_series": traffic.series(),
+            "alert_rule_test": [{"eval_time": "%ds" % (fire + timing.TOLERANCE), "alertname": "ApiHighErrorRate",
+                                 "exp_alerts": [{"exp_labels": labels}]}],
+            "promql_expr_test": timing.never_firing("ApiHighErrorRate", fire - timing.TOLERANCE - 30)}
+    path = write_scenario(str(tmp_path), "sloth-burn20", groups, [test], "30s")
+    [(returncode, output)] = run_parallel(promtool, [path]).values()
+    assert returncode == 0 and "SUCCESS" in output, output[-4000:]
