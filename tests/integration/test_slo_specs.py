@@ -266,3 +266,18 @@ def test_a_converted_sloth_slo_pages_on_time_in_promtool(tmp_path, promtool):
     path = write_scenario(str(tmp_path), "sloth-burn20", groups, [test], "30s")
     [(returncode, output)] = run_parallel(promtool, [path]).values()
     assert returncode == 0 and "SUCCESS" in output, output[-4000:]
+
+
+@pytest.mark.parametrize("selector", [
+    'x_total{code=~"[45]..",path="/a)b[c]"}',
+    'x_total{msg="sum(rate(y[5m]))",code!~"2.."}',
+    '{__name__="x_total",code=~"5.."}',
+])
+def test_selectors_with_brackets_and_quotes_in_their_values_convert_exactly(selector):
+    total = 'x_total{code!="0"}'
+    spec = {"version": "prometheus/v1", "service": "api", "slos": [{"name": "a", "objective": 99, "sli": {"events": {
+        "error_query": "sum(rate(%s[{{.window}}]))" % selector, "total_query": "sum(rate(%s[{{.window}}]))" % total}}}]}
+    problems = Problems()
+    out = slo_specs.convert([("t.slo_specs[0]", inline([spec]))], problems)
+    assert not problems.items
+    assert out[0][1]["errors"] == selector and out[0][1]["total"] == total

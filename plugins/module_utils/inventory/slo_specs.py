@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, SelectorError, parse_selector
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, SelectorError, parse_selector
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe, is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import TRUSTED_LABELS
 
@@ -143,7 +143,7 @@ def _latency(error_query: str, total_text: str, where: _Doc, *keys: Any) -> Opti
     body = error_query.strip()
     while body.startswith("(") and body.endswith(")"):
         body = body[1:-1].strip()
-    parts = _split_minus(body)
+    parts = _split_top(body, "-")
     if parts is None:
         return None
     count_text, bucket_text = (_selector_text(p) for p in parts)
@@ -163,34 +163,15 @@ def _latency(error_query: str, total_text: str, where: _Doc, *keys: Any) -> Opti
         threshold = Decimal(les[0].value)
     except InvalidOperation:
         return None
-    selector = "{%s}" % ",".join('%s%s"%s"' % (m.name, m.op, m.value.replace("\\", "\\\\").replace('"', '\\"'))
-                                 for m in sorted(count.matchers, key=lambda m: (m.name, m.op, m.value)))
     latency = {"histogram": count.metric[:-len("_count")], "threshold": _number(threshold)}
     if count.matchers:
-        latency["selector"] = selector
+        latency["selector"] = _matchers_text(sorted(count.matchers, key=lambda m: (m.name, m.op, m.value)))
     return {"latency": latency}
 
 
-def _split_minus(body: str) -> Optional[Tuple[str, str]]:
-    """The two sides of the one top-level '-' of `body`, if it has exactly one."""
-    depth, quote, found = 0, None, []
-    for i, ch in enumerate(body):
-        if quote:
-            if ch == "\\":
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'`":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "-" and depth == 0:
-            found.append(i)
-    if len(found) != 1:
-        return None
-    return body[:found[0]], body[found[0] + 1:]
+def _matchers_text(matchers) -> str:
+    """Label matchers alone, as a latency SLO's selector holds them (each value escaped by Matcher)."""
+    return "{%s}" % ",".join(str(m) for m in matchers)
 
 
 def _number(value: Decimal) -> Any:
@@ -360,10 +341,15 @@ def _balanced(text: str) -> bool:
 
 
 def _split_top(body: str, op: str) -> Optional[List[str]]:
-    depth, quote, cuts = 0, None, []
+    """The two sides of the one `op` of `body` outside brackets and quotes, if it has exactly one."""
+    depth, quote, cuts, escaped = 0, None, [], False
     for i, ch in enumerate(body):
         if quote:
-            if ch == quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
                 quote = None
         elif ch in "\"'`":
             quote = ch
@@ -550,10 +536,7 @@ def _complement(good, total, total_text: str, where: _Doc, keys: Tuple[Any, ...]
                    "(total minus good is not one selector otherwise): give bad instead", *keys)
         return None
     name, op, value = extra.pop()
-    negated = Matcher(name, _NEGATE[op], value)
-    matchers = list(total.matchers) + [negated]
-    text = "%s{%s}" % (total.metric, ",".join('%s%s"%s"' % (m.name, m.op, m.value.replace("\\", "\\\\").replace('"', '\\"'))
-                                              for m in matchers))
+    text = str(Selector(total.metric, tuple(total.matchers) + (Matcher(name, _NEGATE[op], value),)))
     return {"errors": text, "total": total_text}
 
 
@@ -575,8 +558,7 @@ def _openslo_threshold(metric: Dict[str, Any], objective: Dict[str, Any], where:
         return None
     latency: Dict[str, Any] = {"histogram": parsed.metric[:-len("_bucket")], "threshold": value}
     if parsed.matchers:
-        latency["selector"] = "{%s}" % ",".join('%s%s"%s"' % (m.name, m.op, m.value.replace("\\", "\\\\").replace('"', '\\"'))
-                                                for m in parsed.matchers)
+        latency["selector"] = _matchers_text(parsed.matchers)
     return {"latency": latency}
 
 
