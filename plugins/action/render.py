@@ -41,7 +41,7 @@ class ActionModule(ActionBase):
                 cached = render.cached_scope(dest, scope, digest, state)
                 if cached is None:
                     cached = render.object_files(part["objects"])
-                    cached.update({rel: render.to_yaml(data) for rel, data in sorted(part["files"].items())})
+                    cached.update({rel: render.file_text(rel, data) for rel, data in sorted(part["files"].items())})
                 scoped[scope] = cached
                 digests[scope] = digest
                 releases[scope] = part["releases"]

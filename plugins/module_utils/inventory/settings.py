@@ -61,6 +61,8 @@ class PlatformSettings:
     amtool: str = "auto"
     only_teams: Optional[Tuple[str, ...]] = None  # None: every team
     offboard_teams: Tuple[str, ...] = ()
+    # Grafana's external URL, for the catalogue's dashboard links; empty: no links.
+    grafana_url: str = ""
     # observability_gitops and its settings (generators/gitops.py); controller "none": plain render.
     gitops: Tuple[Tuple[str, str], ...] = (("controller", "none"),)
 
@@ -216,6 +218,7 @@ def parse_platform(variables: Mapping[str, Any], problems: Problems) -> Platform
         render_secret_values=r.boolean("render_secret_values", default=False),
         promtool=r.string("promtool", default="auto", choices=TOOL_CHOICES) or "auto",
         amtool=r.string("amtool", default="auto", choices=TOOL_CHOICES) or "auto",
+        grafana_url=r.string("grafana_url", default="", pattern=r"|https?://[^\s\"'<>]+", what="an http(s) URL") or "",
         only_teams=tuple(sorted(set(only))) or None,
         offboard_teams=tuple(sorted(set(offboard))),
         **uids,

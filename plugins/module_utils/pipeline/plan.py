@@ -23,6 +23,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.objects i
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_VARIABLE_DEPTH, Reader, describe, too_deep
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import SEMVER_RE
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
+from ansible_collections.vigil.observability.plugins.module_utils.generators import catalog as generators_catalog
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as generators_cluster
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards as generators_dashboards
 from ansible_collections.vigil.observability.plugins.module_utils.generators import gitops as generators_gitops
@@ -477,6 +478,13 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
         if scope != generators_cluster.PLATFORM_SCOPE:
             scopes.setdefault(scope, {"objects": [], "files": {}, "releases": []})["files"].update(files)
 
+    if platform.mode == "render" and only is None:
+        # The catalogue needs every team of the cluster: a run limited to some teams leaves the last one as it is.
+        route = am_plan.config["route"] if am_plan.mode == inventory_alerting.GLOBAL else generators_catalog.operator_route(
+            am_plan.config["route"], am_plan.team_configs)
+        on_cluster = [team for team in build_teams if team.on_cluster(cluster)]
+        page = generators_catalog.build(cluster, on_cluster, scopes, route, [str(w) for w in bundle.warnings], platform.grafana_url)
+        scopes[generators_catalog.SCOPE] = {"objects": [], "files": {generators_catalog.CATALOG_FILE: page}, "releases": []}
     _duplicates({s: v["objects"] for s, v in scopes.items()}, scope_paths, problems)
     team_rule_scopes = {s: v["objects"] for s, v in scopes.items() if s.startswith("team/") or s == generators_cluster.PLATFORM_SCOPE}
     promtool_checked = _rule_problems(team_rule_scopes, scope_paths, problems, platform.promtool, tool_cache)

@@ -39,6 +39,13 @@ def to_yaml(data: Any) -> str:
         raise RenderError(str(exc)) from None
 
 
+def file_text(rel: str, data: Any) -> str:
+    """A scope file's content: text as it is for a page (catalog/index.html), YAML for data."""
+    if rel.endswith(".html") and isinstance(data, str):
+        return data
+    return to_yaml(data)
+
+
 def object_path(obj: Mapping[str, Any]) -> str:
     meta = obj["metadata"]
     namespace = meta.get("namespace") or CLUSTER_DIR
