@@ -17,6 +17,12 @@ step_name=setup
 trap 'echo "== FAILED: $step_name" >&2' ERR
 
 run_pytest() {
+  # The catalogue's browser test (tests/integration/test_catalog.py) needs Debian's chromium; installed here, as root.
+  if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing chromium for the browser test"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
   pytest
 }
 
