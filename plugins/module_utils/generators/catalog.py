@@ -205,11 +205,11 @@ def build(cluster: str, teams: Sequence[Any], scopes: Mapping[str, Mapping[str, 
           warnings: Sequence[str], grafana_url: str = "") -> str:
     """The page's HTML. `route`: the route tree Alertmanager runs (operator_route of it in per-namespace mode)."""
     charts: Dict[Any, int] = {}
-    tier_sets: Dict[Any, Tuple[int, str]] = {}
+    tier_sets: Dict[Any, Tuple[int, str, int, str]] = {}
     body: List[str] = []
     for team in sorted(teams, key=lambda t: t.name):
         body.append(_team(team, scopes.get("team/%s" % team.name, {}).get("objects", []), route, warnings, grafana_url, charts, tier_sets))
-    sets = "".join('<div class="tiers" id="tiers-%d"><b>tiers %d</b>%s</div>' % (i, i + 1, table) for i, table in sorted(tier_sets.values()))
+    sets = "".join('<div class="tiers" id="tiers-%d"><b>tiers %d</b>%s</div>' % (i, i + 1, table) for i, table, _c, _a in sorted(tier_sets.values()))
     symbols = "".join('<symbol id="chart-%d" viewBox="0 0 220 110">%s</symbol>' % (i, svg) for svg, i in sorted(charts.items(), key=lambda kv: kv[1]))
     nav = "".join('<a href="#team-%s">%s</a>' % (esc(t.name), esc(t.name)) for t in sorted(teams, key=lambda t: t.name))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Alert catalogue: %s</title>"
@@ -273,23 +273,26 @@ def _tier_set(tiers, period) -> str:
 
 
 def _slo(team, service, slo, charts, tier_sets) -> str:
-    svg = _chart(slo.tiers, slo.period)
-    number = charts.setdefault(svg, len(charts))
     key = (slo.period.ms, tuple((t.action, t.budget_percent, t.long_window.ms, t.short_window.ms, t.for_.ms if t.for_ else 0)
                                 for t in sorted(slo.tiers, key=_tier_key)))
-    tier_set = tier_sets.setdefault(key, (len(tier_sets), _tier_set(slo.tiers, slo.period)))[0]
+    if key not in tier_sets:
+        # What depends only on the tiers and the period is made once per distinct set (most SLOs share one).
+        svg = _chart(slo.tiers, slo.period)
+        chart = charts.setdefault(svg, len(charts))
+        actions = "".join("<tr><th>%s</th>%s</tr>" % (action, "".join(
+            "<td>%s</td>" % _human(time_to_alert([t for t in slo.tiers if t.action == action], slo.period, b)) for b in BURNS))
+            for action in ("page", "ticket"))
+        tier_sets[key] = (len(tier_sets), _tier_set(slo.tiers, slo.period), chart, actions)
+    tier_set, _table, chart, actions = tier_sets[key]
     thresholds = "; ".join("%s %s %s" % (t.action, t.long_window, _percent(t.burn_factor(slo.period) * slo.error_budget))
                            for t in sorted(slo.tiers, key=_tier_key))
-    actions = "".join("<tr><th>%s</th>%s</tr>" % (action, "".join(
-        "<td>%s</td>" % _human(time_to_alert([t for t in slo.tiers if t.action == action], slo.period, b)) for b in BURNS))
-        for action in ("page", "ticket"))
     return ('<div class="slo" id="slo-%s-%s-%s"><b>%s / %s</b> %s over %s, error budget %s of events<br>'
             '<a href="#tiers-%d">tiers %d</a>, error-ratio thresholds: %s'
             '<table><tr><th>first alert</th>%s</tr>%s</table>'
             '<svg width="220" height="110" role="img" aria-label="time to alert against burn rate"><use href="#chart-%d"/></svg></div>'
             % (esc(team.name), esc(service.name), esc(slo.name), esc(service.name), esc(slo.name), _percent(slo.objective / 100),
                esc(slo.period), _percent(slo.error_budget), tier_set, tier_set + 1, thresholds,
-               "".join("<th>at %dx</th>" % b for b in BURNS), actions, number))
+               "".join("<th>at %dx</th>" % b for b in BURNS), actions, chart))
 
 
 def _num(value: Fraction) -> str:
