@@ -82,8 +82,8 @@ def test_removing_a_team_file_offboards_exactly_that_team(inventory, tmp_path):
         obj = yaml.safe_load(before[rel][0])
         assert obj["metadata"]["labels"]["vigil.observability/team"] == gone
     for rel in set(before) & set(after):
-        if rel.endswith((".vigil-index.json", "/helm/kube-prometheus-stack.values.yaml")) or "/alertmanager/" in rel:
-            continue  # the Alertmanager configuration (also in the stack's values) routes every team: checked below
+        if rel.endswith((".vigil-index.json", "/helm/kube-prometheus-stack.values.yaml", "/catalog/index.html")) or "/alertmanager/" in rel:
+            continue  # the Alertmanager configuration (also in the stack's values) and the catalogue hold every team: below
         assert after[rel] == before[rel], rel  # other teams untouched, same mtime
     for cluster in ("prod-eu", "staging-eu"):
         config = yaml.safe_load(after[cluster + "/alertmanager/alertmanager.yaml"][0])
@@ -91,6 +91,8 @@ def test_removing_a_team_file_offboards_exactly_that_team(inventory, tmp_path):
         assert not [name for name in receivers if name.startswith(gone + "-")], receivers
         values = yaml.safe_load(after[cluster + "/helm/kube-prometheus-stack.values.yaml"][0])
         assert values["alertmanager"]["config"] == config
+        page = after[cluster + "/catalog/index.html"][0]
+        assert 'id="team-%s"' % gone not in page and 'id="team-%s"' % gone in before[cluster + "/catalog/index.html"][0]
     assert "prod-eu/manifests/hand-written.yaml" in after
     for rel in after:
         if rel.endswith(".yaml") and "/manifests/" in rel and not rel.endswith("hand-written.yaml"):
