@@ -168,8 +168,18 @@ WHERE = TEAM + ".slo_specs[0] (specs.yaml"
      WHERE + ", document 3).spec.budgetingMethod: 'Timeslices' cannot be counted"),
     (_openslo_with(timeWindow=[{"duration": "1M", "isRolling": False, "calendar": {"startTime": "2024-01-01 00:00:00", "timeZone": "UTC"}}]),
      WHERE + ", document 3).spec.timeWindow[0]: calendar windows cannot be expressed"),
-    (_openslo_with(alertPolicies=[{"kind": "AlertPolicy", "metadata": {"name": "fast"}}]),
-     WHERE + ", document 3).spec.alertPolicies: OpenSLO burn-rate conditions watch one window"),
+    (_openslo_with(alertPolicies=[{"kind": "AlertPolicy", "metadata": {"name": "fast"}, "spec": {
+        "conditions": [{"kind": "AlertCondition", "spec": {"severity": "info", "condition": {
+            "kind": "burnrate", "threshold": 2, "lookbackWindow": "1h"}}}]}}]),
+     WHERE + ", document 3).spec.alertPolicies[0].spec.conditions[0].spec.severity: severity 'info' cannot be routed"),
+    (_openslo_with(alertPolicies=[{"kind": "AlertPolicy", "metadata": {"name": "fast"}, "spec": {
+        "notificationTargets": [{"targetRef": "pager"}], "conditions": [{"conditionRef": "nope"}]}}]),
+     WHERE + ", document 3).spec.alertPolicies[0].spec.notificationTargets: notification targets cannot be expressed"),
+    (_openslo_with(alertPolicies=[{"alertPolicyRef": "missing"}]),
+     WHERE + ", document 3).spec.alertPolicies[0].alertPolicyRef: names no AlertPolicy of this spec entry ('missing')"),
+    (_openslo_with(alertPolicies=[{"kind": "AlertPolicy", "metadata": {"name": "x"}, "spec": {"conditions": [{"kind": "AlertCondition", "spec": {
+        "severity": "page", "condition": {"kind": "burnrate", "threshold": 1000, "lookbackWindow": "1d"}}}]}}]),
+     WHERE + ", document 3).spec.alertPolicies[0].spec.conditions[0].spec.condition.threshold: burn rate 1000 over 1d spends"),
     (_openslo_with(objectives=[{"target": 0.99}, {"target": 0.999}]),
      WHERE + ", document 3).spec.objectives: must hold exactly one objective"),
     (_openslo_with(indicatorRef="nope"), WHERE + ", document 3).spec.indicatorRef: names no SLI of this spec entry ('nope')"),
@@ -179,6 +189,26 @@ WHERE = TEAM + ".slo_specs[0] (specs.yaml"
 def test_what_cannot_be_expressed_is_refused_with_the_file_the_path_and_the_reason(documents, expected):
     found = _problems(documents)
     assert any(line.startswith(expected) for line in found), "\n".join(found)
+
+
+def test_openslo_alert_policies_become_single_window_tiers_with_their_names():
+    policies = [
+        {"apiVersion": "openslo/v1", "kind": "AlertCondition", "metadata": {"name": "fast"}, "spec": {
+            "severity": "page", "condition": {"kind": "burnrate", "op": "gte", "threshold": 14.4, "lookbackWindow": "1h", "alertAfter": "5m"}}},
+        {"apiVersion": "openslo/v1", "kind": "AlertPolicy", "metadata": {"name": "checkout-fast-burn"}, "spec": {
+            "alertWhenNoData": True, "conditions": [{"conditionRef": "fast"}]}},
+    ]
+    docs = copy.deepcopy(OPENSLO[:3]) + policies
+    docs[2]["spec"]["alertPolicies"] = [{"alertPolicyRef": "checkout-fast-burn"}]
+    native = dict(NATIVE_OPENSLO, slos=[dict(NATIVE_OPENSLO["slos"][0], no_data=True, tiers=[
+        {"action": "page", "burn_rate": 14.4, "long_window": "1h", "short_window": "1h", "for": "5m"}],
+        alerting={"page": {"name": "CheckoutFastBurn"}, "ticket": {"enabled": False}})])
+    assert rule_objects({"slo_specs": [inline(docs)]}) == rule_objects({"services": [native]})
+    rules = [r for o in rule_objects({"services": [native]}) for g in o["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    page = next(r for r in rules if r["alert"] == "CheckoutFastBurn")
+    # 14.4x burn of a 99.9% budget, on the one window: ratio over 1h above 0.0144, for 5m.
+    assert page["expr"].count("> 0.0144") == 2 and page["for"] == "5m" and "rate1h" in page["expr"] and "rate5m" not in page["expr"]
+    assert "SLOErrorBudgetSlowBurn" not in {r["alert"] for r in rules}
 
 
 def test_openslo_good_events_must_be_one_matcher_more_than_total():

@@ -389,9 +389,7 @@ def _openslo(doc: Dict[str, Any], where: _Doc, siblings: List[Tuple[_Doc, Dict[s
                    "spec", "budgetingMethod")
     native.update(_openslo_window(spec.get("timeWindow"), where))
     if spec.get("alertPolicies"):
-        where.fail("OpenSLO burn-rate conditions watch one window (lookbackWindow); the collection's tiers are multiwindow, so none "
-                   "maps exactly. Remove alertPolicies (the SLO then gets the SRE workbook's four tiers) or write tiers natively",
-                   "spec", "alertPolicies")
+        native.update(_openslo_alerting(spec["alertPolicies"], native.get("period"), where, siblings))
     sli, sli_keys = _openslo_indicator(spec, where, siblings)
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or len(objectives) != 1 or not isinstance(objectives[0], dict):
@@ -424,6 +422,119 @@ def _openslo_window(windows: Any, where: _Doc) -> Dict[str, Any]:
     except ValueError as exc:
         where.fail("is not a duration: %s" % exc, "spec", "timeWindow", 0, "duration")
         return {}
+
+
+_SEVERITY_ACTIONS = {"page": "page", "critical": "page", "ticket": "ticket", "warning": "ticket"}
+
+
+def _named(item: Any, kind: str, ref_key: str, siblings, where: _Doc, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
+    """An inline OpenSLO object of `kind`, or the document of this entry its `ref_key` names."""
+    if isinstance(item, dict) and item.get(ref_key):
+        for _other, doc in siblings:
+            if doc.get("kind") == kind and (doc.get("metadata") or {}).get("name") == item[ref_key]:
+                return doc
+        where.fail("names no %s of this spec entry (%s)" % (kind, describe(item[ref_key])), *(keys + (ref_key,)))
+        return None
+    if isinstance(item, dict) and item.get("kind") == kind:
+        return item
+    where.fail("must be an inline %s or a %s" % (kind, ref_key), *keys)
+    return None
+
+
+def _openslo_alerting(policies: Any, period_text: Optional[str], where: _Doc, siblings) -> Dict[str, Any]:
+    """AlertPolicies of burn-rate AlertConditions, as native tiers (single-window: short = long) and alert names.
+
+    A condition (severity, threshold burn rate, lookbackWindow, alertAfter) is a tier: page for a page or critical
+    severity, ticket for ticket or warning; its budget share is threshold x lookbackWindow / period.
+    """
+    if not isinstance(policies, list):
+        where.fail("must be a list", "spec", "alertPolicies")
+        return {}
+    if period_text is None:
+        where.fail("alert policies need the SLO's rolling timeWindow (their burn rates are shares of it)", "spec", "alertPolicies")
+        return {}
+    period = Duration.parse(period_text)
+    tiers: List[Dict[str, Any]] = []
+    names: Dict[str, str] = {}
+    no_data = False
+    for i, item in enumerate(policies):
+        keys = ("spec", "alertPolicies", i)
+        policy = _named(item, "AlertPolicy", "alertPolicyRef", siblings, where, keys)
+        if policy is None:
+            continue
+        pspec = policy.get("spec") if isinstance(policy.get("spec"), dict) else {}
+        if pspec.get("notificationTargets"):
+            where.fail("notification targets cannot be expressed: the team's alerting receivers and routes say where alerts go",
+                       *(keys + ("spec", "notificationTargets")))
+        if pspec.get("alertWhenBreaching") is False:
+            where.fail("alertWhenBreaching false cannot be expressed: the tiers alert when the budget burns", *(keys + ("spec", "alertWhenBreaching")))
+        no_data = no_data or pspec.get("alertWhenNoData") is True
+        name = (policy.get("metadata") or {}).get("name")
+        conditions = pspec.get("conditions")
+        if not isinstance(conditions, list) or not conditions:
+            where.fail("needs conditions", *(keys + ("spec", "conditions")))
+            continue
+        for j, entry in enumerate(conditions):
+            ckeys = keys + ("spec", "conditions", j)
+            condition = _named(entry, "AlertCondition", "conditionRef", siblings, where, ckeys)
+            if condition is None:
+                continue
+            tier = _openslo_tier(condition, period, where, ckeys)
+            if tier is None:
+                continue
+            tiers.append(tier)
+            if isinstance(name, str) and name:
+                if names.setdefault(tier["action"], name) != name:
+                    where.fail("names the %s alert %s, another policy %s: one name per action" % (tier["action"], describe(name),
+                                                                                                 describe(names[tier["action"]])), *keys)
+    out: Dict[str, Any] = {}
+    if tiers:
+        out["tiers"] = tiers
+        out["alerting"] = {action: {"name": _alert_name(n)} for action, n in sorted(names.items())}
+        for action in ("page", "ticket"):
+            if not any(t["action"] == action for t in tiers):
+                out["alerting"].setdefault(action, {})["enabled"] = False
+    if no_data:
+        out["no_data"] = True
+    return out
+
+
+def _alert_name(name: str) -> str:
+    """An OpenSLO policy name as an alert name: its words joined, each capitalized (fast-burn -> FastBurn)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part) or name
+
+
+def _openslo_tier(condition: Dict[str, Any], period: Duration, where: _Doc, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
+    cspec = condition.get("spec") if isinstance(condition.get("spec"), dict) else {}
+    severity = str(cspec.get("severity", "")).lower()
+    action = _SEVERITY_ACTIONS.get(severity)
+    if action is None:
+        where.fail("severity %s cannot be routed: page or critical pages, ticket or warning tickets" % describe(cspec.get("severity")),
+                   *(keys + ("spec", "severity")))
+        return None
+    rule = cspec.get("condition") if isinstance(cspec.get("condition"), dict) else {}
+    if rule.get("kind") != "burnrate":
+        where.fail("only burnrate conditions map to the tiers, got %s" % describe(rule.get("kind")), *(keys + ("spec", "condition", "kind")))
+        return None
+    if rule.get("op", "gte") not in ("gt", "gte"):
+        where.fail("a burn-rate tier fires above its threshold: op must be gt or gte, got %s" % describe(rule.get("op")),
+                   *(keys + ("spec", "condition", "op")))
+        return None
+    try:
+        threshold = Decimal(str(rule.get("threshold")))
+        window = Duration.parse(str(rule.get("lookbackWindow")))
+    except (InvalidOperation, ValueError):
+        where.fail("needs a numeric threshold and a lookbackWindow duration", *(keys + ("spec", "condition")))
+        return None
+    share = threshold * Decimal(window.ms) / Decimal(period.ms) * 100
+    if not Decimal(0) < share <= Decimal(100):
+        where.fail("burn rate %s over %s spends %s%% of the %s budget: it must spend more than 0 and at most 100" % (
+            threshold, window, share.normalize(), period), *(keys + ("spec", "condition", "threshold")))
+        return None
+    tier: Dict[str, Any] = {"action": action, "burn_rate": str(threshold), "long_window": str(window), "short_window": str(window)}
+    if rule.get("alertAfter"):
+        tier["for"] = str(rule["alertAfter"])
+    return tier
 
 
 def _openslo_target(objective: Dict[str, Any], where: _Doc) -> Any:

@@ -58,15 +58,29 @@ def parse_tiers(items: Sequence[Tuple[str, Any]], problems: Problems, period: Op
     for path, raw in items:
         r = Reader(raw, path, problems)
         action = r.string("action", required=True, choices=(PAGE, TICKET))
-        budget = r.decimal("budget_percent", required=True, low=0, high=100, high_open=False)
+        # The share of the budget spent within long_window, or the burn rate itself (Sloth's and OpenSLO's terms).
+        by_rate = r.has("burn_rate") and not r.has("budget_percent")
+        budget = None if by_rate else r.decimal("budget_percent", required=True, low=0, high=100, high_open=False)
+        rate = r.decimal("burn_rate", low=0) if r.has("burn_rate") else None
+        if r.has("burn_rate") and r.has("budget_percent"):
+            problems.add(path, "set budget_percent or burn_rate, not both")
         long_window = r.duration("long_window", required=True)
         short_window = r.duration("short_window", required=True)
         for_ = r.duration("for")
         min_events = r.integer("min_events", minimum=1)
         r.done()
         bad = False
-        if long_window and short_window and short_window >= long_window:
-            problems.add(join_path(path, "short_window"), "must be shorter than long_window (%s), got %s" % (long_window, short_window))
+        if by_rate and rate is not None and long_window and period:
+            budget = rate * Fraction(long_window.ms, period.ms) * 100
+            if budget > 100:
+                problems.add(join_path(path, "burn_rate"), "spends %s%% of the budget within %s: at most 100%%" % (float(budget), long_window))
+                bad = True
+        elif by_rate and rate is not None and long_window and not period:
+            problems.add(join_path(path, "burn_rate"), "needs the SLO's period: set it on an SLO's tiers, or use budget_percent")
+            bad = True
+        # short_window equal to long_window makes a single-window tier (an OpenSLO burn-rate condition).
+        if long_window and short_window and short_window > long_window:
+            problems.add(join_path(path, "short_window"), "must not be longer than long_window (%s), got %s" % (long_window, short_window))
             bad = True
         if period and long_window and long_window > period:
             problems.add(join_path(path, "long_window"), "must not be longer than the SLO period (%s), got %s" % (period, long_window))

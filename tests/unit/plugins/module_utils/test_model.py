@@ -293,16 +293,19 @@ CASES = [
     tier_case("tier-budget-over", {"budget_percent": 101}, [T + ".budget_percent: must be between 0 and 100 (excluding 0), got 101"]),
     tier_case("tier-long-required", {"long_window": None}, [T + ".long_window: is required"]),
     tier_case("tier-short-invalid", {"short_window": "5"}, [T + ".short_window: must be a Prometheus duration such as 30s, 5m or 1h30m, got '5'"]),
-    tier_case("tier-short-not-shorter", {"short_window": "1h"}, [T + ".short_window: must be shorter than long_window (1h), got 1h"]),
+    tier_case("tier-short-longer", {"short_window": "2h"}, [T + ".short_window: must not be longer than long_window (1h), got 2h"]),
     tier_case("tier-long-over-period", {"long_window": "2d", "short_window": "1h"}, [
         T + ".long_window: must not be longer than the SLO period (1d), got 2d"], period="1d"),
     tier_case("tier-both-window-problems", {"long_window": "2d", "short_window": "3d"}, [
-        T + ".short_window: must be shorter than long_window (2d), got 3d",
+        T + ".short_window: must not be longer than long_window (2d), got 3d",
         T + ".long_window: must not be longer than the SLO period (1d), got 2d"], period="1d"),
     tier_case("tier-for-invalid", {"for": "2"}, [T + ".for: must be a Prometheus duration such as 30s, 5m or 1h30m, got '2'"]),
     tier_case("tier-min-events-invalid", {"min_events": -5}, [T + ".min_events: must be at least 1, got -5"]),
     tier_case("tier-unknown-key", {"severity": "critical"}, [
-        T + ".severity: unknown key (known keys: action, budget_percent, for, long_window, min_events, short_window)"]),
+        T + ".severity: unknown key (known keys: action, budget_percent, burn_rate, for, long_window, min_events, short_window)"]),
+    tier_case("tier-burn-rate-and-budget", {"burn_rate": 14.4}, [T + ": set budget_percent or burn_rate, not both"]),
+    tier_case("tier-burn-rate-over-budget", {"budget_percent": None, "burn_rate": 30}, [
+        T + ".burn_rate: spends 125.0% of the budget within 1h: at most 100%"], period="1d"),
     pytest.param({VAR: team_with([ratio_slo(tiers=[
         {"action": "page", "budget_percent": 2, "long_window": "1h", "short_window": "5m", "for": "2m"},
         {"action": "ticket", "budget_percent": 10, "long_window": "1d", "short_window": "2h"},
