@@ -310,3 +310,11 @@ def test_selectors_with_brackets_and_quotes_in_their_values_convert_exactly(sele
     out = slo_specs.convert([("t.slo_specs[0]", inline([spec]))], problems)
     assert not problems.items
     assert out[0][1]["errors"] == selector and out[0][1]["total"] == total
+
+
+def test_a_secret_pasted_into_a_spec_is_refused_and_never_echoed():
+    webhook = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
+    spec = _sloth_with(alerting={"name": "A", "annotations": {"runbook": webhook}})
+    found = _problems([spec])
+    assert any("a Slack webhook URL" in line and "slo_specs[0]" in line for line in found), found
+    assert not any(webhook in line for line in found)
