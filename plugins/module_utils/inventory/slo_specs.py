@@ -485,8 +485,9 @@ def _openslo_alerting(policies: Any, period_text: Optional[str], where: _Doc, si
             tiers.append(tier)
             if isinstance(name, str) and name:
                 if names.setdefault(tier["action"], name) != name:
-                    where.fail("names the %s alert %s, another policy %s: one name per action" % (tier["action"], describe(name),
-                                                                                                 describe(names[tier["action"]])), *keys)
+                    message = "names the %s alert %s, another policy %s: one name per action" % (
+                        tier["action"], describe(name), describe(names[tier["action"]]))
+                    where.fail(message, *keys)
     out: Dict[str, Any] = {}
     if tiers:
         out["tiers"] = tiers
