@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
@@ -87,6 +88,26 @@ def check_manifest(path, obj, crds, problems):
                     problems.append("%s: %s has no uid" % (path, key))
 
 
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.scripts = 0, 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags += 1
+        self.scripts += tag == "script" or any(name.startswith("on") for name, _value in attrs)
+
+
+def check_page(path, text, problems):
+    """The catalogue page: HTML with no script and no event handler (it needs neither)."""
+    page = _Page()
+    page.feed(text)
+    if not text.startswith("<!DOCTYPE html>") or page.tags == 0:
+        problems.append("%s: not an HTML page" % path)
+    if page.scripts:
+        problems.append("%s: holds a script or an event handler" % path)
+
+
 def main(root):
     root = Path(root)
     problems, notes, rule_files = [], [], {}
@@ -106,12 +127,15 @@ def main(root):
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             text = path.read_text(encoding="utf-8")
+            if path.suffix == ".html":
+                check_page(path, text, problems)
+                continue
             try:
                 data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
             except (ValueError, yaml.YAMLError) as exc:
                 problems.append("%s: does not parse: %s" % (path, exc))
                 continue
-            if "manifests" in path.parts:
+            if "manifests" in path.parts and path.name != "kustomization.yaml":
                 check_manifest(path, data, crds, problems)
                 if data["kind"] == "PrometheusRule":
                     rule_file = Path(tmp) / ("rules-%d.yaml" % len(rule_files))
