@@ -231,3 +231,14 @@ def test_two_hundred_teams_render_the_page_in_under_two_seconds_and_five_megabyt
     print("catalogue of 200 teams x 10 services x 2 SLOs: %.2f s CPU, %.2f MB" % (took, size / 1e6))
     assert took < 2.0 and size < 5e6
     assert page == plan["scopes"][catalog.SCOPE]["files"][catalog.CATALOG_FILE]
+
+
+def test_per_namespace_routing_is_resolved_on_the_operators_merged_tree():
+    team = {"services": [{"name": "api", "slos": [{"name": "a", "objective": 99.9, "errors": 'x_total{c="5"}', "total": "x_total"}]}],
+            "alerting": {"receivers": {"webhook": {"url": "https://hooks.example.com/x"}}}}
+    plan = plan_helpers.build({"observability_team_shop": team, "observability_alertmanager_mode": "per_namespace"})
+    page = Page()
+    page.feed(plan["scopes"][catalog.SCOPE]["files"][catalog.CATALOG_FILE])
+    # The team's AlertmanagerConfig route comes first (namespace matcher, continue), receivers named as Alertmanager
+    # shows them; then the main configuration's route that stops the team's alerts at its null receiver.
+    assert page.rows and {r["cells"][4] for r in page.rows} == {"shop/shop-alerting/shop-webhook, null"}

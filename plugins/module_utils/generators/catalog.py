@@ -13,20 +13,22 @@ network, and the same plan gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+import math
 import re
 from fractions import Fraction
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, parse_selector
 
 CATALOG_FILE = "catalog/index.html"
 SCOPE = "catalog"
 BURNS = (2, 10, 20)
 # Burn rates the chart plots: from 1x (sustainable) to 100x, on a log scale.
 CHART_BURNS = (1.05, 1.5, 2, 3, 4, 6, 8, 10, 14.4, 20, 30, 50, 100)
-_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$')
 
 
 def esc(text: Any) -> str:
@@ -37,28 +39,27 @@ def esc(text: Any) -> str:
 # Alertmanager's routing
 
 
-def _unquote(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), text)
+@functools.lru_cache(maxsize=4096)
+def _matcher(text: str) -> Matcher:
+    """A route's matcher string, read back by the core's own PromQL parser (the configuration prints it with it)."""
+    [matcher] = parse_selector("x{%s}" % text).matchers
+    return matcher
 
 
-def _matches(matcher: str, labels: Mapping[str, str]) -> bool:
-    found = _MATCHER.match(matcher)
-    if not found:
-        raise ValueError("not a matcher: %s" % matcher)
-    name, op, value = found.group(1), found.group(2), _unquote(found.group(3))
-    have = labels.get(name, "")
-    if op == "=":
-        return have == value
-    if op == "!=":
-        return have != value
-    hit = re.fullmatch(value, have) is not None
-    return hit if op == "=~" else not hit
+def _matches(matcher: Matcher, labels: Mapping[str, str]) -> bool:
+    have = labels.get(matcher.name, "")
+    if matcher.op == "=":
+        return have == matcher.value
+    if matcher.op == "!=":
+        return have != matcher.value
+    hit = re.fullmatch(matcher.value, have) is not None
+    return hit if matcher.op == "=~" else not hit
 
 
 def _route_matches(route: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    matchers = list(route.get("matchers") or [])
-    matchers += ['%s="%s"' % (k, v.replace("\\", "\\\\").replace('"', '\\"')) for k, v in (route.get("match") or {}).items()]
-    matchers += ['%s=~"%s"' % (k, v.replace("\\", "\\\\").replace('"', '\\"')) for k, v in (route.get("match_re") or {}).items()]
+    matchers = [_matcher(m) for m in route.get("matchers") or []]
+    matchers += [Matcher(k, "=", v) for k, v in (route.get("match") or {}).items()]
+    matchers += [Matcher(k, "=~", v) for k, v in (route.get("match_re") or {}).items()]
     return all(_matches(m, labels) for m in matchers)
 
 
@@ -86,10 +87,9 @@ def operator_route(root: Mapping[str, Any], team_configs: Sequence[Tuple[Any, st
     """
     def convert(route, prefix, top):
         out = {"receiver": prefix + route["receiver"]} if route.get("receiver") else {}
-        matchers = ['%s%s"%s"' % (m["name"], m.get("matchType", "="), m["value"].replace("\\", "\\\\").replace('"', '\\"'))
-                    for m in route.get("matchers") or []]
+        matchers = [str(Matcher(m["name"], m.get("matchType", "="), m["value"])) for m in route.get("matchers") or []]
         if top:
-            matchers.insert(0, 'namespace="%s"' % top)
+            matchers.insert(0, str(Matcher("namespace", "=", top)))
         if matchers:
             out["matchers"] = matchers
         if route.get("continue") or top:
@@ -141,8 +141,6 @@ def _percent(value: Fraction) -> str:
 
 def _chart(tiers: Sequence[Any], period: Duration) -> str:
     """A small SVG symbol: time to page and to ticket (log, 1m to 30d) against the burn rate (log, 1x to 100x)."""
-    import math  # pylint: disable=import-outside-toplevel
-
     width, height, pad = 220, 110, 18
 
     def x(burn):
