@@ -107,7 +107,24 @@ def wait_until(what, probe, timeout, processes=None, interval=0.5):
     raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
-class WebhookSink:
+class LocalServer:
+    """An HTTP server on a free port of 127.0.0.1, serving `handler` from a thread while the `with` block runs."""
+
+    def _serve(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookSink(LocalServer):
     """Alertmanager webhook receiver on 127.0.0.1: records every delivered payload with its path and arrival time."""
 
     def __init__(self):
@@ -126,20 +143,10 @@ class WebhookSink:
             def log_message(self, format, *args):  # pylint: disable=redefined-builtin
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(Handler)
 
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
     def payloads(self, path=None):
         with self.lock:

@@ -9,15 +9,16 @@ kubeconfig points at it with `server: http://127.0.0.1:<port>`.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import yaml
+
+from e2e_helpers import LocalServer
 
 RESOURCES = {"namespaces": ("Namespace", False), "secrets": ("Secret", True)}
 
 
-class FakeKube:
+class FakeKube(LocalServer):
     def __init__(self):
         self.requests = []  # (method, path, content type, body text)
         self.objects = {}  # (resource, namespace, name) -> object
@@ -52,17 +53,8 @@ class FakeKube:
                 owner.requests.append(("POST", self.path, self.headers.get("Content-Type", ""), self._body()))
                 self._send(405, {"kind": "Status", "status": "Failure", "code": 405})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
+        self.url = "http://127.0.0.1:%d" % self.port
 
     def get(self, path):
         if path == "/version":
