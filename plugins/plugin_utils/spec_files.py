@@ -15,9 +15,8 @@ from typing import Any, Dict
 import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo_specs import DOCUMENTS_KEY, ERROR_KEY, FILE_KEY
-
-TEAM_PREFIX = "observability_team_"
-TEAM_LIST = "observability_teams"
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR as TEAM_LIST
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_VAR_PREFIX as TEAM_PREFIX
 
 
 def read_spec_files(variables: Dict[str, Any], inventory_dir: Any, loader: Any) -> Dict[str, Any]:

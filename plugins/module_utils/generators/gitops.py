@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-NONE, FLUX, ARGOCD = "none", "flux", "argocd"
-CONTROLLERS = (NONE, FLUX, ARGOCD)
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import GITOPS_CONTROLLERS
+
+# One list of controllers: the settings parse it (inventory layer), these objects follow it.
+CONTROLLERS = GITOPS_CONTROLLERS
+NONE, FLUX, ARGOCD = CONTROLLERS
 FLUX_PLATFORM_DIR = "flux/platform"
 ARGOCD_APPS_DIR = "argocd/apps"
 MANIFESTS_DIR = "manifests"

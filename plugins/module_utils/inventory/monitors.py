@@ -43,6 +43,8 @@ _LABEL_VALUE_RE = re.compile(r"^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?
 # Labels the platform's alerts, routes and inhibitions trust: no relabeling may write them. The monitors restore or
 # drop them after the team's relabelings (generators/monitors), and the operator enforces `namespace`.
 TRUSTED_LABELS = ("alertname", "cluster", "job", "namespace", "prometheus", "prometheus_replica", "service", "severity", "slo", "team")
+# What an SLO's alerts may not set (teams' `labels`, Sloth and OpenSLO specs): the trusted labels and alertstate.
+RESERVED_ALERT_LABELS = tuple(sorted(set(TRUSTED_LABELS) | {"alertstate"}))
 
 
 # Patterns for Reader.string, anchored both ends.

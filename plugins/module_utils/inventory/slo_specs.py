@@ -21,12 +21,11 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.durations
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, SelectorError, parse_selector
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe, is_dns_label
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import TRUSTED_LABELS
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import RESERVED_ALERT_LABELS as RESERVED
 
 SLOTH_VERSION = "prometheus/v1"
 OPENSLO_VERSION = "openslo/v1"
 FILE_KEY, DOCUMENTS_KEY, ERROR_KEY = "__file__", "__documents__", "__error__"
-RESERVED = tuple(sorted(set(TRUSTED_LABELS) | {"alertstate"}))
 _WINDOW = r"(?:\{\{\s*\.window\s*\}\}|[0-9]+[smhdwy])"
 # sum(rate(<selector>[<window>])) or with increase, optionally in parentheses: a sum of rates over one selector.
 # A selector: a metric name with optional matchers, or matchers alone; quoted values may hold any character.

@@ -23,7 +23,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.reader im
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import TRUSTED_LABELS, dropped_by
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import RESERVED_ALERT_LABELS, dropped_by
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
     _GRAFANA_UID,
@@ -256,8 +256,6 @@ def parse_slo(raw: Any, path: str, problems: Problems, settings: Settings) -> Op
     )
 
 
-# Labels the collection sets on every alert: routing (severity, team, namespace) and identity. An SLO may not set them.
-RESERVED_ALERT_LABELS = tuple(sorted(set(TRUSTED_LABELS) | {"alertstate"}))
 _ALERT_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 
 
