@@ -38,12 +38,14 @@ test-kind: setup
 	$(BIN)/molecule test -s default
 
 # Figures, not tests (docs/benchmarks.md): the plan and site.yml render side by side with 5a7f552 (before the plan),
-# and rule evaluation against Sloth-style rules.
+# rule evaluation cost and alert edges against Sloth-style rules (pass SLOTH_RULES=<its getting-started.yml> for its own).
 bench: setup
 	$(BIN)/python benchmarks/generation.py --baseline 5a7f552
 	$(BIN)/python benchmarks/site_render.py
-	$(BIN)/python benchmarks/rule_eval_cost.py
+	$(BIN)/python benchmarks/rule_eval_cost.py $(if $(SLOTH_RULES),--sloth-rules $(SLOTH_RULES))
 	$(BIN)/python benchmarks/rule_cost_model.py
+	$(BIN)/python benchmarks/slo_timing.py
+	$(BIN)/python benchmarks/slo_edges.py $(if $(SLOTH_RULES),--sloth-rules $(SLOTH_RULES))
 
 # The execution environment's build context (docs/awx.md): the collection as a tarball, then ansible-builder create.
 # Build the image from it with `podman build -t <image> .cache/ee/context`.

@@ -356,8 +356,8 @@ def free_port():
 class Prometheus:
     """A Prometheus on 127.0.0.1 scraping the exporter; rules come from workdir/rules/*.yml on reload."""
 
-    def __init__(self, binary, workdir, data_dir, scrape_port, scrape_interval, eval_interval):
-        self.binary, self.workdir, self.data_dir = binary, workdir, data_dir
+    def __init__(self, binary, workdir, data_dir, scrape_port, scrape_interval, eval_interval, flags=()):
+        self.binary, self.workdir, self.data_dir, self.flags = binary, workdir, data_dir, list(flags)
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.config = os.path.join(workdir, "prometheus.yml")
@@ -367,10 +367,11 @@ class Prometheus:
             yaml.safe_dump({
                 "global": {"scrape_interval": scrape_interval, "evaluation_interval": eval_interval},
                 "rule_files": [os.path.join(self.rules_dir, "*.yml")],
+                # No scrape port: nothing is scraped (slo_edges.py replays rules over imported data only).
                 "scrape_configs": [{
                     "job_name": JOB, "honor_labels": True, "scrape_timeout": "10s",
                     "static_configs": [{"targets": ["127.0.0.1:%d" % scrape_port]}],
-                }],
+                }] if scrape_port else [],
             }, handle)
         self.proc = None
         self.log = None
@@ -380,7 +381,7 @@ class Prometheus:
         self.proc = subprocess.Popen([  # pylint: disable=consider-using-with
             self.binary, "--config.file=" + self.config, "--storage.tsdb.path=" + self.data_dir,
             "--web.listen-address=127.0.0.1:%d" % self.port, "--storage.tsdb.retention.time=90d",
-        ], stdout=self.log, stderr=subprocess.STDOUT)
+        ] + self.flags, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -63,6 +63,35 @@ def test_rule_eval_cost_smoke(tmp_path):
     assert run["missed_iterations"] == 0
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("promtool", "prometheus_binary")
+def test_slo_edges_smoke_replays_both_rule_sets_in_prometheus(tmp_path):
+    import slo_edges  # noqa: E402  pylint: disable=import-outside-toplevel
+
+    out = tmp_path / "edges.json"
+    assert slo_edges.main(["--smoke", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures["problems"] == []
+    rows = {row["scenario"]: row for row in figures["rows"]}
+    outage = rows["outage"]["edges"]["page"]
+    # Every request fails for 30 minutes: the first 1m evaluation already holds 1 minute of errors in the 5m window
+    # (20%, above 14.4 x 0.1%), and the page resolves when the 30m window of the 6h tier is clean again, at 1 hour.
+    assert outage["exact"] == [60, 3600]
+    assert outage["ours"] == [60, 3600] and outage["sloth"] == [60, 3600]
+    gap = rows["gap25"]
+    # 20 minutes of 100% errors at 10 requests/s inside a 25-minute scrape gap that ends 2h25m into the phases: the
+    # page fires at the first evaluation once scraping resumes, and every window of 1h or more holds the 12,000 errors.
+    assert gap["gap"]["resume"] == 2 * 3600 + 25 * 60
+    assert gap["edges"]["page"]["ours"][0] == gap["gap"]["resume"]
+    for check in gap["gap"]["counts"]:
+        assert check["expected"] == pytest.approx(12000)
+        assert check["ours"] == pytest.approx(12000, rel=0.01), check
+    # The 30d budget: 12,000 errors of (4 days + 5h25m) x 10 requests/s at a 0.1% budget.
+    spent = 12000 / ((4 * 86400 + 2 * 3600 + 25 * 60 + 3 * 3600) * 10) / 0.001
+    assert gap["budget"]["exact"] == pytest.approx(1 - spent)
+    assert gap["budget"]["ours"] == pytest.approx(1 - spent, rel=0.01)
+
+
 def test_the_side_by_side_baseline_is_a_collection_tree_of_the_commit(tmp_path):
     import baseline  # noqa: E402  pylint: disable=import-outside-toplevel
 
