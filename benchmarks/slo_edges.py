@@ -34,7 +34,7 @@ Ours come from the collection's core; Sloth's are its own generated file with `m
 4. The 30d budget left at the end, ours and Sloth's, against the truth.
 
 The exit status is 0 when every edge of ours is within --tolerance (2 minutes) of the exact one, every gap alert
-fires on time and every gap count is within 1%. --smoke runs a tiny version (2 instances, 4 days, 1m, 2 scenarios).
+fires on time and every gap count is within 1%. --smoke runs a tiny version (2 instances, 4 days, 1m, 3 scenarios).
 """
 
 from __future__ import annotations
@@ -496,12 +496,12 @@ def main(argv=None):  # pylint: disable=too-many-locals
     parser.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     parser.add_argument("--promtool", default=shutil.which("promtool") or "/usr/bin/promtool")
     parser.add_argument("--keep", action="store_true", help="keep the work dirs")
-    parser.add_argument("--smoke", action="store_true", help="tiny run: 2 instances, 4 days of history, 1m, outage and gap25")
+    parser.add_argument("--smoke", action="store_true", help="tiny run: 2 instances, 4 days of history, 1m, outage, gap25 and restart60")
     parser.add_argument("--json", default=str(BENCH / "out" / "slo_edges.json"))
     args = parser.parse_args(argv)
     if args.smoke:
         args.instances, args.history_days, args.intervals = 2, 4.0, ["1m"]
-        args.scenarios = args.scenarios or ["outage", "gap25"]
+        args.scenarios = args.scenarios or ["outage", "gap25", "restart60"]
     history = int(args.history_days * D) // H * H
     if history < RAW_BEFORE:
         parser.error("--history-days must cover Sloth's 3d window and an hour")

@@ -86,6 +86,17 @@ def test_slo_edges_smoke_replays_both_rule_sets_in_prometheus(tmp_path):
     for check in gap["gap"]["counts"]:
         assert check["expected"] == pytest.approx(12000)
         assert check["ours"] == pytest.approx(12000, rel=0.01), check
+    # A 60-minute Prometheus restart (nothing scraped, no rule evaluated) holding 40 minutes of 100% errors: 24,000
+    # errors, in every window of 1h or more once it is back, and the ticket fires at its first evaluation.
+    restart = rows["restart60"]
+    assert restart["gap"]["resume"] == 3 * 3600
+    assert restart["edges"]["ticket"]["ours"][0] == restart["gap"]["resume"]
+    for check in restart["gap"]["counts"]:
+        assert check["expected"] == pytest.approx(24000)
+        assert check["ours"] == pytest.approx(24000, rel=0.01), check
+    # 30 minutes after: 24,000 errors of the requests since the last scrape before the restart, 30s before it began
+    # (90.5 minutes x 600), all counted from the resume on.
+    assert restart["gap"]["ratio_1h"]["ours"] == pytest.approx(24000 / (90.5 * 600), rel=0.01)
     # The 30d budget: 12,000 errors of (4 days + 5h25m) x 10 requests/s at a 0.1% budget.
     spent = 12000 / ((4 * 86400 + 2 * 3600 + 25 * 60 + 3 * 3600) * 10) / 0.001
     assert gap["budget"]["exact"] == pytest.approx(1 - spent)

@@ -6,13 +6,13 @@
 Every window is a count of events, bad and all, summed to one series per SLO (docs/slo.md):
 
 - windows under an hour read the raw counters (`increase`), the shortest one as a rate for the dashboards;
-- the newest hour is read raw over two hours less what the hour before it held (`block1h`): a scrape gap of up to
-  an hour inside those two hours counts once, when scraping resumes;
+- the newest hour is two hours read raw less the hour before them, also read raw (`block1h`, and the 1h window):
+  a scrape gap or a Prometheus restart of up to an hour inside those two hours counts once, when scraping resumes;
 - windows of hours are sums of the hourly blocks at offsets of whole hours; longer ones sum 6h, 1d and 7d sums the
   same way (the newest reading within an hour before each offset), so every window covers exactly its span.
 
 No window of an hour or more reads raw series beyond those two hours, so the cost grows with the number of raw series
-only through the raw reads (5m, the other sub-hour windows, 1h and 2h).
+only through the raw reads (5m, the other sub-hour windows, 2h, and the hour before the last).
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ WEEK = Duration.parse("7d")
 # The sums windows of 12h and more are built of; each is built of the ones before it.
 LEVELS = (SIX_HOURS, DAY, WEEK)
 REQUESTS, ERRORS = "requests", "errors"
+# The recorded raw reads, (window, offset, name) in evaluation order: the newest two hours, and the hour before them.
+RAW_READS = ((HOUR * 2, None, "raw2h"), (HOUR, HOUR, "raw1h_offset1h"))
 
 
 def count_name(kind: str, what: str) -> str:
@@ -126,10 +128,11 @@ class _Counts:
         return "sum(increase(%s[%s]%s)) or 0 * %s" % (self.texts["errors"], window, at, self.recorded_requests(window, offset))
 
     def recorded_requests(self, window: Duration, offset: Optional[Duration]) -> str:
-        """The requests count of the same raw read, recorded just before (a rem read at an offset has none: read it)."""
-        if offset:
-            return "(%s)" % self.raw(REQUESTS, window, offset)
-        return "sum(%s)" % self.sel(count_name(REQUESTS, "raw%s" % window))
+        """The requests count of the same raw read, recorded just before (the raw rest of a window has none: read it)."""
+        name = next((n for w, o, n in RAW_READS if (w, o) == (window, offset)), None)
+        if name:
+            return "sum(%s)" % self.sel(count_name(REQUESTS, name))
+        return "(%s)" % self.raw(REQUESTS, window, offset)
 
     def term(self, kind: str, what: str, offset_ms: int) -> str:
         """A recorded count read `offset_ms` ago, as 0 when it is missing (before the SLO existed, a Prometheus restart)."""
@@ -149,10 +152,10 @@ class _Counts:
             return self.raw(REQUESTS, window)
         hours, rest = divmod(window.ms, HOUR.ms)
         if window == HOUR:
-            # The block, or where its reading of an hour ago is missing (rules just deployed), the raw hour: the block
-            # would then hold two hours, right for longer windows (the block before it is missing too), not for this one.
-            return "clamp_min(sum(%s) - sum(%s offset 1h), 0) or sum(%s)" % (
-                self.sel(count_name(kind, "raw2h")), self.sel(count_name(kind, "raw1h")), self.sel(count_name(kind, "raw1h")))
+            # Two raw hours less the hour before them, both read now: exact from the first evaluation, and through a
+            # scrape gap or a Prometheus restart of up to an hour. Raw series younger than an hour: the two hours hold all.
+            return "clamp_min(sum(%s) - sum(%s), 0) or sum(%s)" % (
+                self.sel(count_name(kind, "raw2h")), self.sel(count_name(kind, "raw1h_offset1h")), self.sel(count_name(kind, "raw2h")))
         terms = []
         if hours < 12 or window == SIX_HOURS:
             # Hours: the blocks at every whole-hour offset.
@@ -219,14 +222,16 @@ def _count_expressions(shape: Tuple[Any, ...]) -> Tuple[Tuple[str, str], ...]:
     out = []
     if any(w >= HOUR for w in all_windows):
         for kind in (REQUESTS, ERRORS):
-            out.append((count_name(kind, "raw1h"), counts.raw(kind, HOUR)))
-            out.append((count_name(kind, "raw2h"), counts.raw(kind, HOUR * 2)))
+            for window, offset, name in RAW_READS:
+                out.append((count_name(kind, name), counts.raw(kind, window, offset)))
         for kind in (REQUESTS, ERRORS):
-            # The newest hour: two hours read raw less the hour before, as read an hour ago. A scrape gap within those
-            # two hours counts here once scraping resumes; when the reading of an hour ago is missing, its block is too,
-            # and this one covers both hours.
-            out.append((count_name(kind, "block1h"), "clamp_min(sum(%s) - %s, 0)" % (
-                counts.sel(count_name(kind, "raw2h")), counts.term(kind, "raw1h", HOUR.ms))))
+            # The newest hour: two hours read raw less the hour before them, also read raw, so that a scrape gap within
+            # those two hours counts here once scraping resumes. The hour before is subtracted only when its own block
+            # was recorded an hour ago (the raw2h of that evaluation shows it was); when Prometheus did not evaluate then
+            # (down, or the rules just deployed), that block is missing, and this one covers both hours.
+            raw2h, before = counts.sel(count_name(kind, "raw2h")), counts.sel(count_name(kind, "raw1h_offset1h"))
+            out.append((count_name(kind, "block1h"), "clamp_min(sum(%s) - (sum(%s) and on () sum(%s offset 1h) or vector(0)), 0)" % (
+                raw2h, before, raw2h)))
     helpers = _helpers(all_windows)
     for window in sorted(set(all_windows) | set(helpers)):
         if window == base or (window == period and window not in helpers):

@@ -159,17 +159,19 @@ def test_raw_series_are_read_only_by_the_short_windows_and_the_hourly_block():
     groups = groups_for([ratio_slo()])
     raw_readers = {}
     for rule in rules(groups):
-        for name, matchers, window in selectors(rule["expr"]):
+        for name, matchers, _window in selectors(rule["expr"]):
             if name.startswith("vigil:slo_"):
                 assert matchers == IDENT_MATCHERS, rule
-                continue
-            raw_readers.setdefault(rule.get("record"), set()).add(window)
-    # The dashboards' 5m rate, the 30m window, and the two reads of the hourly block: nothing reads raw series longer.
+        for name, window, offset in reads(rule["expr"]):
+            if not name.startswith("vigil:slo_"):
+                raw_readers.setdefault(rule.get("record"), set()).add((window, offset))
+    # The dashboards' 5m rate, the 30m window, and the two reads of the hourly block (the last two hours, the hour before
+    # them): nothing reads raw series further back than two hours.
     assert raw_readers == {
-        "vigil:slo_requests_per_second:rate5m": {5 * M}, "vigil:slo_errors_per_second:rate5m": {5 * M},
-        "vigil:slo_requests:increase30m": {30 * M}, "vigil:slo_errors:increase30m": {30 * M},
-        "vigil:slo_requests:raw1h": {H}, "vigil:slo_errors:raw1h": {H},
-        "vigil:slo_requests:raw2h": {2 * H}, "vigil:slo_errors:raw2h": {2 * H}}
+        "vigil:slo_requests_per_second:rate5m": {(5 * M, 0)}, "vigil:slo_errors_per_second:rate5m": {(5 * M, 0)},
+        "vigil:slo_requests:increase30m": {(30 * M, 0)}, "vigil:slo_errors:increase30m": {(30 * M, 0)},
+        "vigil:slo_requests:raw1h_offset1h": {(H, H)}, "vigil:slo_errors:raw1h_offset1h": {(H, H)},
+        "vigil:slo_requests:raw2h": {(2 * H, 0)}, "vigil:slo_errors:raw2h": {(2 * H, 0)}}
 
 
 def _covered(expr, block_names):
@@ -186,14 +188,19 @@ def _covered(expr, block_names):
     return sorted(spans + list(raw))
 
 
-def test_the_one_hour_window_is_the_block_or_the_raw_hour_before_its_history_exists():
+def test_the_one_hour_window_is_two_raw_hours_less_the_hour_before_them_both_read_now():
     groups = groups_for([ratio_slo()])
     for kind in ("requests", "errors"):
         expr = record(groups, "vigil:slo_%s:increase1h" % kind)["expr"]
         tree = promql_parser.parse(expr)
         assert str(tree.op) == "or"
-        assert sorted(reads(tree.lhs)) == [("vigil:slo_%s:raw1h" % kind, 0, H), ("vigil:slo_%s:raw2h" % kind, 0, 0)]
-        assert reads(tree.rhs) == [("vigil:slo_%s:raw1h" % kind, 0, 0)]
+        # No recorded history is read: after a Prometheus restart the hour before is still there to subtract.
+        minus = next(n for n in nodes(tree.lhs) if isinstance(n, promql_parser.BinaryExpr))
+        assert str(minus.op) == "-"
+        assert reads(minus.lhs) == [("vigil:slo_%s:raw2h" % kind, 0, 0)]
+        assert reads(minus.rhs) == [("vigil:slo_%s:raw1h_offset1h" % kind, 0, 0)]
+        # Raw series younger than an hour have no hour before: the two hours hold them whole.
+        assert reads(tree.rhs) == [("vigil:slo_%s:raw2h" % kind, 0, 0)]
 
 
 @pytest.mark.parametrize("window", [2 * H, 6 * H, D, 3 * D, 7 * D, 30 * D, 36 * H, 31 * H + 30 * M, 9 * D + 7 * H])
@@ -220,12 +227,23 @@ def test_windows_of_hours_and_days_tile_exactly_with_blocks(window):
                                ("vigil:slo_requests:increase" + label, IDENT_MATCHERS, None)]
 
 
-def test_the_hourly_block_is_two_raw_hours_less_the_hour_before_as_read_then():
+def test_the_hourly_block_subtracts_the_hour_before_only_when_its_block_was_recorded():
     groups = groups_for([ratio_slo()])
     for kind in ("requests", "errors"):
         expr = record(groups, "vigil:slo_%s:block1h" % kind)["expr"]
-        assert functions(expr) == ["clamp_min", "vector"]  # never below zero; a missing reading of an hour ago is 0
-        assert sorted(reads(expr)) == [("vigil:slo_%s:raw1h" % kind, 0, H), ("vigil:slo_%s:raw2h" % kind, 0, 0)]
+        assert functions(expr) == ["clamp_min", "vector"]  # never below zero
+        minus = next(n for n in nodes(expr) if isinstance(n, promql_parser.BinaryExpr))
+        assert str(minus.op) == "-" and reads(minus.lhs) == [("vigil:slo_%s:raw2h" % kind, 0, 0)]
+        # (the hour before, read raw now) and on () (this group's evaluation of an hour ago), or 0: when Prometheus did
+        # not evaluate an hour ago, that hour has no block, and this one covers both hours.
+        either = minus.rhs
+        while isinstance(either, promql_parser.ParenExpr):
+            either = either.expr
+        assert str(either.op) == "or" and reads(either.rhs) == [] and functions(either.rhs) == ["vector"]
+        both = either.lhs
+        assert str(both.op) == "and" and list(both.modifier.matching.labels) == []
+        assert reads(both.lhs) == [("vigil:slo_%s:raw1h_offset1h" % kind, 0, 0)]
+        assert reads(both.rhs) == [("vigil:slo_%s:raw2h" % kind, 0, H)]
         # A past 6h or 1d sum is the newest reading within the hour before its offset (a restart leaves it early, not
         # missing); the current one is read as recorded just before.
         day = record(groups, "vigil:slo_%s:increase1d" % kind)["expr"]
