@@ -73,8 +73,10 @@ CHECK_WINDOWS = (("1h", H), ("6h", 6 * H), ("1d", D), ("3d", 3 * D))
 class Scenario:
     """A month of history, then the measured phases; `gap` is (minutes, minutes of errors inside, kind)."""
 
-    def __init__(self, service, history, measured, error_counter=True, min_events=None, gap=None, fires=None):
+    def __init__(self, service, history, measured, error_counter=True, min_events=None, gap=None, fires=None, errors_appear=False):
         self.service, self.min_events, self.gap, self.fires = service, min_events, gap, fires
+        # The 5xx series exist only from their first error on, as a client library creates a label set when first used.
+        self.errors_appear = errors_appear
         self.history = sum(p["seconds"] for p in history)
         self.traffic = timing.Traffic(history + measured, error_counter=error_counter)
         self.error_counter = error_counter
@@ -109,13 +111,16 @@ def scenarios(history):
         "outage": Scenario("outage", [phase(history)], [phase(30 * M, burn=everything), phase(3 * H)]),
         "zero-traffic": Scenario("zero", [phase(history)], [phase(2 * H, burn=20), phase(2 * H, traffic=0)]),
         "no-error-counter": Scenario("noerr", [phase(history)], [phase(6 * H)], error_counter=False),
+        # No 5xx series for the month; they appear with the first error of a 20x burn.
+        "error-counter-appears": Scenario("appears", [phase(history)], [phase(2 * H, burn=20), phase(3 * H)], errors_appear=True),
         # 0.01 requests/s for the month, then 100% errors: the 1h tiers hold 36 events, under min_events 100.
         "min-events": Scenario("minev", [phase(history, traffic=low)], [phase(3 * H, burn=everything, traffic=low)], min_events=100),
         # Scrape gaps full of errors. A 25-minute one is inside the 30m window, so the page fires once scraping
-        # resumes; a 55-minute one is not, and the 2h window (the ticket) holds it. A 60-minute restart: nothing is
-        # scraped or evaluated inside it.
+        # resumes; a 55-minute one is not, and the 2h window (the ticket) holds it. A 60-minute gap, and a 60-minute
+        # restart: nothing is scraped or evaluated inside it.
         "gap25": Scenario("gap25", [phase(history)], _gap_phases(25, 20), gap=(25, 20, "partition"), fires="page"),
         "gap55": Scenario("gap55", [phase(history)], _gap_phases(55, 50), gap=(55, 50, "partition"), fires="ticket"),
+        "gap60": Scenario("gap60", [phase(history)], _gap_phases(60, 40), gap=(60, 40, "partition"), fires="ticket"),
         "restart60": Scenario("restart60", [phase(history)], _gap_phases(60, 40), gap=(60, 40, "restart"), fires="ticket"),
     }
 
@@ -209,8 +214,10 @@ def write_raw(path, scen, instances, h0, start, end):
                     continue
                 total, bad = scen.traffic.counts(t - h0)
                 good, bad = float(total - bad), float(bad)
-                out.write("".join(["%s %.12g %d\n" % (labels, factor * (bad if is_bad else good), t) for labels, factor, is_bad in series]))
-                count += len(series)
+                lines = ["%s %.12g %d\n" % (labels, factor * (bad if is_bad else good), t) for labels, factor, is_bad in series
+                         if not (is_bad and scen.errors_appear and not bad)]
+                out.write("".join(lines))
+                count += len(lines)
         out.write("# EOF\n")
     return count
 
@@ -456,19 +463,19 @@ def _delta(got, exact):
 
 def report(rows):
     print()
-    print("%-17s %-4s %-7s %-22s %-30s %-30s" % ("scenario", "eval", "alert", "exact fire / resolve", "ours", "Sloth"))
+    print("%-22s %-4s %-7s %-22s %-30s %-30s" % ("scenario", "eval", "alert", "exact fire / resolve", "ours", "Sloth"))
     for row in rows:
         for action, edge in row["edges"].items():
             exact = edge["exact"]
             cells = ["%s %s / %s %s" % (_fmt(edge[k][0]), _delta(edge[k][0], exact[0]), _fmt(edge[k][1]), _delta(edge[k][1], exact[1]))
                      for k in ("ours", "sloth")]
-            print("%-17s %-4s %-7s %-22s %-30s %-30s" % (row["scenario"], "%ds" % row["interval"], action,
+            print("%-22s %-4s %-7s %-22s %-30s %-30s" % (row["scenario"], "%ds" % row["interval"], action,
                                                          "%s / %s" % (_fmt(exact[0]), _fmt(exact[1])), cells[0], cells[1]))
     print()
     print("30d budget left at the end:")
     for row in rows:
         budget = row["budget"]
-        print("  %-17s %-4s exact %8s  ours %8s  Sloth %8s" % (row["scenario"], "%ds" % row["interval"], *(
+        print("  %-22s %-4s exact %8s  ours %8s  Sloth %8s" % (row["scenario"], "%ds" % row["interval"], *(
             "absent" if budget[k] is None else "%.3f" % budget[k] for k in ("exact", "ours", "sloth"))))
     for row in rows:
         if "gap" not in row:
