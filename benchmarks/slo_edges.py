@@ -10,7 +10,8 @@ Every scenario is one SLO, Sloth's getting-started (99.9% of `http_request_durat
 or 429 `code`, 30 days), over its own job served by 200 instances x 5 codes: 1,000 raw series per SLO, all the
 scenarios side by side in one Prometheus. Its traffic is a month of history (clean, 0.5x, or low traffic) and then
 the measured phases: those of tests/integration/test_slo_timing_promtool.py, lengthened where a month of clean
-history changes what fires (2x needs 36 hours to fill the 3d window), and a 60-minute Prometheus restart.
+history changes what fires (2x needs 36 hours to fill the 3d window); and 5xx series that appear with their
+first error, a 60-minute scrape gap, and a 60-minute Prometheus restart.
 Ours come from the collection's core; Sloth's are its own generated file with `myservice` renamed per scenario
 (or, without --sloth-rules, rule_eval_cost.sloth_groups).
 
