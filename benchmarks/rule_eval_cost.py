@@ -49,11 +49,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import yaml
@@ -65,10 +64,12 @@ if COLLECTIONS.is_dir():
 # team_build builds teams the way the plan does, promql_ast reads PromQL with an independent parser; both live with
 # the unit tests.
 sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
+sys.path.insert(0, str(REPO / "tests" / "integration"))  # e2e_helpers: the local HTTP server the tests use too
 
 # pylint: disable=wrong-import-position
 import promql_ast  # noqa: E402
 import team_build as build  # noqa: E402
+from e2e_helpers import LocalServer  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import decimal_str  # noqa: E402
 
@@ -188,11 +189,12 @@ def alert_names(groups):
 # Recorded history, layer by layer
 
 
-def history_layers(groups):
+def history_layers(groups, every=False):
     """The recording rules to backfill, in layers: each layer reads raw series or the layers before it.
 
     They are the rules whose series some rule reads over a range or at an offset, and every rule those read.
     The other recorded series are read only at the evaluation instant: their history changes nothing in the cost.
+    With `every`, all recording rules (slo_edges.py replays them all).
     """
     records = {}
     for group in groups:
@@ -200,8 +202,8 @@ def history_layers(groups):
             if "record" in rule:
                 records.setdefault(rule["record"], []).append(dict(rule, interval=group.get("interval")))
     reads = {name: {n for r in rules for n, _w, _o in promql_ast.reads(r["expr"]) if n in records} for name, rules in records.items()}
-    wanted = {n for group in groups for rule in group["rules"] for n, window, offset in promql_ast.reads(rule["expr"])
-              if n in records and (window or offset)}
+    wanted = set(records) if every else {
+        n for group in groups for rule in group["rules"] for n, window, offset in promql_ast.reads(rule["expr"]) if n in records and (window or offset)}
     stack = list(wanted)
     while stack:
         for name in reads[stack.pop()] - wanted:
@@ -311,7 +313,7 @@ def write_openmetrics(path, traffic, start, end, step, raw_from):
     return count
 
 
-class Exporter:
+class Exporter(LocalServer):
     """Serves the same counters at the current time, so data keeps coming after the backfill."""
 
     def __init__(self, traffic):
@@ -330,17 +332,7 @@ class Exporter:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -60,7 +60,8 @@ sys.path.insert(0, str(BENCH.parent / "tests" / "integration"))
 # pylint: disable=wrong-import-position
 import rule_eval_cost as rec  # noqa: E402
 import test_slo_timing_promtool as timing  # noqa: E402
-from rule_eval_cost import promql_ast, slo  # noqa: E402
+from rule_eval_cost import slo  # noqa: E402
+from slo_timing import fmt_delta, fmt_time  # noqa: E402
 
 M, H, D = 60, 3600, 86400
 SCRAPE = timing.SCRAPE
@@ -166,21 +167,7 @@ def sloth_rules(chosen, path):
 
 def layer_plan(groups):
     """(depth of every recorded series, the series whose history some rule reads over a range or an offset)."""
-    records = {}
-    for group in groups:
-        for rule in group["rules"]:
-            if "record" in rule:
-                records.setdefault(rule["record"], set()).update(n for n, _w, _o in promql_ast.reads(rule["expr"]))
-    reads = {name: names & set(records) for name, names in records.items()}
-    depth = {}
-
-    def depth_of(name):
-        if name not in depth:
-            depth[name] = 1 + max((depth_of(n) for n in reads[name]), default=0)
-        return depth[name]
-
-    for name in records:
-        depth_of(name)
+    depth = {r["record"]: k for k, layer in enumerate(rec.history_layers(groups, every=True), 1) for r in layer}
     wanted = {r["record"] for layer in rec.history_layers(groups) for r in layer}
     return depth, wanted
 
@@ -432,34 +419,22 @@ def verdicts(rows, tolerance):
             for action, edge in row["edges"].items():
                 first = edge["ours"][0]
                 if first is not None and first < resume:
-                    problems.append("%s: %s fired at %s, before scraping resumed" % (where, action, _fmt(first)))
+                    problems.append("%s: %s fired at %s, before scraping resumed" % (where, action, fmt_time(first)))
             wanted = row["fires"]
             first = row["edges"][wanted]["ours"][0]
             if first is None or first > resume + tolerance:
-                problems.append("%s: %s fired at %s, scraping resumed at %s" % (where, wanted, _fmt(first), _fmt(resume)))
+                problems.append("%s: %s fired at %s, scraping resumed at %s" % (where, wanted, fmt_time(first), fmt_time(resume)))
             for check in row["gap"]["counts"]:
                 got, expected = check["ours"], check["expected"]
                 if got is None or abs(got - expected) > 0.01 * expected:
                     problems.append("%s: errors over %s, %s after resuming: %s, expected %.3f" % (
-                        where, check["window"], _fmt(check["after_resume"]), got, expected))
+                        where, check["window"], fmt_time(check["after_resume"]), got, expected))
             continue
         for action, edge in row["edges"].items():
             for got, exact, what in zip(edge["ours"], edge["exact"], ("fires", "resolves")):
                 if (got is None) != (exact is None) or (got is not None and abs(got - exact) > tolerance):
-                    problems.append("%s: %s %s at %s, exact %s" % (where, action, what, _fmt(got), _fmt(exact)))
+                    problems.append("%s: %s %s at %s, exact %s" % (where, action, what, fmt_time(got), fmt_time(exact)))
     return problems
-
-
-def _fmt(t):
-    if t is None:
-        return "-"
-    return "%dh%02dm%02ds" % (t // 3600, t % 3600 // 60, t % 60)
-
-
-def _delta(got, exact):
-    if got is None or exact is None:
-        return "" if got == exact else "(exact %s)" % _fmt(exact)
-    return "%+ds" % (got - exact)
 
 
 def report(rows):
@@ -468,10 +443,10 @@ def report(rows):
     for row in rows:
         for action, edge in row["edges"].items():
             exact = edge["exact"]
-            cells = ["%s %s / %s %s" % (_fmt(edge[k][0]), _delta(edge[k][0], exact[0]), _fmt(edge[k][1]), _delta(edge[k][1], exact[1]))
+            cells = ["%s %s / %s %s" % (fmt_time(edge[k][0]), fmt_delta(edge[k][0], exact[0]), fmt_time(edge[k][1]), fmt_delta(edge[k][1], exact[1]))
                      for k in ("ours", "sloth")]
             print("%-22s %-4s %-7s %-22s %-30s %-30s" % (row["scenario"], "%ds" % row["interval"], action,
-                                                         "%s / %s" % (_fmt(exact[0]), _fmt(exact[1])), cells[0], cells[1]))
+                                                         "%s / %s" % (fmt_time(exact[0]), fmt_time(exact[1])), cells[0], cells[1]))
     print()
     print("30d budget left at the end:")
     for row in rows:
@@ -483,13 +458,13 @@ def report(rows):
             continue
         gap = row["gap"]
         print()
-        print("%s @%ds: scraping resumes at %s" % (row["scenario"], row["interval"], _fmt(gap["resume"])))
+        print("%s @%ds: scraping resumes at %s" % (row["scenario"], row["interval"], fmt_time(gap["resume"])))
         for check in gap["counts"]:
             print("  errors over %-4s %9s after: expected %10.3f, ours %s" % (
-                check["window"], _fmt(check["after_resume"]), check["expected"],
+                check["window"], fmt_time(check["after_resume"]), check["expected"],
                 "absent" if check["ours"] is None else "%.3f" % check["ours"]))
         ratio = gap["ratio_1h"]
-        print("  1h error ratio %s after: exact %.4f, ours %s, Sloth %s" % (_fmt(ratio["after_resume"]), ratio["exact"], *(
+        print("  1h error ratio %s after: exact %.4f, ours %s, Sloth %s" % (fmt_time(ratio["after_resume"]), ratio["exact"], *(
             "absent" if ratio[k] is None else "%.4f" % ratio[k] for k in ("ours", "sloth"))))
 
 

@@ -141,15 +141,15 @@ def edges(values, set_name, action, step, end):
     return int(first), int(resolve) if resolve is not None else None
 
 
-def _fmt(t):
+def fmt_time(t):
     if t is None:
         return "-"
     return "%dh%02dm%02ds" % (t // 3600, t % 3600 // 60, t % 60)
 
 
-def _delta(got, exact):
+def fmt_delta(got, exact):
     if got is None or exact is None:
-        return "" if got == exact else "(exact %s)" % _fmt(exact)
+        return "" if got == exact else "(exact %s)" % fmt_time(exact)
     return "%+ds" % (got - exact)
 
 
@@ -166,10 +166,10 @@ def main(argv=None):
             print("%-28s %-16s %-4s %-7s %-22s %-30s %-30s" % ("Sloth example", "scenario", "eval", "alert", "exact", "ours", "Sloth"))
             for row in example:
                 exact = row["exact"]
-                cells = ["%s %s / %s %s" % (_fmt(row[k][0]), _delta(row[k][0], exact[0]), _fmt(row[k][1]), _delta(row[k][1], exact[1]))
+                cells = ["%s %s / %s %s" % (fmt_time(row[k][0]), fmt_delta(row[k][0], exact[0]), fmt_time(row[k][1]), fmt_delta(row[k][1], exact[1]))
                          for k in ("ours", "sloth")]
                 print("%-28s %-16s %-4s %-7s %-22s %-30s %-30s" % (row["example"], row["scenario"], "%ds" % row["step"], row["alert"],
-                                                                   "%s / %s" % (_fmt(exact[0]), _fmt(exact[1])), cells[0], cells[1]))
+                                                                   "%s / %s" % (fmt_time(exact[0]), fmt_time(exact[1])), cells[0], cells[1]))
             rows += example
         for step in (30, 60):
             for name, (traffic, min_events, _wants) in timing.scenarios().items():
@@ -203,17 +203,17 @@ def main(argv=None):
         cells = []
         for set_name in SETS:
             fire, resolve = row[set_name]
-            cells.append("%s %s / %s %s" % (_fmt(fire), _delta(fire, exact[0]), _fmt(resolve), _delta(resolve, exact[1])))
+            cells.append("%s %s / %s %s" % (fmt_time(fire), fmt_delta(fire, exact[0]), fmt_time(resolve), fmt_delta(resolve, exact[1])))
         print("%-16s %-4s %-7s %-22s %-30s %-30s" % (row["scenario"], "%ds" % row["step"], row["alert"],
-                                                     "%s / %s" % (_fmt(exact[0]), _fmt(exact[1])), cells[0], cells[1]))
+                                                     "%s / %s" % (fmt_time(exact[0]), fmt_time(exact[1])), cells[0], cells[1]))
     for row in rows:
         if row["scenario"] != "gap":
             continue
         print("gap @%ds: 1h error ratio 30m after resume: exact %.4f, ours %s, Sloth %s; 30d budget left at the end: exact %.3f, "
               "ours %s, Sloth %s; page: ours %s, Sloth %s" % (
                   row["step"], row["ratio_1h_exact"], row["ratio_1h"]["ours"], row["ratio_1h"]["sloth"], row["budget_exact"],
-                  row["budget"]["ours"], row["budget"]["sloth"], [_fmt(t) for t in row["page"]["ours"]],
-                  [_fmt(t) for t in row["page"]["sloth"]]))
+                  row["budget"]["ours"], row["budget"]["sloth"], [fmt_time(t) for t in row["page"]["ours"]],
+                  [fmt_time(t) for t in row["page"]["sloth"]]))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")
     return 0
