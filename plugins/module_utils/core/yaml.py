@@ -9,6 +9,12 @@ render's time; this one writes the same layout several times faster. Strings are
 when YAML 1.1 (what PyYAML and most tools read) cannot take them for anything but a string, else
 quoted, so every file loads back to exactly the data it was written from (a test checks that on every
 rendered object and on hostile strings).
+
+Text is written as itself, in UTF-8: accents, CJK, emoji and every other character beyond the Basic Multilingual
+Plane appear in the file as they are. Only what YAML may not hold unescaped (control characters, the characters
+YAML 1.1 reads as line breaks, the byte-order mark) is escaped, with YAML's own escapes (`\\x`, `\\u`, `\\N`, `\\L`,
+`\\P`...), never JSON's UTF-16 surrogate pairs, which YAML forbids and Go's parser (Alertmanager, Prometheus, amtool,
+promtool) refuses with "found invalid Unicode character escape code".
 """
 
 from __future__ import annotations
@@ -45,7 +51,31 @@ def _scalar_text(value: str) -> str:
             return value
     if "\n" not in value and "\r" not in value and not _NOT_PRINTABLE.search(value) and value == value.strip(" "):
         return "'" + value.replace("'", "''") + "'"
-    return json.dumps(value, ensure_ascii=bool(_NOT_PRINTABLE.search(value)))
+    return double_quoted(value)
+
+
+# What a double-quoted scalar escapes: the quote, the backslash, and everything YAML may not hold as itself (see
+# _NOT_PRINTABLE; tab and line feed too, so the scalar stays on one line). Everything else is written as itself.
+_ESCAPED = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]')
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\x00": "\\0", "\x07": "\\a", "\x08": "\\b", "\t": "\\t", "\n": "\\n",
+                  "\x0b": "\\v", "\x0c": "\\f", "\r": "\\r", "\x1b": "\\e", "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
+
+
+def _escape(match: Any) -> str:
+    char = match.group()
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        # Half of a UTF-16 surrogate pair is no character: no YAML (or UTF-8) can hold it.
+        raise YamlError("cannot write a lone surrogate (U+%04X) as YAML: the text is not valid Unicode" % code)
+    return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code
+
+
+def double_quoted(value: str) -> str:
+    """`value` as a YAML double-quoted scalar on one line, every character YAML may hold written as itself."""
+    return '"' + _ESCAPED.sub(_escape, value) + '"'
 
 
 def _literal(value: str, indent: str) -> str:
@@ -107,7 +137,7 @@ def _key(key: Any) -> str:
     if len(key) > 1000:  # YAML's limit for implicit keys is 1024 characters
         raise YamlError("mapping key too long for YAML: %r..." % key[:40])
     if "\n" in key or "\r" in key:
-        return json.dumps(key, ensure_ascii=True)
+        return double_quoted(key)
     return _scalar_text(key)
 
 
@@ -158,3 +188,20 @@ def dump(data: Any) -> str:
     else:
         _sequence(data, "", out)
     return "\n".join(out) + "\n"
+
+
+# What JSON writes as itself but YAML may not hold unescaped; JSON's own escapes cover the rest (control characters).
+_JSON_NOT_YAML = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+def json_text(data: Any, sort_keys: bool = False) -> str:
+    """`data` as JSON that YAML parsers (Go's, for promtool and amtool; PyYAML) read back exactly, on one line.
+
+    JSON is YAML, but not json.dumps' default: it writes every non-ASCII character as `\\u` escapes, and those of
+    characters beyond the Basic Multilingual Plane (emoji, many CJK ideographs) as UTF-16 surrogate pairs, which YAML
+    forbids ("found invalid Unicode character escape code"). Here text is written as itself; only what YAML may not
+    hold unescaped is escaped, with the `\\u` of its code point (a lone surrogate, no character at all, stays an
+    escape the tools refuse).
+    """
+    text = json.dumps(data, sort_keys=sort_keys, ensure_ascii=False)
+    return _JSON_NOT_YAML.sub(lambda match: "\\u%04x" % ord(match.group()), text)

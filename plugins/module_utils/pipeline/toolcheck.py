@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ansible_collections.vigil.observability.plugins.module_utils.core.yaml import json_text
+
 
 class ToolMissing(Exception):
     pass
@@ -54,7 +56,7 @@ def promtool_check_rules(
     with tempfile.TemporaryDirectory(prefix="vigil-promtool-") as tmp:
         paths, keys = {}, {}
         for index, (label, content) in enumerate(sorted(rule_files.items())):
-            text = json.dumps(content, sort_keys=True)  # JSON is YAML, and needs no PyYAML here
+            text = json_text(content, sort_keys=True)  # JSON is YAML, and needs no PyYAML here; text as itself
             if cache_dir:
                 key = hashlib.sha256((salt + text).encode("utf-8")).hexdigest()
                 if os.path.exists(os.path.join(cache_dir, key[:2], key)):
@@ -144,7 +146,7 @@ def amtool_check_config(config: Mapping[str, Any], amtool: Optional[str] = None)
     with tempfile.TemporaryDirectory(prefix="vigil-amtool-") as tmp:
         path = os.path.join(tmp, "alertmanager.yaml")
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(config))
+            handle.write(json_text(config))
         proc = subprocess.run([amtool, "check-config", path], capture_output=True, text=True, check=False, timeout=120)
     if proc.returncode != 0:
         return [(proc.stdout + proc.stderr).replace(path, "alertmanager.yaml").strip()], swapped
