@@ -16,15 +16,14 @@ import json
 import re
 from json.encoder import encode_basestring as _encode_string
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, decimal_str, eq, quote
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, decimal_str, eq, quote
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.generators.slo import (
-    base_window,
     BUDGET_REMAINING,
     CURRENT_BURN,
+    ERROR_BUDGET,
+    ERROR_RATIO_PREFIX,
     OBJECTIVE,
-    record_name,
-    slo_selector,
 )
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import CustomDashboard, Service, Settings, Team
 from typing import Any, Dict, List
@@ -142,7 +141,58 @@ def firing_alerts_expr(team: Team) -> str:
     return "sum by (alertname, service, slo, severity) (%s)" % Selector("ALERTS", (eq("alertstate", "firing"), eq("team", team.name)))
 
 
-_slo_selector = slo_selector
+# The SLO dashboard is one fixed set of panels over every SLO of the team, picked through two variables (as Sloth's and
+# Pyrra's dashboards are): its size does not grow with the team, and a table lists every SLO whatever is picked.
+IDENTITY = ("namespace", "service", "slo", "team")
+_ON_SLO = "on (%s)" % ", ".join(IDENTITY)
+SERVICE_VARIABLE, SLO_VARIABLE = "service", "slo"
+_LEGEND = "{{service}} / {{slo}}"
+
+
+def picked(team: Team, metric: str) -> str:
+    """`metric` of the team's SLOs that the dashboard's variables pick (each variable a regex; All is `.+`)."""
+    return str(Selector(metric, (eq("namespace", team.namespace), Matcher("service", "=~", "$" + SERVICE_VARIABLE),
+                                 Matcher("slo", "=~", "$" + SLO_VARIABLE), eq("team", team.name))))
+
+
+def _variable(settings: Settings, name: str, label: str, query: str) -> Dict[str, Any]:
+    return {
+        "name": name, "label": label, "type": "query", "datasource": _prom(settings),
+        "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+        "refresh": 2, "sort": 1, "multi": True, "includeAll": True, "allValue": ".+",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]}, "options": [], "hide": 0,
+    }
+
+
+def slo_variables(team: Team, settings: Settings) -> List[Dict[str, Any]]:
+    """Service, then SLO (of the services picked), from the labels of the objective every SLO records."""
+    services = Selector(OBJECTIVE, (eq("namespace", team.namespace), eq("team", team.name)))
+    slos = services.with_matchers(Matcher("service", "=~", "$" + SERVICE_VARIABLE))
+    return [_variable(settings, SERVICE_VARIABLE, "Service", "label_values(%s, service)" % services),
+            _variable(settings, SLO_VARIABLE, "SLO", "label_values(%s, slo)" % slos)]
+
+
+def sli_over_period_expr(team: Team) -> str:
+    # The period differs between SLOs: its error ratio is (1 - budget remaining) x budget, whatever the period.
+    return "1 - (1 - %s) * %s %s" % (picked(team, BUDGET_REMAINING), _ON_SLO, picked(team, ERROR_BUDGET))
+
+
+def sli_now_expr(team: Team) -> str:
+    # The current burn rate is the error ratio over the shortest long window of the SLO's tiers, divided by the budget.
+    return "1 - %s * %s %s" % (picked(team, CURRENT_BURN), _ON_SLO, picked(team, ERROR_BUDGET))
+
+
+def window_burn_expr(team: Team) -> str:
+    """The burn rate over every window an SLO records, the window (from the series name) kept as a label."""
+    ratios = str(Selector("", (Matcher("__name__", "=~", re.escape(ERROR_RATIO_PREFIX) + ".+"), eq("namespace", team.namespace),
+                               Matcher("service", "=~", "$" + SERVICE_VARIABLE), Matcher("slo", "=~", "$" + SLO_VARIABLE),
+                               eq("team", team.name))))
+    return 'label_replace(%s, "window", "$1", "__name__", %s) / %s %s' % (
+        ratios, quote(re.escape(ERROR_RATIO_PREFIX) + "(.+)"), _ON_SLO, picked(team, ERROR_BUDGET))
+
+
+def _table_target(settings: Settings, ref: str, expr: str) -> Dict[str, Any]:
+    return _target(settings, ref, expr, "", instant=True, format="table")
 
 
 def slo_dashboard(team: Team, settings: Settings) -> Dict[str, Any]:
@@ -156,37 +206,57 @@ def slo_dashboard(team: Team, settings: Settings) -> Dict[str, Any]:
         "options": {"showHeader": True},
         "transformations": [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True}}}],
     }, 24, 6)
-    slos = [(service, slo) for service in team.services for slo in sorted(service.slos, key=lambda s: s.name)]
-    if not slos:
+    if not any(service.slos for service in team.services):
         layout.add({"type": "text", "title": "No SLOs", "options": {"mode": "markdown", "content": (
             "Team %s defines no SLOs yet: add `slos` to its services in the inventory." % team.name)}}, 24, 3)
-    for service, slo in slos:
-        budget = decimal_str(slo.error_budget)
-        period_ratio = _slo_selector(record_name("error_ratio", slo.period), team, service, slo)
-        base = base_window(slo)
-        layout.row("%s / %s: %s%% over %s" % (service.name, slo.name, decimal_str(slo.objective), slo.period))
-        layout.add(_stat(settings, "SLI over %s" % slo.period, "1 - %s" % period_ratio, "percentunit",
-                         description="Share of good events over the SLO period."), 6, 4)
-        layout.add(_stat(settings, "Objective", _slo_selector(OBJECTIVE, team, service, slo), "percentunit"), 6, 4)
-        layout.add(_stat(settings, "Error budget remaining", _slo_selector(BUDGET_REMAINING, team, service, slo), "percentunit",
-                         thresholds=[(0, "orange"), (0.25, "green")], base="red"), 6, 4)
-        layout.add(_stat(settings, "Burn rate now", _slo_selector(CURRENT_BURN, team, service, slo), "none",
-                         thresholds=[(1, "orange")],
-                         description="How many times faster than sustainable the budget burns over the shortest alert window."), 6, 4)
-        layout.add(_timeseries(settings, "SLI", [
-            _target(settings, "", "1 - %s" % _slo_selector(record_name("error_ratio", base), team, service, slo), "SLI (%s)" % base),
-            _target(settings, "", _slo_selector(OBJECTIVE, team, service, slo), "objective"),
-        ], "percentunit"), 8, 8)
-        windows = sorted({w for tier in slo.tiers for w in (tier.long_window, tier.short_window)})
-        layout.add(_timeseries(settings, "Burn rate per alert window", [
-            _target(settings, "", "%s / %s" % (_slo_selector(record_name("error_ratio", w), team, service, slo), budget), str(w))
-            for w in windows
-        ], "none", description="Error ratio over each window of the burn-rate alerts, divided by the error budget (%s)." % budget), 8, 8)
-        layout.add(_timeseries(settings, "Error budget remaining over %s" % slo.period, [
-            _target(settings, "", _slo_selector(BUDGET_REMAINING, team, service, slo), "remaining"),
-        ], "percentunit"), 8, 8)
-    links = [{"type": "link", "title": "%s RED" % s.name, "url": "/d/%s" % red_uid(team, s), "targetBlank": False} for s in team.services]
-    return _dashboard(slo_uid(team), "%s / SLOs" % team.name, ["vigil", "slo", "team:%s" % team.name], layout.panels, links)
+        return _dashboard(slo_uid(team), "%s / SLOs" % team.name, ["vigil", "slo", "team:%s" % team.name], layout.panels,
+                          _red_links(team))
+    columns = (("Objective", picked(team, OBJECTIVE)), ("SLI over the period", sli_over_period_expr(team)),
+               ("Error budget remaining", picked(team, BUDGET_REMAINING)), ("Burn rate now", picked(team, CURRENT_BURN)))
+    renames = {"Value #%s" % chr(ord("A") + index): title for index, (title, _expr) in enumerate(columns)}
+    layout.add({
+        "type": "table",
+        "title": "SLOs",
+        "description": "Every SLO the service and SLO variables pick, one row each.",
+        "datasource": _prom(settings),
+        "targets": _refs([_table_target(settings, "", expr) for _title, expr in columns]),
+        "fieldConfig": {"defaults": {}, "overrides": [
+            {"matcher": {"id": "byName", "options": title}, "properties": [{"id": "unit", "value": unit}]}
+            for title, unit in (("Objective", "percentunit"), ("SLI over the period", "percentunit"),
+                                ("Error budget remaining", "percentunit"), ("Burn rate now", "none"))]},
+        "options": {"showHeader": True, "sortBy": [{"displayName": "Error budget remaining", "desc": False}]},
+        "transformations": [
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True}, "renameByName": renames,
+                                           "indexByName": {"service": 0, "slo": 1}}},
+        ],
+    }, 24, 8)
+    layout.row("Picked SLOs over time")
+    layout.add(_timeseries(settings, "SLI", [
+        _target(settings, "", sli_now_expr(team), _LEGEND),
+        _target(settings, "", picked(team, OBJECTIVE), _LEGEND + " objective"),
+    ], "percentunit", description="Share of good events over the shortest long window of each SLO's alerts, "
+                                  "beside its objective."), 12, 8)
+    layout.add(_timeseries(settings, "Burn rate per window", [
+        _target(settings, "", window_burn_expr(team), _LEGEND + " {{window}}"),
+    ], "none", description="Error ratio over each window an SLO records, divided by its error budget: 1 burns the budget "
+                           "exactly over the period."), 12, 8)
+    layout.add(_timeseries(settings, "Error budget remaining", [
+        _target(settings, "", picked(team, BUDGET_REMAINING), _LEGEND),
+    ], "percentunit", description="Share of the error budget of the SLO period still left."), 12, 8)
+    layout.add(_timeseries(settings, "Burn rate now", [
+        _target(settings, "", picked(team, CURRENT_BURN), _LEGEND),
+    ], "none", description="How many times faster than sustainable the budget burns over the shortest alert window."), 12, 8)
+    dashboard = _dashboard(slo_uid(team), "%s / SLOs" % team.name, ["vigil", "slo", "team:%s" % team.name], layout.panels,
+                           _red_links(team))
+    dashboard["templating"]["list"] = slo_variables(team, settings)
+    return dashboard
+
+
+def _red_links(team: Team) -> List[Dict[str, Any]]:
+    # One drop-down of the team's RED dashboards (by their tags), however many services the team has.
+    return [{"type": "dashboards", "title": "RED dashboards", "tags": ["red", "team:%s" % team.name], "asDropdown": True,
+             "includeVars": False, "keepTime": True, "targetBlank": False}]
 
 
 def has_histogram(service: Service) -> bool:

@@ -46,6 +46,7 @@ OBJECTIVE = record_name("objective:ratio")
 ERROR_BUDGET = record_name("error_budget:ratio")
 BUDGET_REMAINING = record_name("error_budget_remaining:ratio")
 CURRENT_BURN = record_name("current_burn_rate:ratio")
+ERROR_RATIO_PREFIX = record_name("error_ratio", "")  # every window's error ratio: this and the window
 
 
 def template_literal(text: str) -> str:

@@ -132,19 +132,45 @@ def _targets(dashboard, title_prefix=""):
     return [t for p in dashboard["panels"] if p.get("title", "").startswith(title_prefix) for t in p.get("targets", [])]
 
 
-def test_slo_dashboard_shows_sli_burn_rate_per_window_budget_and_firing_alerts():
+def test_slo_dashboard_picks_service_and_slo_through_variables_and_lists_every_slo():
     dash = dashboard_of(configmaps({"shop": SHOP})["shop-slo-dashboard"])
-    rows = [p["title"] for p in dash["panels"] if p["type"] == "row"]
-    assert rows == ["api / availability: 99.9% over 30d", "api / latency: 99% over 7d"]
+    variables = {v["name"]: v for v in dash["templating"]["list"]}
+    assert sorted(variables) == ["service", "slo"]
+    # Both read the labels of a series every SLO of the team records, confined to the team and its namespace.
+    assert variables["service"]["query"]["query"] == 'label_values(vigil:slo_objective:ratio{namespace="shop-ns",team="shop"}, service)'
+    assert variables["slo"]["query"]["query"] == (
+        'label_values(vigil:slo_objective:ratio{namespace="shop-ns",team="shop",service=~"$service"}, slo)')
+    for variable in variables.values():
+        assert variable["multi"] and variable["includeAll"] and variable["allValue"] == ".+"
     alerts = _targets(dash, "Firing alerts")
     assert len(alerts) == 1 and 'ALERTS{alertstate="firing",team="shop"}' in alerts[0]["expr"]
-    burn_panels = [p for p in dash["panels"] if p.get("title") == "Burn rate per alert window"]
-    assert len(burn_panels) == 2
-    # One line per distinct window of the SLO's tiers: the default tiers, then the latency SLO's own.
-    assert sorted(t["legendFormat"] for t in burn_panels[0]["targets"]) == sorted(["1h", "5m", "6h", "30m", "1d", "2h", "3d"])
-    assert sorted(t["legendFormat"] for t in burn_panels[1]["targets"]) == sorted(["1h", "5m", "6h", "30m"])
-    assert len([p for p in dash["panels"] if p.get("title") == "Error budget remaining"]) == 2
-    assert len([p for p in dash["panels"] if p.get("title", "").startswith("SLI")]) == 4
+    (table,) = [p for p in dash["panels"] if p.get("title") == "SLOs"]
+    assert [t["format"] for t in table["targets"]] == ["table"] * 4 and all(t["instant"] for t in table["targets"])
+    for panel in dash["panels"]:
+        for target in panel.get("targets", []):
+            if "vigil:slo_" in target["expr"]:
+                assert '{namespace="shop-ns",service=~"$service",slo=~"$slo",team="shop"}' in target["expr"] or (
+                    'namespace="shop-ns",service=~"$service",slo=~"$slo",team="shop"}' in target["expr"]), target["expr"]
+    (burn,) = _targets(dash, "Burn rate per window")
+    assert burn["expr"].startswith('label_replace({__name__=~"vigil:slo_error_ratio:rate.+",')
+    assert burn["legendFormat"] == "{{service}} / {{slo}} {{window}}"
+    # The RED dashboards are one drop-down of the team's tagged dashboards, not a link per service.
+    assert dash["links"] == [{"type": "dashboards", "title": "RED dashboards", "tags": ["red", "team:shop"], "asDropdown": True,
+                              "includeVars": False, "keepTime": True, "targetBlank": False}]
+
+
+@pytest.mark.parametrize("services, slos", [(1, 1), (150, 2), (30, 3)])
+def test_the_slo_dashboard_has_the_same_panels_whatever_the_team_size(services, slos):
+    team = {"services": [{"name": "svc-%d" % i, "slos": [dict(SLO_AVAILABILITY, name="slo-%d" % j) for j in range(slos)]}
+                         for i in range(services)]}
+    dash = dashboard_of(configmaps({"big": team})["big-slo-dashboard"])
+    assert [p.get("title") for p in dash["panels"]] == [
+        "Firing alerts of big", "SLOs", "Picked SLOs over time", "SLI", "Burn rate per window", "Error budget remaining", "Burn rate now"]
+
+
+def test_a_team_without_slos_gets_a_note_instead_of_empty_panels():
+    dash = dashboard_of(configmaps({"shop": {"services": [{"name": "worker"}]}})["shop-slo-dashboard"])
+    assert [p["type"] for p in dash["panels"]] == ["table", "text"] and dash["templating"]["list"] == []
 
 
 def test_red_dashboard_panels_follow_what_the_service_declares():
