@@ -274,6 +274,24 @@ def plan(teams: List[Any], settings: AlertmanagerSettings, platform_namespace: s
 TEMPLATES_GLOB = "/etc/alertmanager/config/*.tmpl"
 
 
+def _route_receivers(route: Dict[str, Any]) -> set:
+    names = {route["receiver"]} if "receiver" in route else set()
+    for child in route.get("routes", []):
+        names |= _route_receivers(child)
+    return names
+
+
+def config_part(config: Dict[str, Any], owned: set, keep: set) -> Dict[str, Any]:
+    """The configuration less the receivers in `owned` (the teams') other than those in `keep`, and less every child
+    of the root route that sends to a receiver left out: a part that amtool can check alone (a receiver no route
+    uses is valid), to find whose part of a failing configuration fails."""
+    receivers = [r for r in config["receivers"] if r["name"] not in owned or r["name"] in keep]
+    names = {r["name"] for r in receivers}
+    route = dict(config["route"])
+    route["routes"] = [child for child in route.get("routes", []) if _route_receivers(child) <= names]
+    return dict(config, route=route, receivers=receivers)
+
+
 def config_selector() -> Dict[str, Dict[str, str]]:
     """The alertmanagerConfigSelector that picks this collection's AlertmanagerConfig objects."""
     return {"matchLabels": {"app.kubernetes.io/managed-by": "vigil.observability", "app.kubernetes.io/component": "alerting"}}

@@ -254,7 +254,10 @@ def _rule_problems(objects_by_scope: Dict[str, List[dict]], scope_paths: Dict[st
     return True
 
 
-def _alertmanager_problems(config: dict, problems: Problems, mode: str) -> Tuple[bool, List[str]]:
+def _alertmanager_problems(config: dict, problems: Problems, mode: str, teams: Sequence[Any] = ()) -> Tuple[bool, List[str]]:
+    """amtool check-config on the configuration; a failure is reported at whose part fails, checked alone: a team's
+    receiver (`<team>-<key>`) at its inventory path, a team's routes at its `alerting`, the rest at the Alertmanager
+    setting. One team's input then never reads as the platform's problem."""
     if mode == "skip":
         return False, []
     path = toolcheck.find_tool("amtool")
@@ -263,8 +266,36 @@ def _alertmanager_problems(config: dict, problems: Problems, mode: str) -> Tuple
             problems.add("observability_amtool", "is require, but amtool is not on PATH (Debian: apt-get install prometheus-alertmanager)")
         return False, []
     failures, swapped = toolcheck.amtool_check_config(config, amtool=path)
-    for failure in failures:
-        problems.add(inventory_alerting.ALERTMANAGER_VAR, "the generated Alertmanager configuration fails amtool check-config: %s" % failure)
+    if not failures:
+        return True, swapped
+    present = {receiver["name"] for receiver in config.get("receivers", [])}
+    owners = []  # (team, {receiver name: inventory path}) of every team with receivers in the configuration
+    for team in teams:
+        names = {inventory_alerting.receiver_name(team, i.key): i.path for i in (team.alerting.receivers if team.alerting else ())}
+        if names and set(names) <= present:
+            owners.append((team, names))
+    owned = set().union(*(set(names) for _team, names in owners))
+
+    def part(keep):  # the platform's part plus the receivers in `keep` (and the routes to them), checked alone
+        return toolcheck.amtool_check_config(generators_alerting.config_part(config, owned, keep), amtool=path)[0]
+
+    platform_failures = part(set()) if owned else failures
+    blamed = False
+    for team, names in ([] if platform_failures else owners):
+        team_failures = part(set(names))
+        if not team_failures:
+            continue
+        blamed = True
+        by_receiver = {name: part({name}) for name in sorted(names)}
+        for name, receiver_failures in by_receiver.items():
+            for failure in receiver_failures:
+                problems.add(names[name], "the Alertmanager receiver generated from it (%s) fails amtool check-config: %s" % (name, failure))
+        if not any(by_receiver.values()):
+            for failure in team_failures:
+                problems.add(join_path(team.path, "alerting"), "the Alertmanager routes generated from it fail amtool check-config: %s" % failure)
+    if not blamed:
+        for failure in platform_failures or failures:
+            problems.add(inventory_alerting.ALERTMANAGER_VAR, "the generated Alertmanager configuration fails amtool check-config: %s" % failure)
     return True, swapped
 
 
@@ -488,7 +519,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     _duplicates({s: v["objects"] for s, v in scopes.items()}, scope_paths, problems)
     team_rule_scopes = {s: v["objects"] for s, v in scopes.items() if s.startswith("team/") or s == generators_cluster.PLATFORM_SCOPE}
     promtool_checked = _rule_problems(team_rule_scopes, scope_paths, problems, platform.promtool, tool_cache)
-    amtool_checked, amtool_swapped = _alertmanager_problems(am_plan.config, problems, platform.amtool)
+    amtool_checked, amtool_swapped = _alertmanager_problems(am_plan.config, problems, platform.amtool, teams)
     if problems:
         raise PlanError(problems)
 
