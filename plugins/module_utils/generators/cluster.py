@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.vigil.observability.plugins.module_utils.core import limits
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import TEAM_LABEL, k8s_object, labels_for
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards
@@ -24,7 +26,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory impo
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import monitors as inventory_monitors
 from ansible_collections.vigil.observability.plugins.module_utils.generators.alerting import SecretSpec
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import AlertmanagerSettings
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Settings, Team
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Service, Settings, Team
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 
@@ -41,6 +43,7 @@ class Bundle:
     warnings: list = field(default_factory=list)
     files: dict = field(default_factory=dict)  # scope -> {relative path: data}, such as the Alertmanager configuration
     alerting: object = None  # alerting.Plan: its Secrets (with values) never enter `scopes`
+    origins: dict = field(default_factory=dict)  # object_key -> the inventory path the object comes from
 
     def add(self, scope: str, obj: Dict[str, Any]) -> None:
         self.scopes.setdefault(scope, []).append(obj)
@@ -61,6 +64,18 @@ def prometheus_rule(name: str, namespace: str, labels: Dict[str, str], groups: L
     return k8s_object("monitoring.coreos.com/v1", "PrometheusRule", name, namespace, labels, {"groups": groups})
 
 
+def rule_name(team: Team, service: Service, what: str, part: int = 1) -> str:
+    """`<team>-<service>-<what>`, then `-2`, `-3` for the further parts of a service too large for one object."""
+    return "%s-%s-%s" % (team.name, service.name, what) + ("-%d" % part if part > 1 else "")
+
+
+def rule_objects(team: Team, service: Service, what: str, component: str, groups: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """A service's rule groups as PrometheusRules: one per service, so that a change to one service touches only its
+    own objects, cut further where one would be over what the Prometheus Operator accepts (core/limits.py)."""
+    return [prometheus_rule(rule_name(team, service, what, index), team.namespace, labels_for(team, component), part)
+            for index, part in enumerate(limits.split_groups(groups), start=1)]
+
+
 def object_key(obj: Dict[str, Any]) -> Tuple[str, str, str]:
     meta = obj["metadata"]
     return (meta.get("namespace", ""), obj["kind"], meta["name"])
@@ -72,27 +87,38 @@ def sort_objects(objects: List[Any]) -> List[Any]:
 
 def team_objects(team: Team, settings: Settings) -> List[Dict[str, Any]]:
     """Every object one team owns on a cluster."""
+    return team_objects_and_origins(team, settings)[0]
+
+
+def team_objects_and_origins(team: Team, settings: Settings) -> Tuple[List[Dict[str, Any]], Dict[Tuple[str, str, str], str]]:
+    """Every object one team owns on a cluster, and the inventory path each comes from (object_key -> path)."""
     objects = tenancy.tenancy_objects(team)
-    groups = slo_rules.team_groups(team, settings)
-    if groups:
-        objects.append(prometheus_rule("%s-slos" % team.name, team.namespace, labels_for(team, "slo"), groups))
-    groups = golden.team_groups(team, settings)
-    if groups:
-        objects.append(prometheus_rule("%s-golden-signals" % team.name, team.namespace, labels_for(team, "golden-signals"), groups))
+    origins: Dict[Tuple[str, str, str], str] = {}
+
+    def add(obj: Dict[str, Any], path: str) -> None:
+        objects.append(obj)
+        origins[object_key(obj)] = path
+
+    for service in team.services:
+        for obj in rule_objects(team, service, "slos", "slo", slo_rules.service_groups(team, service, settings)):
+            add(obj, join_path(service.path, "slos"))
+        for obj in rule_objects(team, service, "golden-signals", "golden-signals", golden.service_groups(team, service, settings)):
+            add(obj, join_path(service.path, "golden_signals"))
     for service in team.services:
         spec = generators_monitors.monitor_spec(team, service)
         if spec:
             kind, name, body = spec
-            objects.append(k8s_object(inventory_monitors.API_VERSION, kind, name, team.namespace, labels_for(team, "monitor"), body))
+            add(k8s_object(inventory_monitors.API_VERSION, kind, name, team.namespace, labels_for(team, "monitor"), body),
+                join_path(service.path, "monitor"))
     for cm in dashboards.configmap_specs(team, settings):
         labels = labels_for(team, "dashboard")
         labels.update(cm["labels"])
         obj = k8s_object("v1", "ConfigMap", cm["name"], cm["namespace"], labels, data=cm["data"])
         obj["metadata"]["annotations"] = cm["annotations"]
-        objects.append(obj)
+        add(obj, cm["path"] or join_path(team.path, "services"))
     if team.instrumentation is not None:
-        objects.append(generators_instrumentation.instrumentation_object(team, settings.otlp_endpoint))
-    return objects
+        add(generators_instrumentation.instrumentation_object(team, settings.otlp_endpoint), join_path(team.path, "instrumentation"))
+    return objects, origins
 
 
 def platform_objects(settings: Settings) -> List[Dict[str, Any]]:
@@ -185,7 +211,8 @@ def build_cluster(
     """
     bundle = Bundle(cluster)
     for team in selected_teams(cluster, teams, only_teams):
-        bundle.scopes[team_scope(team.name)] = team_objects(team, settings)
+        bundle.scopes[team_scope(team.name)], origins = team_objects_and_origins(team, settings)
+        bundle.origins.update(origins)
     bundle.warnings.extend(lint_cluster(cluster, teams, settings, only_teams))
     for obj in platform_objects(settings):
         bundle.add(PLATFORM_SCOPE, obj)

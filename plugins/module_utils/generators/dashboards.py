@@ -16,6 +16,7 @@ import json
 import re
 from json.encoder import encode_basestring as _encode_string
 
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, decimal_str, eq, quote
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.generators.slo import (
@@ -376,9 +377,9 @@ def _encode(value: Any, newline: str, out: List[Any], depth: int) -> None:
 def configmap_specs(team: Team, settings: Settings) -> List[Dict[str, Any]]:
     """Every dashboard ConfigMap of a team: name, namespace, the sidecar's label and folder annotation, data."""
     namespace = settings.platform_namespace if settings.dashboard_placement == "platform" else team.namespace
-    items = [("%s-slo-dashboard" % team.name, slo_dashboard(team, settings))]
-    items += [("%s-%s-red-dashboard" % (team.name, s.name), red_dashboard(team, s, settings)) for s in team.services]
-    items += [("%s-custom-%s-dashboard" % (team.name, d.name), custom_dashboard(team, d)) for d in team.dashboards]
+    items = [("%s-slo-dashboard" % team.name, slo_dashboard(team, settings), "")]
+    items += [("%s-%s-red-dashboard" % (team.name, s.name), red_dashboard(team, s, settings), s.path) for s in team.services]
+    items += [("%s-custom-%s-dashboard" % (team.name, d.name), custom_dashboard(team, d), join_path(d.path, "json")) for d in team.dashboards]
     return [
         {
             "name": name,
@@ -386,6 +387,7 @@ def configmap_specs(team: Team, settings: Settings) -> List[Dict[str, Any]]:
             "labels": {settings.dashboard_label: settings.dashboard_label_value},
             "annotations": {settings.dashboard_folder_annotation: team.name},
             "data": {"%s.json" % name: to_json(dashboard)},
+            "path": path,  # the inventory path it comes from ("" for the team's SLO dashboard)
         }
-        for name, dashboard in items
+        for name, dashboard, path in items
     ]

@@ -124,23 +124,29 @@ def service_rules(team: Team, service: Service, settings: Settings) -> List[Dict
     return rules
 
 
-def group_name(service: Service) -> str:
-    return "golden/%s" % service.name
+def group_name(team: Team, service: Service) -> str:
+    return "golden/%s/%s" % (team.name, service.name)
+
+
+def service_groups(team: Team, service: Service, settings: Settings) -> List[Any]:
+    """The service's one rule group, when it has any golden signal on."""
+    return [{"name": group_name(team, service), "rules": service_rules(team, service, settings)}] if service.golden else []
 
 
 def team_groups(team: Team, settings: Settings) -> List[Any]:
-    """One rule group per service that has any golden signal on."""
-    return [{"name": group_name(s), "rules": service_rules(team, s, settings)} for s in team.services if s.golden]
+    return [group for service in team.services for group in service_groups(team, service, settings)]
 
 
 def _otel(kind: str) -> str:
-    # The collector's Prometheus exporter appends _total to counters by default; a reader configured
-    # without type suffixes does not, so both spellings are matched.
+    # The collector (0.158) serves its own counters without _total (its reader's without_type_suffix defaults to true);
+    # a reader configured with type suffixes appends it, so both spellings are matched.
     base = "otelcol_exporter_send_failed_%s" % kind
     return '{__name__=~"%s|%s_total"}' % (base, base)
 
 
 # (alert, component, severity, expression, labels, summary, description); {{ }} are Prometheus templates.
+# Each series is scraped by a monitor of the platform (docs/monitors-and-alerts.md names which), grouped by the job and
+# namespace of the target that reports it.
 SELF_CHECKS = (
     ("ScrapeTargetDown", "prometheus", "warning",
      "count by (job, namespace) (up == 0)", {},
@@ -166,6 +172,19 @@ SELF_CHECKS = (
      "Loki drops log lines",
      "{{ $labels.job }} discarded {{ $value | humanize }} log lines of tenant {{ $labels.tenant }} in 5 minutes "
      "(reason {{ $labels.reason }})."),
+    # Alloy's loki.write gives up on a batch after its retries (or at once when its queue is full): those lines are lost.
+    ("AlloyLogEntriesDropped", "alloy", "warning",
+     "sum by (job, namespace, host, reason) (increase(loki_write_dropped_entries_total[5m])) > 0", {},
+     "Alloy drops log lines",
+     "{{ $labels.job }} dropped {{ $value | humanize }} log lines bound for {{ $labels.host }} in 5 minutes "
+     "(reason {{ $labels.reason }}); they never reach Loki."),
+    # Every push attempt is observed with its HTTP status (-1: no response); anything but 2xx failed. 429, 5xx and no
+    # response are retried (with backoff) before the batch is dropped; any other status drops it at once.
+    ("AlloyLogWritesFailing", "alloy", "warning",
+     'sum by (job, namespace, host, status_code) (increase(loki_write_request_duration_seconds_count{status_code!~"2.."}[5m])) > 0', {},
+     "Alloy cannot push logs to Loki",
+     "{{ $labels.job }} failed {{ $value | humanize }} pushes to {{ $labels.host }} in 5 minutes (HTTP status {{ $labels.status_code }}, "
+     "-1 for no response); the lines of a push that keeps failing are dropped."),
     ("OtelCollectorExportFailing", "otel-collector", "warning",
      "sum by (job, namespace, exporter) (increase(%s[5m])) > 0" % _otel("spans"), {"signal": "traces"},
      "The OpenTelemetry Collector fails to export spans",

@@ -426,29 +426,33 @@ def slo_groups(team: Team, service: Service, slo: SLO, settings: Settings) -> Li
             "labels": dict(ident),
         },
     ]
-    # '/' cannot occur in service or SLO names, so no two SLOs share a group name
-    # (with '-', service a-b SLO c and service a SLO b-c would both be slo-a-b-c).
-    name = group_name(service, slo)
+    # '/' cannot occur in team, service or SLO names, so no two SLOs share a group name, even when teams share a
+    # namespace (with '-', service a-b SLO c and service a SLO b-c would both be slo-a-b-c).
+    name = group_name(team, service, slo)
     budget_group = {"name": name + "/budget", "rules": budget_rules}
     if settings.budget_interval:
         budget_group["interval"] = str(settings.budget_interval)
     return [{"name": name, "rules": rules}, budget_group]
 
 
-def group_name(service: Service, slo: SLO) -> str:
-    return "slo/%s/%s" % (service.name, slo.name)
+def group_name(team: Team, service: Service, slo: SLO) -> str:
+    return "slo/%s/%s/%s" % (team.name, service.name, slo.name)
 
 
 def _tier_key(tier: Tier) -> Tuple[Duration, Duration, Fraction, int]:
     return (tier.long_window, tier.short_window, tier.budget_percent, tier.min_events or 0)
 
 
-def team_groups(team: Team, settings: Settings) -> List[Any]:
+def service_groups(team: Team, service: Service, settings: Settings) -> List[Any]:
+    """The rule groups of a service's SLOs, by SLO name."""
     groups = []
-    for service in team.services:
-        for slo in sorted(service.slos, key=lambda s: s.name):
-            groups.extend(slo_groups(team, service, slo, settings))
+    for slo in sorted(service.slos, key=lambda s: s.name):
+        groups.extend(slo_groups(team, service, slo, settings))
     return groups
+
+
+def team_groups(team: Team, settings: Settings) -> List[Any]:
+    return [group for service in team.services for group in service_groups(team, service, settings)]
 
 
 def lint(team: Team, settings: Settings) -> List[Any]:

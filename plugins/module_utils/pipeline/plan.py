@@ -32,7 +32,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory impo
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import settings as inventory_settings
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import toolcheck
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import checks, toolcheck
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.render import object_path
 from ansible_collections.vigil.observability.plugins.module_utils.platform import alloy, datasources, endpoints, loki, opentelemetry, tempo
 from ansible_collections.vigil.observability.plugins.module_utils.platform import kube_prometheus_stack as kps
@@ -516,7 +516,10 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
         on_cluster = [team for team in build_teams if team.on_cluster(cluster)]
         page = generators_catalog.build(cluster, on_cluster, scopes, route, [str(w) for w in bundle.warnings], platform.grafana_url)
         scopes[generators_catalog.SCOPE] = {"objects": [], "files": {generators_catalog.CATALOG_FILE: page}, "releases": []}
-    _duplicates({s: v["objects"] for s, v in scopes.items()}, scope_paths, problems)
+    all_objects = {s: v["objects"] for s, v in scopes.items()}
+    _duplicates(all_objects, scope_paths, problems)
+    checks.limit_problems(all_objects, scope_paths, bundle.origins, problems)
+    checks.rule_group_problems(all_objects, scope_paths, bundle.origins, problems)
     team_rule_scopes = {s: v["objects"] for s, v in scopes.items() if s.startswith("team/") or s == generators_cluster.PLATFORM_SCOPE}
     promtool_checked = _rule_problems(team_rule_scopes, scope_paths, problems, platform.promtool, tool_cache)
     amtool_checked, amtool_swapped = _alertmanager_problems(am_plan.config, problems, platform.amtool, teams)

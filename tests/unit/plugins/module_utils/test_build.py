@@ -95,14 +95,20 @@ def test_scopes_teams_and_labels():
     # A team without services has no rules, but is a scope (so what it had before is pruned).
     assert [o for o in staging["scopes"]["team/idle"] if o["kind"] == "PrometheusRule"] == []
     rules = [o for o in staging["objects"] if o["kind"] == "PrometheusRule" and o["metadata"]["labels"].get("app.kubernetes.io/component") == "slo"]
-    assert sorted((o["metadata"]["namespace"], o["metadata"]["name"]) for o in rules) == [("payments", "payments-slos"), ("search", "search-slos")]
+    # One PrometheusRule per service with SLOs: <team>-<service>-slos.
+    assert sorted((o["metadata"]["namespace"], o["metadata"]["name"]) for o in rules) == [
+        ("payments", "payments-ledger-slos"), ("payments", "payments-payment-service-slos"), ("search", "search-query-slos")]
     for obj in staging["objects"]:
         labels = obj["metadata"]["labels"]
         assert labels[MANAGED_BY] == "vigil.observability"
     for obj in rules:
-        assert obj["metadata"]["labels"][TEAM_LABEL] == obj["metadata"]["name"][:-len("-slos")]
-    assert build.rule_files(rules) == {"payments/payments-slos": {"groups": rules[0]["spec"]["groups"]},
-                                       "search/search-slos": {"groups": rules[1]["spec"]["groups"]}}
+        assert obj["metadata"]["labels"][TEAM_LABEL] == obj["metadata"]["name"].split("-")[0]
+    assert sorted(build.rule_files(rules)) == ["payments/payments-ledger-slos", "payments/payments-payment-service-slos",
+                                               "search/search-query-slos"]
+    # Each holds exactly its service's SLOs, two groups per SLO.
+    by_name = {o["metadata"]["name"]: [g["name"] for g in o["spec"]["groups"]] for o in rules}
+    assert by_name["payments-ledger-slos"] == ["slo/payments/ledger/availability", "slo/payments/ledger/availability/budget"]
+    assert len(by_name["payments-payment-service-slos"]) == 6
 
 
 def test_only_teams():

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: Vigil contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks of the generated objects that the cluster would otherwise make at apply time: sizes and rule group names.
+
+What the API server, etcd or the Prometheus Operator would refuse (core/limits.py), the plan refuses first, at the
+inventory path the object comes from, before anything is written or applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Tuple
+
+from ansible_collections.vigil.observability.plugins.module_utils.core import limits
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+
+
+def _key(obj: Mapping[str, Any]) -> Tuple[str, str, str]:
+    meta = obj["metadata"]
+    return (meta.get("namespace", ""), obj["kind"], meta["name"])
+
+
+def _where(obj: Mapping[str, Any]) -> str:
+    meta = obj["metadata"]
+    return "%s %s%s" % (obj["kind"], meta["namespace"] + "/" if meta.get("namespace") else "", meta["name"])
+
+
+def limit_problems(objects_by_scope: Mapping[str, List[Dict[str, Any]]], scope_paths: Mapping[str, str],
+                   origins: Mapping[Tuple[str, str, str], str], problems: Problems) -> None:
+    """Every object over a limit, at the inventory path it comes from (else its scope's)."""
+    for scope in sorted(objects_by_scope):
+        for obj in objects_by_scope[scope]:
+            for what, size, limit in limits.object_problems(obj):
+                path = origins.get(_key(obj)) or scope_paths.get(scope, scope)
+                problems.add(path, "generates %s: %s" % (_where(obj), limits.describe_problem(what, size, limit)))
+
+
+def rule_group_problems(objects_by_scope: Mapping[str, List[Dict[str, Any]]], scope_paths: Mapping[str, str],
+                        origins: Mapping[Tuple[str, str, str], str], problems: Problems) -> None:
+    """Rule group names are unique within a namespace, whichever objects hold the groups."""
+    seen: Dict[Tuple[str, str], str] = {}
+    for scope in sorted(objects_by_scope):
+        for obj in objects_by_scope[scope]:
+            if obj["kind"] != "PrometheusRule":
+                continue
+            for group in obj["spec"].get("groups", []):
+                key = (obj["metadata"].get("namespace", ""), group["name"])
+                if key in seen:
+                    problems.add(origins.get(_key(obj)) or scope_paths.get(scope, scope),
+                                 "generates rule group %r in %s, which %s also holds" % (group["name"], _where(obj), seen[key]))
+                seen.setdefault(key, _where(obj))
