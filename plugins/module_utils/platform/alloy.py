@@ -165,5 +165,7 @@ def alloy_values(settings: AlloySettings) -> Dict[str, Dict[str, Any]]:
         },
         # The PodLogs CRD is not used: what to ship follows from the pods themselves.
         "crds": {"create": False},
+        # Prometheus scrapes each Alloy's http-metrics port: the self-check reads loki.write's drops and failed pushes.
+        "serviceMonitor": {"enabled": True},
     }
     return deep_merge(values, settings.values)

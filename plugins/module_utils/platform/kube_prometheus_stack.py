@@ -256,6 +256,8 @@ def kps_values(settings: KpsSettings, alertmanager_config: Optional[dict] = None
             "datasources": datasource_sidecar,
         },
         "additionalDataSources": [dict(ds) for ds in datasources],
+        # The chart's default, made explicit: the platform scrapes every component of its own.
+        "serviceMonitor": {"enabled": True},
     }
     base = {
         "prometheus": {"prometheusSpec": prometheus_spec},

@@ -197,7 +197,9 @@ def loki_values(settings: LokiSettings) -> Dict[str, Any]:
     if settings.multi_tenant:
         # Grafana may query several tenants at once (X-Scope-OrgID a|b).
         loki["querier"] = {"multi_tenant_queries_enabled": True}
-    values = {"loki": loki, "minio": {"enabled": False}}
+    # Prometheus scrapes every Loki component's http-metrics port (the platform's self-check reads
+    # loki_discarded_samples_total); the chart's ServiceMonitor skips the headless duplicates.
+    values = {"loki": loki, "minio": {"enabled": False}, "monitoring": {"serviceMonitor": {"enabled": True}}}
     for name in _SIMPLE_SCALABLE:
         values[name] = {"replicas": 0}
     if small:

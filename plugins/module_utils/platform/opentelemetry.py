@@ -40,6 +40,13 @@ OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 
 
+# Where each collector serves its own metrics (otelcol_*). The operator names this port `monitoring` on the
+# collector's <name>-collector-monitoring Service, taking it from service.telemetry.metrics, and with enableMetrics
+# creates the ServiceMonitor that scrapes it. 8888 is the operator's and the collector's default; the collector's
+# own default host is localhost, which no other pod reaches, hence the explicit reader.
+METRICS_PORT = 8888
+
+
 SIGNALS = ("traces", "metrics", "logs")
 
 
@@ -126,6 +133,8 @@ def operator_values(settings: OtelSettings) -> Dict[str, Dict[str, Any]]:
                                "tag": settings.collector_image.rsplit(":", 1)[1]}
             if "@" not in settings.collector_image else {},
             "autoInstrumentation": {"go": {"enabled": settings.go_instrumentation}},
+            # Prometheus scrapes the operator's metrics port (HTTPS, authorised with its service account token).
+            "serviceMonitor": {"enabled": True},
         },
         "crds": {"create": True},
     }
@@ -243,6 +252,12 @@ def pipeline_problems(config: Dict[str, Any], path: str = "config") -> List[Any]
     return problems
 
 
+def self_telemetry() -> Dict[str, Any]:
+    """The collector's own metrics, served to Prometheus on every interface at METRICS_PORT."""
+    prometheus = {"host": "0.0.0.0", "port": METRICS_PORT}
+    return {"metrics": {"readers": [{"pull": {"exporter": {"prometheus": prometheus}}}]}}
+
+
 def _collector(
     name: str,
     namespace: str,
@@ -256,8 +271,11 @@ def _collector(
         "mode": mode,
         "image": settings.collector_image,
         "serviceAccount": service_account,
-        "config": config,
+        "config": deep_merge(config, {"service": {"telemetry": self_telemetry()}}),
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        # The operator creates a ServiceMonitor for the collector's monitoring Service: the platform's self-check reads
+        # otelcol_exporter_send_failed_*.
+        "observability": {"metrics": {"enableMetrics": True}},
     }
     if mode == "daemonset":
         # Every node, tainted ones included: workloads there send telemetry too.

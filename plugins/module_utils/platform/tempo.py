@@ -151,5 +151,7 @@ def tempo_values(settings: TempoSettings) -> Dict[str, Any]:
     persistence = {"enabled": True, "size": settings.storage_size}
     if settings.storage_class:
         persistence["storageClassName"] = settings.storage_class
-    values = {"replicas": 1, "tempo": tempo, "persistence": persistence}
+    # Prometheus scrapes Tempo's tempo-prom-metrics port (the self-check reads tempo_discarded_spans_total and the
+    # distributor's append failures).
+    values = {"replicas": 1, "tempo": tempo, "persistence": persistence, "serviceMonitor": {"enabled": True}}
     return deep_merge(values, settings.values)
