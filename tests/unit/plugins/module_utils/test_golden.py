@@ -185,13 +185,16 @@ def test_golden_rules_live_in_their_own_prometheus_rule_in_the_team_namespace():
 
 
 # The self-check list, with metric names checked against upstream sources at the pinned versions
-# (Prometheus 3.x, Alertmanager 0.34, Loki 3.7, OTel Collector 0.158, Tempo 2.10 and 3.0).
+# (Prometheus 3.x, Alertmanager 0.34, Loki 3.7, OTel Collector 0.158, Tempo 2.10 and 3.0, Alloy 1.18).
 SELF_CHECK_METRICS = {
     "ScrapeTargetDown": {"up"},
     "PrometheusRuleEvaluationFailures": {"prometheus_rule_evaluation_failures_total"},
     "PrometheusRuleEvaluationsMissed": {"prometheus_rule_group_iterations_missed_total"},
     "AlertmanagerNotificationsFailing": {"alertmanager_notifications_failed_total"},
     "LokiLinesDiscarded": {"loki_discarded_samples_total"},
+    # Alloy's loki.write (internal/component/common/loki/client/metrics.go): drops, and every push by HTTP status.
+    "AlloyLogEntriesDropped": {"loki_write_dropped_entries_total"},
+    "AlloyLogWritesFailing": {"loki_write_request_duration_seconds_count"},
     "OtelCollectorExportFailing": {"otelcol_exporter_send_failed_spans", "otelcol_exporter_send_failed_metric_points",
                                    "otelcol_exporter_send_failed_log_records"},
     "TempoSpansDiscarded": {"tempo_discarded_spans_total"},
