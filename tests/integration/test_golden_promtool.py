@@ -173,6 +173,7 @@ def _failures(metric, extra, slope=1):
     return "%s{%s}" % (metric, ",".join('%s="%s"' % kv for kv in sorted(labels.items()))), counter((30, slope))
 
 
+ALLOY = {"host": "loki-gateway", "tenant": "", "component_id": "loki.write.default", "component_path": "/"}
 # (alert, series for the symptom, labels the alert is grouped by, extra static labels).
 SELF_CASES = [
     ("ScrapeTargetDown", [('up{job="comp",namespace="monitoring",instance="a:1"}', "0x30"),
@@ -190,14 +191,24 @@ SELF_CASES = [
     ("LokiLinesDiscarded", [_failures("loki_discarded_samples_total", {"reason": "rate_limited", "tenant": "t1"})],
      [_failures("loki_discarded_samples_total", {"reason": "rate_limited", "tenant": "t1"}, 0)],
      {"job": "comp", "namespace": "monitoring", "reason": "rate_limited", "tenant": "t1"}, {}),
-    # The collector's names with the _total suffix its Prometheus exporter adds by default...
+    # Alloy's loki.write series carry host, tenant and (drops) reason, and the component's id and path.
+    ("AlloyLogEntriesDropped", [_failures("loki_write_dropped_entries_total", dict(ALLOY, reason="ingester_error"))],
+     [_failures("loki_write_dropped_entries_total", dict(ALLOY, reason="ingester_error"), 0)],
+     {"job": "comp", "namespace": "monitoring", "host": "loki-gateway", "reason": "ingester_error"}, {}),
+    # Failed pushes (no response: -1) beside successful ones; healthy is only 2xx rising.
+    ("AlloyLogWritesFailing", [_failures("loki_write_request_duration_seconds_count", dict(ALLOY, status_code="-1")),
+                               _failures("loki_write_request_duration_seconds_count", dict(ALLOY, status_code="204"))],
+     [_failures("loki_write_request_duration_seconds_count", dict(ALLOY, status_code="-1"), 0),
+      _failures("loki_write_request_duration_seconds_count", dict(ALLOY, status_code="204"))],
+     {"job": "comp", "namespace": "monitoring", "host": "loki-gateway", "status_code": "-1"}, {}),
+    # The collector's names with the _total suffix (a reader configured with type suffixes)...
     ("OtelCollectorExportFailing", [_failures("otelcol_exporter_send_failed_spans_total", {"exporter": "otlp/tempo"})],
      [_failures("otelcol_exporter_send_failed_spans_total", {"exporter": "otlp/tempo"}, 0)],
      {"job": "comp", "namespace": "monitoring", "exporter": "otlp/tempo"}, {"signal": "traces"}),
     ("OtelCollectorExportFailing", [_failures("otelcol_exporter_send_failed_metric_points_total", {"exporter": "prometheusremotewrite"})],
      [_failures("otelcol_exporter_send_failed_metric_points_total", {"exporter": "prometheusremotewrite"}, 0)],
      {"job": "comp", "namespace": "monitoring", "exporter": "prometheusremotewrite"}, {"signal": "metrics"}),
-    # ...and without it (a reader configured without type suffixes).
+    # ...and without it (the collector's default reader since 0.152, and any reader that leaves the suffix option unset).
     ("OtelCollectorExportFailing", [_failures("otelcol_exporter_send_failed_log_records", {"exporter": "otlphttp/loki"})],
      [_failures("otelcol_exporter_send_failed_log_records", {"exporter": "otlphttp/loki"}, 0)],
      {"job": "comp", "namespace": "monitoring", "exporter": "otlphttp/loki"}, {"signal": "logs"}),
