@@ -11,9 +11,11 @@ own files, so a playbook that runs only some roles still sees every setting with
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Tuple
 
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import (
     COMPONENT_PREFIXES,
     PLAN_VAR,
@@ -81,8 +83,8 @@ def resolve(task_vars: Mapping, templar, loader) -> Tuple[Dict[str, Any], List[T
         raw[name] = value
         try:
             templated = env.template(value)
-        except Exception as exc:  # undefined variables, template syntax errors: the variable's own problem
-            problems.append((name, "cannot be templated: %s" % _first_line(exc)))
+        except Exception as exc:  # undefined variables, template syntax errors: reported at each failing field
+            problems.extend(_field_problems(env, name, value) or [(name, "cannot be templated: %s" % _template_error(exc))])
             continue
         if _is_omit(templated):
             continue
@@ -93,9 +95,70 @@ def resolve(task_vars: Mapping, templar, loader) -> Tuple[Dict[str, Any], List[T
     return resolved, problems, raw
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", None) or exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+def _field_problems(env, path: str, value: Any, depth: int = 0) -> List[Tuple[str, str]]:
+    """Every field under a variable whose template fails, each templated alone, at its full path (join_path: `a.b`,
+    `a[0]`). Only for the message: the variable failed as a whole and is not resolved."""
+    if depth > 200:
+        return []
+    if isinstance(value, Mapping):
+        return [p for key, item in value.items() for p in _field_problems(env, join_path(path, str(key)), item, depth + 1)]
+    if isinstance(value, (list, tuple)):
+        return [p for index, item in enumerate(value) for p in _field_problems(env, join_path(path, index), item, depth + 1)]
+    if not isinstance(value, str):
+        return []
+    try:
+        env.template(value)
+    except Exception as exc:  # pylint: disable=broad-except
+        if type(exc).__name__ == "AnsibleValueOmittedError":  # `omit` alone: the container drops the field
+            return []
+        return [(path, "cannot be templated: %s" % _template_error(exc))]
+    return []
+
+
+# What a templating error may say. A failing template's text may hold a secret (a token pasted next to a variable),
+# and some errors quote values (a lookup quotes its argument, a filter its input): only names are repeated, and
+# Jinja's own descriptions of tokens; anything else is left out.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,99}"
+_UNDEFINED = re.compile(r"'(%s)' is undefined\b" % _NAME)
+_NO_ATTRIBUTE = re.compile(r"(?:object of type '(%s)'|'(%s) object') has no attribute '(%s)'(?!\S)" % (_NAME, _NAME, _NAME))
+_PLUGIN = re.compile(r"The (lookup|filter|test) plugin '([A-Za-z0-9_.]{1,200})' failed")
+_QUOTED = re.compile(r"'([^']*)'")
+# Jinja's descriptions of tokens (jinja2.lexer.describe_token): what a syntax error may quote besides names and operators.
+_TOKEN_WORDS = frozenset(("begin of comment", "end of comment", "comment", "begin of statement block", "end of statement block",
+                          "begin of print statement", "end of print statement", "begin of line statement",
+                          "end of line statement", "template data / text", "end of template", "string", "integer", "float",
+                          "name", "operator", "data", "linecomment"))
+
+
+def _quoted_fragment(match: Any) -> str:
+    text = match.group(1)
+    if text in _TOKEN_WORDS or re.match(_NAME + r"\Z", text) or re.match(r"[^\w\s]{1,3}\Z", text):
+        return match.group(0)
+    return "'...'"
+
+
+def _template_error(exc: BaseException) -> str:
+    """What went wrong in a template, never its text or a value: the undefined name, the syntax error, the plugin."""
+    text = str(getattr(exc, "message", None) or exc).strip()
+    first = text.splitlines()[0] if text else ""
+    kind = type(exc).__name__
+    if kind == "AnsibleUndefinedVariable":
+        undefined = _UNDEFINED.match(first)
+        if undefined:
+            return "'%s' is undefined" % undefined.group(1)
+        attribute = _NO_ATTRIBUTE.match(first)
+        if attribute:
+            return "a %s has no attribute '%s' (undefined)" % (attribute.group(1) or attribute.group(2), attribute.group(3))
+        if " has no attribute " in first:  # a key that is no name: not repeated
+            return "it asks a value for an attribute or key it does not have (undefined)"
+        return "it uses an undefined value"
+    if kind == "AnsibleTemplateSyntaxError":
+        detail = first.split(": ", 1)[1] if first.startswith("Syntax error in template: ") else first
+        return "Jinja syntax error: %s" % _QUOTED.sub(_quoted_fragment, detail)
+    plugin = _PLUGIN.match(first)
+    if plugin:
+        return "the %s plugin '%s' failed (its message is not shown: it may quote a value)" % plugin.groups()
+    return "%s (its message is not shown: it may quote a value)" % (kind if kind.startswith("Ansible") else "error")
 
 
 def groups_of(task_vars: Mapping, group: str) -> List[str]:
