@@ -159,4 +159,4 @@ def test_lint_warnings_are_printed_before_anything_is_written(inventory, tmp_pat
     assert warning >= 0, text[-3000:]
     # Printed by the plan, before the first task that writes anything.
     assert 0 <= warning < text.find("TASK [vigil.observability.helm_release : Render")
-    assert any(out.rglob("prometheusrule-lax-slos.yaml"))
+    assert any(out.rglob("prometheusrule-lax-api-slos.yaml"))

@@ -36,7 +36,6 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.type
     GoldenSignal,
     GRAFANA_UID_RE,
     Latency,
-    MAX_DASHBOARD_BYTES,
     Metrics,
     NOT_A_LIST,
     PAGE,
@@ -461,9 +460,6 @@ def _parse_dashboards(items, problems):
             continue
         if "panels" in content and not isinstance(content["panels"], list):
             problems.add(join_path(where, "panels"), "must be a list")
-            continue
-        if len(text.encode("utf-8")) > MAX_DASHBOARD_BYTES:
-            problems.add(where, "is %d bytes; a ConfigMap holds at most about 1 MiB" % len(text.encode("utf-8")))
             continue
         if name:
             dashboards.append(CustomDashboard(name, text, uid or "", path))

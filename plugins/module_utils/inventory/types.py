@@ -135,10 +135,6 @@ _GRAFANA_UID = r"^[a-zA-Z0-9_-]{1,40}\Z"
 GRAFANA_UID_RE = re.compile(_GRAFANA_UID)
 
 
-# Room left for the ConfigMap's other fields under Kubernetes' 1 MiB object limit.
-MAX_DASHBOARD_BYTES = 900 * 1024
-
-
 @dataclass(frozen=True)
 class Metrics:
     """How a service's request series are named (the platform design's defaults) and selected."""
