@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from playbook_helpers import REPO, recap, run_playbook, tree
+from ansible_collections.vigil.observability.plugins.module_utils.core.yaml import dump, json_text
 
 SITE = REPO / "playbooks" / "site.yml"
 
@@ -215,8 +216,6 @@ HARD = [CHANNEL + "\r\n", SIREN + "\x07\x1b\x7f", RTL + "\u2028" + CJK + "\u2029
 def test_go_reads_the_emitters_escapes_as_the_json_it_is_compared_with(promtool, tmp_path):
     """promtool test rules: the rule file written by the emitter (YAML escapes: \\r, \\a, \\e, \\L, \\P, \\N, \\0...),
     the expected alert written as JSON (\\u escapes of the same code points): the same strings to Go, or the test fails."""
-    from ansible_collections.vigil.observability.plugins.module_utils.core.yaml import dump, json_text
-
     labels = {"l%d" % i: text for i, text in enumerate(HARD)}
     annotations = {"a%d" % i: text for i, text in enumerate(HARD)}
     rules = {"groups": [{"name": "unicode", "rules": [{"alert": "Unicode", "expr": "vector(1)", "labels": labels,
