@@ -10,6 +10,13 @@ manifests and the templated charts must name a Service of the templated charts, 
 one an operator creates (`<collector>-collector`, `prometheus-operated`, `alertmanager-operated`), with that port.
 One line per unresolved link names where it came from.
 
+Scraping (the platform watches itself): every ServiceMonitor and PodMonitor of the templated charts and the
+collection's manifests that targets a platform namespace must be selected by a Prometheus of the stack (its monitor
+selector and monitor namespace selector), select a Service (label selector, namespace selector) that names each
+endpoint's port, whose targetPort a container of the pods that Service selects really declares; and every workload of
+every release (pods the operator makes for Prometheus and Alertmanager included) must be reached by such a monitor.
+The OpenTelemetry collectors' monitors are made by the operator at run time: tests/unit/.../test_self_check.py.
+
 Needs helm (`scripts/install-helm.sh`) and VIGIL_CHART_SOURCES (`tests/charts/chart_sources.py`); skips, saying why,
 without them. Not part of `make test`: CI has neither.
 """
@@ -135,6 +142,147 @@ def links_in(text):
         yield match.group(0), name, namespace, port
 
 
+# Pods an operator creates for a custom resource (Prometheus Operator v0.93: pkg/prometheus/server/operator.go
+# makeSelectorLabels, pkg/alertmanager/operator.go makeSelectorLabels, the ports of pkg/prometheus/common.go,
+# pkg/alertmanager/statefulset.go and the config reloader of pkg/operator/config_reloader.go).
+def _operator_pod(obj):
+    name, spec = obj["metadata"]["name"], obj.get("spec") or {}
+    labels = {"app.kubernetes.io/managed-by": "prometheus-operator", "app.kubernetes.io/instance": name}
+    labels.update(((spec.get("podMetadata") or {}).get("labels")) or {})
+    port_name = spec.get("portName") or "web"
+    if obj["kind"] == "Prometheus":
+        labels.update({"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": name, "prometheus": name})
+        return labels, {(port_name, 9090), ("reloader-web", 8080)}
+    labels.update({"app.kubernetes.io/name": "alertmanager", "alertmanager": name})
+    return labels, {(port_name, 9093), ("mesh-tcp", 9094), ("reloader-web", 8080)}
+
+
+def pods_of(objects):
+    """{(kind, namespace, name): (pod labels, {(port name, container port)})} of every workload."""
+    pods = {}
+    for obj in objects:
+        meta = obj["metadata"]
+        key = (obj["kind"], meta.get("namespace"), meta["name"])
+        if obj["kind"] in ("Deployment", "StatefulSet", "DaemonSet"):
+            template = obj["spec"]["template"]
+            ports = {(p.get("name"), p.get("containerPort")) for c in template["spec"].get("containers") or [] for p in c.get("ports") or []}
+            pods[key] = ((template.get("metadata") or {}).get("labels") or {}, ports)
+        elif obj["kind"] in ("Prometheus", "Alertmanager"):
+            pods[key] = _operator_pod(obj)
+    return pods
+
+
+def selects(selector, labels):
+    """A Kubernetes label selector against labels; a missing selector selects nothing, an empty one everything."""
+    if selector is None:
+        return False
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and key in labels and labels[key] in values) \
+                or (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def service_selects(service, labels):
+    """A Service's selector (a plain map) against pod labels; a Service without one selects no pod."""
+    selector = (service.get("spec") or {}).get("selector")
+    return bool(selector) and selects({"matchLabels": selector}, labels)
+
+
+def selects_namespace(selector, namespace, own):
+    """A namespace label selector against a namespace known only by name (its kubernetes.io/metadata.name label);
+    a missing selector means the selecting object's own namespace."""
+    if selector is None:
+        return namespace == own
+    return selects(selector, {"kubernetes.io/metadata.name": namespace})
+
+
+def monitor_namespaces(monitor, all_namespaces):
+    """The namespaces a monitor discovers targets in: namespaceSelector any, matchNames, or its own."""
+    selector = (monitor.get("spec") or {}).get("namespaceSelector") or {}
+    if selector.get("any"):
+        return set(all_namespaces)
+    return set(selector.get("matchNames") or [monitor["metadata"]["namespace"]])
+
+
+def _declares(ports, target):
+    """Whether a pod's container ports include `target`, a port name or number."""
+    return any(target in (name, number) for name, number in ports)
+
+
+def check_monitors(every, platform_namespaces):
+    """(monitors checked, workloads reached, problems): see the module docstring."""
+    problems = []
+    services = [o for o in every if o["kind"] == "Service"]
+    pods = pods_of(every)
+    prometheuses = [o for o in every if o["kind"] == "Prometheus"]
+    namespaces = platform_namespaces | {o["metadata"]["namespace"] for o in every if o["metadata"].get("namespace")}
+    reached, checked = set(), 0
+    for monitor in (o for o in every if o["kind"] in ("ServiceMonitor", "PodMonitor")):
+        meta, spec = monitor["metadata"], monitor.get("spec") or {}
+        where = "%s %s/%s" % (monitor["kind"], meta["namespace"], meta["name"])
+        targets = monitor_namespaces(monitor, namespaces)
+        if not targets & platform_namespaces:
+            continue  # the cluster's own components (kubelet, API server, CoreDNS...) or a team's workloads
+        checked += 1
+        kind = "serviceMonitor" if monitor["kind"] == "ServiceMonitor" else "podMonitor"
+        scraped = any(selects(p["spec"].get(kind + "Selector"), meta.get("labels") or {})
+                      and selects_namespace(p["spec"].get(kind + "NamespaceSelector"), meta["namespace"], p["metadata"]["namespace"])
+                      for p in prometheuses)
+        if not scraped:
+            problems.append("%s: no Prometheus selects it (%sSelector, %sNamespaceSelector)" % (where, kind, kind))
+        if monitor["kind"] == "PodMonitor":
+            selected = {k: v for k, v in pods.items() if k[1] in targets and selects(spec.get("selector"), v[0])}
+            if not selected:
+                problems.append("%s: selects no pod in %s" % (where, sorted(targets)))
+            for endpoint in spec.get("podMetricsEndpoints") or []:
+                port = endpoint.get("port") or endpoint.get("portNumber") or endpoint.get("targetPort")
+                hits = [k for k, (_labels, ports) in selected.items() if _declares(ports, port)]
+                if not hits:
+                    problems.append("%s: no pod it selects declares port %s" % (where, port))
+                if scraped:
+                    reached.update(hits)
+            continue
+        selected = [s for s in services if s["metadata"]["namespace"] in targets and selects(spec.get("selector"), s["metadata"].get("labels") or {})]
+        if not selected:
+            problems.append("%s: selects no Service in %s" % (where, sorted(targets)))
+        for endpoint in spec.get("endpoints") or []:
+            named, hits = False, []
+            for service in selected:
+                for port in service["spec"].get("ports") or []:
+                    if endpoint.get("port") is not None:
+                        if port.get("name") != endpoint["port"]:
+                            continue
+                        target = port.get("targetPort", port.get("port"))
+                    elif endpoint.get("targetPort") is not None:
+                        target = endpoint["targetPort"]
+                    else:
+                        continue
+                    named = True
+                    backends = [k for k, (labels, _ports) in pods.items()
+                                if k[1] == service["metadata"]["namespace"] and service_selects(service, labels)]
+                    if service["metadata"]["namespace"] not in platform_namespaces:
+                        continue  # pods of the cluster, not of a release
+                    declared = [k for k in backends if _declares(pods[k][1], target)]
+                    if not declared:
+                        problems.append("%s: Service %s/%s port %s reaches %s, which no pod it selects declares (pods: %s)" % (
+                            where, service["metadata"]["namespace"], service["metadata"]["name"], port.get("name"), target,
+                            ", ".join("%s/%s" % (k[0], k[2]) for k in backends) or "none"))
+                    hits.extend(declared)
+            if not named:
+                problems.append("%s: no Service it selects names port %s" % (
+                    where, endpoint.get("port") if endpoint.get("port") is not None else "targetPort %s" % endpoint.get("targetPort")))
+            if scraped:
+                reached.update(hits)
+    for key in sorted(k for k in pods if k[1] in platform_namespaces):
+        if key not in reached:
+            problems.append("%s %s/%s: no monitor a Prometheus selects scrapes its pods" % key)
+    return checked, len(reached), problems
+
+
 def check_cluster(cluster_dir, helm, charts, validator):
     """(objects checked, links checked, problems) of one rendered cluster."""
     import kubernetes_validate  # pylint: disable=import-outside-toplevel
@@ -194,6 +342,9 @@ def check_cluster(cluster_dir, helm, charts, validator):
                 problems.append("unresolved link %s in %s: no Service %s in namespace %s" % (raw, origin, name, namespace))
             elif port is not None and port not in ports:
                 problems.append("unresolved link %s in %s: Service %s/%s has ports %s" % (raw, origin, namespace, name, sorted(ports)))
+    monitors, workloads, monitor_problems = check_monitors(every, {record["namespace"] for record in releases})
+    print("%s: %d monitors of the platform checked, %d workloads scraped" % (cluster_dir.name, monitors, workloads))
+    problems.extend(monitor_problems)
     return len(every), links, problems
 
 
@@ -246,3 +397,83 @@ def test_the_templated_datasources_link_both_exemplar_labels_and_carry_the_tenan
     grafana_values = yaml.safe_load((cluster / "helm" / "kube-prometheus-stack.values.yaml").read_text())["grafana"]
     loki = [ds for ds in grafana_values["additionalDataSources"] if ds["type"] == "loki"][0]
     assert ("httpHeaderName1" in loki["jsonData"]) == multi_tenant
+
+
+def test_platform_monitors_left_out_are_reported(tmp_path):
+    helm, charts, reference = helm_binary(), chart_sources(), reference_dir()
+    out = tmp_path / "rendered"
+    # Alloy's switch off, and Loki's monitor looking in a namespace where no Loki runs.
+    run_playbook(SITE, REPO / "inventories" / "example", "-l", "staging-eu", "-e", "observability_render_dir=%s" % out,
+                 "-e", '{"alloy_values": {"serviceMonitor": {"enabled": false}},'
+                       ' "loki_values": {"monitoring": {"serviceMonitor": {"namespaceSelector": {"matchNames": ["elsewhere"]}}}}}')
+    _count, _links, problems = check_cluster(out / "staging-eu", helm, charts, CRDValidator(str(reference / "crds")))
+    assert "DaemonSet monitoring/alloy: no monitor a Prometheus selects scrapes its pods" in problems, problems
+    assert "StatefulSet monitoring/loki: no monitor a Prometheus selects scrapes its pods" in problems, problems
+    assert not [p for p in problems if "tempo" in p or "grafana" in p], problems
+
+
+def _service(name, labels, selector, ports, namespace="monitoring"):
+    return {"kind": "Service", "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": {"selector": selector, "ports": ports}}
+
+
+def _workload(name, labels, ports, namespace="monitoring"):
+    return {"kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "c", "ports": [{"name": n, "containerPort": p} for n, p in ports]}]}}}}
+
+
+def _prometheus(selector):
+    return {"kind": "Prometheus", "metadata": {"name": "prom", "namespace": "monitoring"},
+            "spec": {"serviceMonitorSelector": selector, "serviceMonitorNamespaceSelector": {}, "podMonitorSelector": {},
+                     "podMonitorNamespaceSelector": {}}}
+
+
+def _service_monitor(port, labels=None, selector=None, namespace_selector=None):
+    spec = {"selector": {"matchLabels": selector or {"app": "x"}}, "endpoints": [{"port": port}]}
+    if namespace_selector is not None:
+        spec["namespaceSelector"] = namespace_selector
+    return {"kind": "ServiceMonitor", "metadata": {"name": "x", "namespace": "monitoring", "labels": labels or {}}, "spec": spec}
+
+
+def _by_itself(prometheus_selector):
+    """The Prometheus' own pods, scraped by a monitor of their own, so that only the object under test can fail."""
+    return [_prometheus(prometheus_selector),
+            _service("prom", {"self": "1"}, {"app.kubernetes.io/name": "prometheus", "prometheus": "prom"},
+                     [{"name": "web", "port": 9090, "targetPort": "web"}]),
+            dict(_service_monitor("web", labels={"release": "r"}, selector={"self": "1"}), metadata={
+                "name": "self", "namespace": "monitoring", "labels": {"release": "r"}})]
+
+
+def test_the_monitor_check_follows_selectors_and_ports_down_to_the_pods():
+    x_pods = _workload("x", {"app": "x"}, [("metrics", 8080)])
+    x_service = _service("x", {"app": "x"}, {"app": "x"}, [{"name": "http-metrics", "port": 80, "targetPort": "metrics"}])
+    good = _by_itself({}) + [x_pods, x_service, _service_monitor("http-metrics")]
+    assert check_monitors(good, {"monitoring"}) == (2, 2, [])
+    # A port the Service does not name; a Service port no container declares; a namespace where the Service is not.
+    assert "ServiceMonitor monitoring/x: no Service it selects names port metrics" in check_monitors(
+        _by_itself({}) + [x_pods, x_service, _service_monitor("metrics")], {"monitoring"})[2]
+    wrong_target = _service("x", {"app": "x"}, {"app": "x"}, [{"name": "http-metrics", "port": 80, "targetPort": 9999}])
+    assert any("reaches 9999, which no pod it selects declares" in p for p in check_monitors(
+        _by_itself({}) + [x_pods, wrong_target, _service_monitor("http-metrics")], {"monitoring"})[2])
+    elsewhere = check_monitors(_by_itself({}) + [x_pods, x_service, _service_monitor("http-metrics", namespace_selector={"matchNames": ["other"]})],
+                               {"monitoring", "other"})[2]
+    assert "ServiceMonitor monitoring/x: selects no Service in ['other']" in elsewhere
+    assert "Deployment monitoring/x: no monitor a Prometheus selects scrapes its pods" in elsewhere
+    # A Prometheus that selects only monitors labelled release=r does not scrape an unlabelled one.
+    only_released = check_monitors(_by_itself({"matchLabels": {"release": "r"}}) + [x_pods, x_service, _service_monitor("http-metrics")],
+                                   {"monitoring"})[2]
+    assert only_released == ["ServiceMonitor monitoring/x: no Prometheus selects it (serviceMonitorSelector, serviceMonitorNamespaceSelector)",
+                             "Deployment monitoring/x: no monitor a Prometheus selects scrapes its pods"]
+    assert check_monitors(_by_itself({"matchLabels": {"release": "r"}}) + [
+        x_pods, x_service, _service_monitor("http-metrics", labels={"release": "r"})], {"monitoring"})[2] == []
+
+
+def test_selectors_as_kubernetes_reads_them():
+    assert selects({}, {"a": "1"}) and not selects(None, {"a": "1"})
+    assert selects({"matchLabels": {"a": "1"}, "matchExpressions": [{"key": "b", "operator": "NotIn", "values": ["false"]}]}, {"a": "1"})
+    assert not selects({"matchExpressions": [{"key": "b", "operator": "NotIn", "values": ["false"]}]}, {"b": "false"})
+    assert not selects({"matchExpressions": [{"key": "b", "operator": "Exists"}]}, {"a": "1"})
+    assert selects_namespace(None, "monitoring", "monitoring") and not selects_namespace(None, "logging", "monitoring")
+    assert selects_namespace({}, "logging", "monitoring")
+    assert not service_selects({"spec": {}}, {"a": "1"})
