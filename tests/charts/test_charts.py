@@ -14,7 +14,8 @@ Scraping (the platform watches itself): every ServiceMonitor and PodMonitor of t
 collection's manifests that targets a platform namespace must be selected by a Prometheus of the stack (its monitor
 selector and monitor namespace selector), select a Service (label selector, namespace selector) that names each
 endpoint's port, whose targetPort a container of the pods that Service selects really declares; and every workload of
-every release (pods the operator makes for Prometheus and Alertmanager included) must be reached by such a monitor.
+every release (pods the operator makes for Prometheus and Alertmanager included) must be reached by such a monitor,
+and every PrometheusRule in a platform namespace (the self-check) must be selected by a Prometheus (ruleSelector).
 The OpenTelemetry collectors' monitors are made by the operator at run time: tests/unit/.../test_self_check.py.
 
 Needs helm (`scripts/install-helm.sh`) and VIGIL_CHART_SOURCES (`tests/charts/chart_sources.py`); skips, saying why,
@@ -277,6 +278,13 @@ def check_monitors(every, platform_namespaces):
                     where, endpoint.get("port") if endpoint.get("port") is not None else "targetPort %s" % endpoint.get("targetPort")))
             if scraped:
                 reached.update(hits)
+    # The self-check alerts are evaluated by the Prometheus that loads their rule.
+    for rule in (o for o in every if o["kind"] == "PrometheusRule" and o["metadata"]["namespace"] in platform_namespaces):
+        meta = rule["metadata"]
+        if not any(selects(p["spec"].get("ruleSelector"), meta.get("labels") or {})
+                   and selects_namespace(p["spec"].get("ruleNamespaceSelector"), meta["namespace"], p["metadata"]["namespace"])
+                   for p in prometheuses):
+            problems.append("PrometheusRule %s/%s: no Prometheus selects it (ruleSelector, ruleNamespaceSelector)" % (meta["namespace"], meta["name"]))
     for key in sorted(k for k in pods if k[1] in platform_namespaces):
         if key not in reached:
             problems.append("%s %s/%s: no monitor a Prometheus selects scrapes its pods" % key)
@@ -426,7 +434,7 @@ def _workload(name, labels, ports, namespace="monitoring"):
 def _prometheus(selector):
     return {"kind": "Prometheus", "metadata": {"name": "prom", "namespace": "monitoring"},
             "spec": {"serviceMonitorSelector": selector, "serviceMonitorNamespaceSelector": {}, "podMonitorSelector": {},
-                     "podMonitorNamespaceSelector": {}}}
+                     "podMonitorNamespaceSelector": {}, "ruleSelector": {}, "ruleNamespaceSelector": {}}}
 
 
 def _service_monitor(port, labels=None, selector=None, namespace_selector=None):
@@ -460,6 +468,11 @@ def test_the_monitor_check_follows_selectors_and_ports_down_to_the_pods():
                                {"monitoring", "other"})[2]
     assert "ServiceMonitor monitoring/x: selects no Service in ['other']" in elsewhere
     assert "Deployment monitoring/x: no monitor a Prometheus selects scrapes its pods" in elsewhere
+    rule = {"kind": "PrometheusRule", "metadata": {"name": "self-check", "namespace": "monitoring", "labels": {}}, "spec": {}}
+    unselected = [dict(o, spec=dict(o["spec"], ruleSelector={"matchLabels": {"release": "r"}})) if o["kind"] == "Prometheus" else o
+                  for o in good + [rule]]
+    assert check_monitors(unselected, {"monitoring"})[2] == [
+        "PrometheusRule monitoring/self-check: no Prometheus selects it (ruleSelector, ruleNamespaceSelector)"]
     # A Prometheus that selects only monitors labelled release=r does not scrape an unlabelled one.
     only_released = check_monitors(_by_itself({"matchLabels": {"release": "r"}}) + [x_pods, x_service, _service_monitor("http-metrics")],
                                    {"monitoring"})[2]
