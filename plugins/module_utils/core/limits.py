@@ -27,17 +27,32 @@ DATA_KINDS = ("ConfigMap", "Secret")
 
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 try:
+    # The same compact UTF-8 JSON, five times faster: the plan measures every rule group of every team.
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - optional; the standard library gives the same bytes
+    _orjson = None
+try:
     _Dumper = yaml.CSafeDumper  # libyaml, when PyYAML was built with it
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Dumper = yaml.SafeDumper
 
 
 def utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    # surrogatepass: a lone surrogate is measured, not raised here (the YAML writer refuses it at its field).
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def json_bytes(value: Any) -> int:
     """Bytes of `value` as compact JSON, what the API server stores and etcd receives."""
+    if _orjson is not None:
+        try:
+            return len(_orjson.dumps(value))
+        except (TypeError, _orjson.JSONEncodeError):  # integers past 64 bits, lone surrogates: the standard library's way
+            pass
+    return _json_bytes(value)
+
+
+def _json_bytes(value: Any) -> int:
     return utf8_len(_json(value))
 
 
@@ -63,45 +78,66 @@ def rule_spec_bytes(spec: Mapping[str, Any], json_size: int = 0) -> int:
 
 
 def split_groups(groups: Sequence[Dict[str, Any]], limit: int = MAX_RULE_SPEC_BYTES) -> List[List[Dict[str, Any]]]:
-    """Rule groups in order, cut into consecutive parts whose specs (`{"groups": part}` as YAML) are each within `limit`.
+    """Rule groups in order, cut into consecutive parts whose specs (`{"groups": part}` as YAML) are each within `limit`."""
+    return [part for part, _size in measured_parts(groups, limit)]
+
+
+def measured_parts(groups: Sequence[Dict[str, Any]], limit: int = MAX_RULE_SPEC_BYTES) -> List[Tuple[List[Dict[str, Any]], int]]:
+    """split_groups, each part with an upper bound of its spec's YAML bytes (for rule_spec_bytes' caller to reuse).
 
     Greedy over a stable order: an unchanged list is cut the same way on every run, and a change moves only the cuts
     after it. A group over the limit on its own is a part of its own (the plan's limit check reports it).
     """
     if not groups:
         return []
-    sizes = [json_bytes(group) for group in groups]
-    if YAML_OVER_JSON * (sum(sizes) + len(sizes) + len('{"groups":[]}')) <= limit:
-        return [list(groups)]
+    whole = json_bytes(groups) + len('{"groups":}')
+    if YAML_OVER_JSON * whole <= limit:
+        return [(list(groups), YAML_OVER_JSON * whole)]
     # A block sequence's items are written independently of each other: the spec's YAML is the sum of its items'.
     sizes = [yaml_bytes({"groups": [group]}) - _GROUPS_KEY for group in groups]
-    parts: List[List[Dict[str, Any]]] = [[]]
-    used = _GROUPS_KEY
+    parts: List[Tuple[List[Dict[str, Any]], int]] = [([], _GROUPS_KEY)]
     for group, size in zip(groups, sizes):
-        if parts[-1] and used + size > limit:
-            parts.append([])
-            used = _GROUPS_KEY
-        parts[-1].append(group)
-        used += size
+        part, used = parts[-1]
+        if part and used + size > limit:
+            parts.append(([], _GROUPS_KEY))
+            part, used = parts[-1]
+        part.append(group)
+        parts[-1] = (part, used + size)
     return parts
 
 
-def object_problems(obj: Mapping[str, Any]) -> Iterator[Tuple[str, int, int]]:
-    """(what, bytes, limit) for every limit `obj` is over."""
+# Escaped, a character takes at most six bytes of JSON (\u001f); its UTF-8 bytes are at least one.
+JSON_PER_BYTE = 6
+
+
+def object_problems(obj: Mapping[str, Any], rule_spec_bound: int = 0) -> Iterator[Tuple[str, int, int]]:
+    """(what, bytes, limit) for every limit `obj` is over.
+
+    `rule_spec_bound`: for a PrometheusRule, an upper bound of its spec's YAML already measured (measured_parts); the
+    object is then only written out where that bound does not settle it.
+    """
     meta = obj.get("metadata") or {}
     annotations = meta.get("annotations") or {}
     size = sum(utf8_len(k) + utf8_len(v) for k, v in annotations.items() if isinstance(v, str))
     if size > MAX_ANNOTATION_BYTES:
         yield "its annotations", size, MAX_ANNOTATION_BYTES
-    if obj.get("kind") in DATA_KINDS:
-        size = sum(utf8_len(k) + utf8_len(v) for field in ("data", "stringData", "binaryData")
+    kind = obj.get("kind")
+    bound = 0
+    if kind in DATA_KINDS:
+        data = sum(utf8_len(k) + utf8_len(v) for field in ("data", "stringData", "binaryData")
                    for k, v in (obj.get(field) or {}).items() if isinstance(v, str))
-        if size > MAX_DATA_BYTES:
-            yield "its data", size, MAX_DATA_BYTES
-    whole = json_bytes(obj)
+        if data > MAX_DATA_BYTES:
+            yield "its data", data, MAX_DATA_BYTES
+        bound = JSON_PER_BYTE * data + json_bytes({k: v for k, v in obj.items() if k not in ("data", "stringData", "binaryData")})
+    elif kind == "PrometheusRule" and rule_spec_bound and rule_spec_bound <= MAX_RULE_SPEC_BYTES:
+        # Under the rule limit, YAML is within JSON_PER_BYTE times JSON's size the other way round as well.
+        bound = JSON_PER_BYTE * rule_spec_bound + json_bytes(meta) + 100
+        if bound <= MAX_OBJECT_BYTES:
+            return
+    whole = bound if bound and bound <= MAX_OBJECT_BYTES else json_bytes(obj)
     if whole > MAX_OBJECT_BYTES:
         yield "the object as JSON", whole, MAX_OBJECT_BYTES
-    if obj.get("kind") == "PrometheusRule":
+    if kind == "PrometheusRule":
         size = rule_spec_bytes(obj.get("spec") or {}, whole)
         if size > MAX_RULE_SPEC_BYTES:
             yield "its rules as the Prometheus Operator marshals them", size, MAX_RULE_SPEC_BYTES

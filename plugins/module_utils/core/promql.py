@@ -55,6 +55,13 @@ def check_regex(pattern: Any) -> None:
     """Raise SelectorError when `pattern` is not a regex Prometheus can use (RE2, fully anchored)."""
     if not isinstance(pattern, str):
         raise SelectorError("a regex must be a string, got %r" % (pattern,))
+    _check_regex(pattern)
+
+
+# Every service's error pattern and every dashboard's variables are checked where a matcher is made: the same few
+# patterns thousands of times (a failing one raises, and is never cached).
+@functools.lru_cache(maxsize=4096)
+def _check_regex(pattern: str) -> None:
     if _NOT_RE2.search(pattern):
         raise SelectorError("regex %r uses lookaround, backreferences, possessive quantifiers, comments, conditionals or \\Z, "
                             "which RE2 does not support" % pattern)

@@ -282,8 +282,7 @@ def _slo(team, service, slo, charts, tier_sets) -> str:
             for action in ("page", "ticket"))
         tier_sets[key] = (len(tier_sets), _tier_set(slo.tiers, slo.period), chart, actions)
     tier_set, _table, chart, actions = tier_sets[key]
-    thresholds = "; ".join("%s %s %s" % (t.action, t.long_window, _percent(t.burn_factor(slo.period) * slo.error_budget))
-                           for t in sorted(slo.tiers, key=_tier_key))
+    thresholds = _thresholds(slo.tiers, slo.period, slo.objective)
     return ('<div class="slo" id="slo-%s-%s-%s"><b>%s / %s</b> %s over %s, error budget %s of events<br>'
             '<a href="#tiers-%d">tiers %d</a>, error-ratio thresholds: %s'
             '<table><tr><th>first alert</th>%s</tr>%s</table>'
@@ -291,6 +290,13 @@ def _slo(team, service, slo, charts, tier_sets) -> str:
             % (esc(team.name), esc(service.name), esc(slo.name), esc(service.name), esc(slo.name), _percent(slo.objective / 100),
                esc(slo.period), _percent(slo.error_budget), tier_set, tier_set + 1, thresholds,
                "".join("<th>at %dx</th>" % b for b in BURNS), actions, chart))
+
+
+@functools.lru_cache(maxsize=1024)
+def _thresholds(tiers, period, objective) -> str:
+    # The same few tier sets and objectives over thousands of SLOs: exact fractions made once per combination.
+    budget = 1 - Fraction(objective) / 100
+    return "; ".join("%s %s %s" % (t.action, t.long_window, _percent(t.burn_factor(period) * budget)) for t in sorted(tiers, key=_tier_key))
 
 
 def _num(value: Fraction) -> str:

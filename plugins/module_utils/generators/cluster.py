@@ -44,6 +44,7 @@ class Bundle:
     files: dict = field(default_factory=dict)  # scope -> {relative path: data}, such as the Alertmanager configuration
     alerting: object = None  # alerting.Plan: its Secrets (with values) never enter `scopes`
     origins: dict = field(default_factory=dict)  # object_key -> the inventory path the object comes from
+    rule_spec_bounds: dict = field(default_factory=dict)  # object_key -> bound of a PrometheusRule's spec size, measured
 
     def add(self, scope: str, obj: Dict[str, Any]) -> None:
         self.scopes.setdefault(scope, []).append(obj)
@@ -69,11 +70,20 @@ def rule_name(team: Team, service: Service, what: str, part: int = 1) -> str:
     return "%s-%s-%s" % (team.name, service.name, what) + ("-%d" % part if part > 1 else "")
 
 
-def rule_objects(team: Team, service: Service, what: str, component: str, groups: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def rule_objects(team: Team, service: Service, what: str, component: str, groups: List[Dict[str, Any]],
+                 measured: Optional[Dict[Tuple[str, str, str], int]] = None) -> List[Dict[str, Any]]:
     """A service's rule groups as PrometheusRules: one per service, so that a change to one service touches only its
-    own objects, cut further where one would be over what the Prometheus Operator accepts (core/limits.py)."""
-    return [prometheus_rule(rule_name(team, service, what, index), team.namespace, labels_for(team, component), part)
-            for index, part in enumerate(limits.split_groups(groups), start=1)]
+    own objects, cut further where one would be over what the Prometheus Operator accepts (core/limits.py).
+
+    `measured` receives each object's bound of its spec's size, so that the plan's limit check need not measure again.
+    """
+    objects = []
+    for index, (part, size) in enumerate(limits.measured_parts(groups), start=1):
+        obj = prometheus_rule(rule_name(team, service, what, index), team.namespace, labels_for(team, component), part)
+        if measured is not None:
+            measured[object_key(obj)] = size
+        objects.append(obj)
+    return objects
 
 
 def object_key(obj: Dict[str, Any]) -> Tuple[str, str, str]:
@@ -90,8 +100,11 @@ def team_objects(team: Team, settings: Settings) -> List[Dict[str, Any]]:
     return team_objects_and_origins(team, settings)[0]
 
 
-def team_objects_and_origins(team: Team, settings: Settings) -> Tuple[List[Dict[str, Any]], Dict[Tuple[str, str, str], str]]:
-    """Every object one team owns on a cluster, and the inventory path each comes from (object_key -> path)."""
+def team_objects_and_origins(team: Team, settings: Settings, measured: Optional[Dict[Tuple[str, str, str], int]] = None,
+                             ) -> Tuple[List[Dict[str, Any]], Dict[Tuple[str, str, str], str]]:
+    """Every object one team owns on a cluster, and the inventory path each comes from (object_key -> path).
+
+    `measured` receives the bound of each rule object's spec size (rule_objects)."""
     objects = tenancy.tenancy_objects(team)
     origins: Dict[Tuple[str, str, str], str] = {}
 
@@ -100,9 +113,10 @@ def team_objects_and_origins(team: Team, settings: Settings) -> Tuple[List[Dict[
         origins[object_key(obj)] = path
 
     for service in team.services:
-        for obj in rule_objects(team, service, "slos", "slo", slo_rules.service_groups(team, service, settings)):
+        for obj in rule_objects(team, service, "slos", "slo", slo_rules.service_groups(team, service, settings), measured):
             add(obj, join_path(service.path, "slos"))
-        for obj in rule_objects(team, service, "golden-signals", "golden-signals", golden.service_groups(team, service, settings)):
+        for obj in rule_objects(team, service, "golden-signals", "golden-signals", golden.service_groups(team, service, settings),
+                                measured):
             add(obj, join_path(service.path, "golden_signals"))
     for service in team.services:
         spec = generators_monitors.monitor_spec(team, service)
@@ -211,7 +225,7 @@ def build_cluster(
     """
     bundle = Bundle(cluster)
     for team in selected_teams(cluster, teams, only_teams):
-        bundle.scopes[team_scope(team.name)], origins = team_objects_and_origins(team, settings)
+        bundle.scopes[team_scope(team.name)], origins = team_objects_and_origins(team, settings, bundle.rule_spec_bounds)
         bundle.origins.update(origins)
     bundle.warnings.extend(lint_cluster(cluster, teams, settings, only_teams))
     for obj in platform_objects(settings):

@@ -45,25 +45,43 @@ def secret_subtree(path: str) -> bool:
                           path))
 
 
-def _strings(variables: Mapping[str, Any]) -> Iterable[Tuple[str, str]]:
-    stack: List[Tuple[str, Any]] = [(name, variables[name]) for name in sorted(variables, reverse=True)]
+def _secret_keys(keys: Tuple[Any, ...]) -> bool:
+    """secret_subtree on the keys of a path (a mapping key or list index each), without joining them."""
+    return keys[-2:] == ("alerting", "receivers") or (keys[0] == "observability_alertmanager" and (
+        keys[1:2] == ("receivers",) or keys[1:3] == ("smtp", "auth_password")))
+
+
+def _path(keys: Tuple[Any, ...]) -> str:
+    path = ""
+    for key in keys:
+        path = join_path(path, key)
+    return path
+
+
+def _strings(variables: Mapping[str, Any]) -> Iterable[Tuple[Tuple[Any, ...], str]]:
+    """(keys of the path, text) of every string outside the secret subtrees, in order; paths are joined only when
+    reported (a plan reads tens of thousands of strings)."""
+    stack: List[Tuple[Tuple[Any, ...], Any]] = [((name,), variables[name]) for name in sorted(variables, reverse=True)]
     while stack:
-        path, value = stack.pop()
-        if secret_subtree(path):
-            continue
+        keys, value = stack.pop()
         if isinstance(value, str):
-            yield path, value
+            yield keys, value
         elif isinstance(value, dict):
-            stack.extend((join_path(path, str(k)), v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]), reverse=True))
+            if keys[-1] == "receivers" or keys[-1] == "auth_password":
+                if _secret_keys(keys):
+                    continue
+            stack.extend((keys + (str(k),), v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]), reverse=True))
         elif isinstance(value, list):
-            stack.extend((join_path(path, i), v) for i, v in reversed(list(enumerate(value))))
+            stack.extend((keys + (i,), v) for i, v in reversed(list(enumerate(value))))
 
 
 def check(variables: Mapping[str, Any], secrets: Mapping[str, str], problems: Problems) -> None:
     """Report every string of `variables` that looks like a secret; `secrets` maps secret values to their paths."""
     known = sorted((s for s in secrets if len(s) >= MIN_SECRET_LENGTH), key=len, reverse=True)
     pasted = re.compile("|".join(re.escape(s) for s in known)) if known else None
-    for path, text in _strings(variables):
+    for keys, text in _strings(variables):
+        if keys[-1] == "auth_password" and _secret_keys(keys):
+            continue
         found = pasted.search(text) if pasted else None
         if found:
             why = "the value of the secret %s" % secrets[found.group(0)]
@@ -71,5 +89,5 @@ def check(variables: Mapping[str, Any], secrets: Mapping[str, str], problems: Pr
             shape = _ANY_SHAPE.search(text)
             why = SHAPES[int(shape.lastgroup[1:])][0] if shape else None
         if why:
-            problems.add(path, "holds what looks like a secret (%s); the value is not shown. Secrets go only in a receiver's "
+            problems.add(_path(keys), "holds what looks like a secret (%s); the value is not shown. Secrets go only in a receiver's "
                          "secret fields, which become Kubernetes Secrets (docs/tenancy.md)" % why)

@@ -9,7 +9,7 @@ inventory path the object comes from, before anything is written or applied.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core import limits
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
@@ -26,11 +26,16 @@ def _where(obj: Mapping[str, Any]) -> str:
 
 
 def limit_problems(objects_by_scope: Mapping[str, List[Dict[str, Any]]], scope_paths: Mapping[str, str],
-                   origins: Mapping[Tuple[str, str, str], str], problems: Problems) -> None:
-    """Every object over a limit, at the inventory path it comes from (else its scope's)."""
+                   origins: Mapping[Tuple[str, str, str], str], problems: Problems,
+                   rule_spec_bounds: Optional[Mapping[Tuple[str, str, str], int]] = None) -> None:
+    """Every object over a limit, at the inventory path it comes from (else its scope's).
+
+    `rule_spec_bounds`: what the generators measured of their rule objects' specs while cutting them (limits.measured_parts).
+    """
+    bounds = rule_spec_bounds or {}
     for scope in sorted(objects_by_scope):
         for obj in objects_by_scope[scope]:
-            for what, size, limit in limits.object_problems(obj):
+            for what, size, limit in limits.object_problems(obj, bounds.get(_key(obj), 0)):
                 path = origins.get(_key(obj)) or scope_paths.get(scope, scope)
                 problems.add(path, "generates %s: %s" % (_where(obj), limits.describe_problem(what, size, limit)))
 

@@ -113,3 +113,13 @@ def test_the_message_names_the_sizes_and_who_refuses():
     text = limits.describe_problem("its data", 2 * 1024 * KIB, limits.MAX_DATA_BYTES)
     assert text == "its data would take 2048.0 KiB (2097152 bytes), over the 1024.0 KiB (1048576 bytes) the API server accepts"
     assert "Prometheus Operator's 512.0 KiB" in limits.describe_problem("its rules", 300 * KIB, limits.MAX_RULE_SPEC_BYTES)
+
+
+@pytest.mark.parametrize("value", [{"a": "🚨 équipe 支付"}, {"groups": HOSTILE}, {"n": 2 ** 70}, {"lone": "\ud83d"}, [1.5, None, True]],
+                         ids=["unicode", "hostile", "big-int", "lone-surrogate", "scalars"])
+def test_the_fast_and_the_standard_json_measure_agree(value):
+    # orjson where installed, else the standard library: the same bytes either way (and no exception on what orjson refuses).
+    standard = limits._json_bytes(value)  # pylint: disable=protected-access
+    assert limits.json_bytes(value) == standard
+    if not (isinstance(value, dict) and "lone" in value):
+        assert standard == len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
