@@ -188,7 +188,8 @@ def window_burn_expr(team: Team) -> str:
     ratios = str(Selector("", (Matcher("__name__", "=~", re.escape(ERROR_RATIO_PREFIX) + ".+"), eq("namespace", team.namespace),
                                Matcher("service", "=~", "$" + SERVICE_VARIABLE), Matcher("slo", "=~", "$" + SLO_VARIABLE),
                                eq("team", team.name))))
-    return 'label_replace(%s, "window", "$1", "__name__", %s) / %s %s' % (
+    # Many windows to one budget: group_left, or Prometheus refuses the match.
+    return 'label_replace(%s, "window", "$1", "__name__", %s) / %s group_left %s' % (
         ratios, quote(re.escape(ERROR_RATIO_PREFIX) + "(.+)"), _ON_SLO, picked(team, ERROR_BUDGET))
 
 
