@@ -61,9 +61,6 @@ def test_failing_templates_name_every_field_and_print_no_secret(tmp_path):
     assert not out.exists()  # nothing written
 
 
-@pytest.mark.xfail(strict=True, reason="the role observability's argument spec (roles/observability/meta/argument_specs.yml) makes "
-                   "Ansible template every observability_* setting before the plan: Ansible's own error then names the "
-                   "variable only and prints the template's source line, a secret on it included")
 def test_a_failing_template_in_a_setting_is_named_at_its_field_and_prints_no_secret(tmp_path):
     inventory = copy_example_inventory(tmp_path / "inventory")
     platform = inventory / "group_vars" / "all" / "platform.yml"
