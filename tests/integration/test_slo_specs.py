@@ -248,11 +248,14 @@ def test_site_yml_reads_spec_files_from_the_inventory_directory(tmp_path):
     team_file.write_text(yaml.safe_dump(team, sort_keys=False), encoding="utf-8")
     out = tmp_path / "out"
     run_playbook(REPO / "playbooks" / "site.yml", inventory, "-e", "observability_render_dir=%s" % out)
-    rules = yaml.safe_load((out / "prod-eu" / "manifests" / "checkout" / "prometheusrule-checkout-slos.yaml").read_text(encoding="utf-8"))
-    names = {r.get("alert") for g in rules["spec"]["groups"] for r in g["rules"]}
+    # One PrometheusRule per service: the imported specs' services (myservice, checkout) each get their own.
+    groups = []
+    for path in sorted((out / "prod-eu" / "manifests" / "checkout").glob("prometheusrule-checkout-*-slos.yaml")):
+        groups += yaml.safe_load(path.read_text(encoding="utf-8"))["spec"]["groups"]
+    names = {r.get("alert") for g in groups for r in g["rules"]}
     assert {"MyServiceHighErrorRate", "LatencyAlert", "SLOErrorBudgetFastBurn"} <= names
-    groups = {g["name"] for g in rules["spec"]["groups"]}
-    assert {"slo/myservice/requests-availability", "slo/checkout/availability", "slo/checkout/latency"} <= groups
+    assert {"slo/checkout/myservice/requests-availability", "slo/checkout/checkout/availability",
+            "slo/checkout/checkout/latency"} <= {g["name"] for g in groups}
 
     # A missing file, a path out of the inventory and a refused SLO: every problem at once, nothing written.
     (inventory / "slo" / "bad.yaml").write_text(yaml.safe_dump(_sloth_with(sli={"plugin": {"id": "x"}})), encoding="utf-8")
