@@ -54,3 +54,17 @@ def rule_group_problems(objects_by_scope: Mapping[str, List[Dict[str, Any]]], sc
                     problems.add(origins.get(_key(obj)) or scope_paths.get(scope, scope),
                                  "generates rule group %r in %s, which %s also holds" % (group["name"], _where(obj), seen[key]))
                 seen.setdefault(key, _where(obj))
+
+
+def alertmanager_config_problems(config: Mapping[str, Any], global_mode: bool, problems: Problems) -> None:
+    """The global Alertmanager configuration holds every team's routes and receivers, and the chart writes it as one
+    Secret's `alertmanager.yaml`: over 1 MiB the API server refuses the Secret and the stack's upgrade fails."""
+    if not global_mode:
+        return  # per-namespace mode: each team's part is an AlertmanagerConfig object, measured with the others
+    size = limits.json_bytes(config)
+    if limits.YAML_OVER_JSON * size > limits.MAX_DATA_BYTES:
+        size = limits.yaml_bytes(config)
+    if size > limits.MAX_DATA_BYTES:
+        problems.add("observability_alertmanager_mode", "is global, and the Alertmanager configuration of every team's routes and "
+                     "receivers (one Secret the chart writes): %s; per_namespace gives each team namespace an "
+                     "AlertmanagerConfig of its own" % limits.describe_problem("its data", size, limits.MAX_DATA_BYTES))

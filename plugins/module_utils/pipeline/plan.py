@@ -520,6 +520,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     _duplicates(all_objects, scope_paths, problems)
     checks.limit_problems(all_objects, scope_paths, bundle.origins, problems, bundle.rule_spec_bounds)
     checks.rule_group_problems(all_objects, scope_paths, bundle.origins, problems)
+    checks.alertmanager_config_problems(am_plan.config, am_plan.mode == inventory_alerting.GLOBAL, problems)
     team_rule_scopes = {s: v["objects"] for s, v in scopes.items() if s.startswith("team/") or s == generators_cluster.PLATFORM_SCOPE}
     promtool_checked = _rule_problems(team_rule_scopes, scope_paths, problems, platform.promtool, tool_cache)
     amtool_checked, amtool_swapped = _alertmanager_problems(am_plan.config, problems, platform.amtool, teams)

@@ -102,3 +102,20 @@ def test_rule_group_names_must_be_unique_within_a_namespace():
     problems = Problems()
     checks.rule_group_problems(objects, {"team/a": "observability_team_a", "team/b": "observability_team_b"}, {}, problems)
     assert problems.pairs == [("observability_team_b", "generates rule group 'g' in PrometheusRule n/b, which PrometheusRule n/a also holds")]
+
+
+def test_a_global_alertmanager_configuration_over_a_secrets_data_is_refused():
+    def config(teams):
+        return {"route": {"receiver": "platform", "routes": [{"receiver": "t%d-slack" % i, "matchers": ['team="t%d"' % i]}
+                                                             for i in range(teams)]},
+                "receivers": [{"name": "platform"}] + [{"name": "t%d-slack" % i, "slack_configs": [
+                    {"channel": "#team-%d-alerts" % i, "api_url_file": "/etc/alertmanager/secrets/t%d/slack" % i}]} for i in range(teams)]}
+    small, large = config(100), config(9000)
+    assert yaml_bytes(large) > 1024 * 1024 > yaml_bytes(small)
+    problems = Problems()
+    checks.alertmanager_config_problems(small, True, problems)
+    checks.alertmanager_config_problems(large, False, problems)  # per-namespace: each team's part is its own object
+    assert problems.pairs == []
+    checks.alertmanager_config_problems(large, True, problems)
+    ((path, message),) = problems.pairs
+    assert path == "observability_alertmanager_mode" and "its data would take" in message and "per_namespace" in message
