@@ -146,8 +146,8 @@ def test_a_team_dashboard_over_the_limit_is_refused_at_its_path_with_nothing_wri
     inventory = copy_example_inventory(tmp_path / "inventory")
     out = tmp_path / "rendered"
     # 2 MB of panels: valid JSON, a valid dashboard, but no ConfigMap can hold it.
-    huge = {"title": "Everything", "panels": [{"id": i, "type": "text", "title": "panel %d" % i,
-                                                "options": {"content": "x" * 2000}} for i in range(1000)]}
+    panels = [{"id": i, "type": "text", "title": "panel %d" % i, "options": {"content": "x" * 2000}} for i in range(1000)]
+    huge = {"title": "Everything", "panels": panels}
     (inventory / "group_vars" / "all" / "team_heavy.yml").write_text(yaml.safe_dump({"observability_team_heavy": {
         "services": [{"name": "api"}], "dashboards": [{"name": "ops", "json": huge}]}}), encoding="utf-8")
     proc = render(inventory, out, check=False)

@@ -5,7 +5,6 @@ value, not even one written on the same line as the failing template (issue 23 i
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
 from playbook_helpers import REPO, copy_example_inventory, recap, run_playbook

@@ -218,8 +218,8 @@ def test_go_reads_the_emitters_escapes_as_the_json_it_is_compared_with(promtool,
     the expected alert written as JSON (\\u escapes of the same code points): the same strings to Go, or the test fails."""
     labels = {"l%d" % i: text for i, text in enumerate(HARD)}
     annotations = {"a%d" % i: text for i, text in enumerate(HARD)}
-    rules = {"groups": [{"name": "unicode", "rules": [{"alert": "Unicode", "expr": "vector(1)", "labels": labels,
-                                                          "annotations": annotations}]}]}
+    rule = {"alert": "Unicode", "expr": "vector(1)", "labels": labels, "annotations": annotations}
+    rules = {"groups": [{"name": "unicode", "rules": [rule]}]}
     (tmp_path / "rules.yaml").write_text(dump(rules), encoding="utf-8")
     assert SIREN.encode("utf-8") in (tmp_path / "rules.yaml").read_bytes()
     cases = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [{

@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterator, List, Mapping, Sequence, Tuple
 
-import yaml
-
 KIB = 1024
 MAX_RULE_SPEC_BYTES = 256 * KIB
 OPERATOR_RULE_SPEC_BYTES = 512 * KIB
@@ -31,10 +29,6 @@ try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - optional; the standard library gives the same bytes
     _orjson = None
-try:
-    _Dumper = yaml.CSafeDumper  # libyaml, when PyYAML was built with it
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Dumper = yaml.SafeDumper
 
 
 def utf8_len(text: str) -> int:
@@ -58,7 +52,12 @@ def _json_bytes(value: Any) -> int:
 
 def yaml_bytes(value: Any) -> int:
     """Bytes of `value` as block YAML with lines folded at 80 columns, as the operator's YAML library writes it."""
-    return utf8_len(yaml.dump(value, Dumper=_Dumper, default_flow_style=False, allow_unicode=True, width=80, sort_keys=True))
+    # PyYAML comes with ansible-core wherever the plan runs; imported here, where a large spec needs it, so that the
+    # core imports nothing beyond the standard library at load time.
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML was built with it
+    return utf8_len(yaml.dump(value, Dumper=dumper, default_flow_style=False, allow_unicode=True, width=80, sort_keys=True))
 
 
 # Block YAML of rule groups is under three times their compact JSON: a scalar costs at most its JSON text, quotes doubled

@@ -18,7 +18,7 @@ def group(name, expr="sum(rate(http_requests_total[5m]))", rules=1, labels=None,
     rule = {"record": "x:y", "expr": expr, "labels": labels or {"team": "t"}}
     if annotations:
         rule = {"alert": "A", "expr": expr, "labels": labels or {}, "annotations": annotations}
-    return {"name": name, "rules": [dict(rule) for _ in range(rules)]}
+    return {"name": name, "rules": [dict(rule) for _copy in range(rules)]}
 
 
 def go_like_yaml_bytes(value):
