@@ -308,11 +308,19 @@ def decimal_str(value: Any) -> str:
 
     Fractions without one (1/3) are printed with 15 significant digits.
     """
-    if isinstance(value, float):
-        value = Fraction(repr(value))
-    elif not isinstance(value, Fraction):
-        value = Fraction(value)
+    if isinstance(value, Fraction):
+        return _decimal_text(value.numerator, value.denominator)
+    if isinstance(value, (float, str)):
+        return _decimal_of(value)
+    value = Fraction(value)
     return _decimal_text(value.numerator, value.denominator)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_of(value: Any) -> str:
+    # Dashboards print the same few quantiles and thresholds (floats, or text as the inventory gave them) everywhere.
+    fraction = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+    return _decimal_text(fraction.numerator, fraction.denominator)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -211,9 +211,13 @@ def _shape(slo: SLO) -> Tuple[Any, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _count_templates(shape: Tuple[Any, ...]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
-    """Each template split at its placeholders: literal text at even places, a texts key at odd ones."""
-    return tuple((record, tuple(template.split("\x00"))) for record, template in _count_expressions(shape))
+def _count_templates(shape: Tuple[Any, ...]) -> Tuple[Tuple[str, str, Tuple[str, ...]], ...]:
+    """Each template as (record, %-format of its literal text, the texts keys its placeholders take in order)."""
+    out = []
+    for record, template in _count_expressions(shape):
+        parts = template.split("\x00")
+        out.append((record, "%s".join(part.replace("%", "%%") for part in parts[0::2]), tuple(parts[1::2])))
+    return tuple(out)
 
 
 def _count_expressions(shape: Tuple[Any, ...]) -> Tuple[Tuple[str, str], ...]:
@@ -253,8 +257,8 @@ def _count_rules(team: Team, service: Service, slo: SLO, ident: Dict[str, str]) 
     """(the counts of the fast group in evaluation order, the period's counts for the budget group)."""
     texts = _texts(team, service, slo)
     fast, budget = [], []
-    for record, parts in _count_templates(_shape(slo)):
-        expr = "".join(texts[part] if i % 2 else part for i, part in enumerate(parts))
+    for record, text, keys in _count_templates(_shape(slo)):
+        expr = text % tuple(texts[key] for key in keys)
         if record.startswith("period:"):
             budget.append({"record": record[len("period:"):], "expr": expr, "labels": dict(ident)})
         else:
@@ -290,21 +294,6 @@ def _ratio_expr(team: Team, service: Service, slo: SLO, window: Duration, base: 
                         _sel(count_name(REQUESTS, "increase%s" % window), team, service, slo))
 
 
-def _tier_condition(team: Team, service: Service, slo: SLO, tier: Tier, base: Duration) -> str:
-    limit = decimal_str(threshold(slo, tier))
-    long_ratio = _sel(record_name("error_ratio", tier.long_window), team, service, slo)
-    short_ratio = _sel(record_name("error_ratio", tier.short_window), team, service, slo)
-    cond = "%s > %s and %s > %s" % (long_ratio, limit, short_ratio, limit)
-    min_events = tier.min_events or slo.min_events
-    if min_events:
-        if tier.long_window == base:
-            events = "%s * %s" % (_sel(record_name("requests_per_second", base), team, service, slo), decimal_str(Fraction(base.ms, 1000)))
-        else:
-            events = _sel(count_name(REQUESTS, "increase%s" % tier.long_window), team, service, slo)
-        cond += " and %s >= %d" % (events, min_events)
-    return "(%s)" % cond
-
-
 def _percent(value: Fraction) -> str:
     return decimal_str(value) + "%"
 
@@ -331,9 +320,38 @@ def _description(objective: Fraction, period: Duration, tiers: Tuple[Tier, ...])
             % (_percent(objective), period, _percent(budget * 100), tier_text))
 
 
+_IDENT = "\x00"  # stands for an SLO's identity matchers in an expression made once per tier set
+
+
+@functools.lru_cache(maxsize=1024)
+def _alert_expr(tiers: Tuple[Tier, ...], objective: Fraction, period: Duration, base: Duration, min_events: Optional[int]) -> str:
+    """An alert's expression with `_IDENT` where the SLO's identity goes: the same for every SLO with these tiers,
+    objective and period (most SLOs of a platform share a few), so made once."""
+    budget = 1 - objective / 100
+
+    def sel(name: str) -> str:
+        return name + _IDENT
+
+    conditions = []
+    for tier in tiers:
+        limit = decimal_str(tier.burn_factor(period) * budget)
+        cond = "%s > %s and %s > %s" % (sel(record_name("error_ratio", tier.long_window)), limit,
+                                        sel(record_name("error_ratio", tier.short_window)), limit)
+        events_min = tier.min_events or min_events
+        if events_min:
+            if tier.long_window == base:
+                events = "%s * %s" % (sel(record_name("requests_per_second", base)), decimal_str(Fraction(base.ms, 1000)))
+            else:
+                events = sel(count_name(REQUESTS, "increase%s" % tier.long_window))
+            cond += " and %s >= %d" % (events, events_min)
+        conditions.append("(%s)" % cond)
+    # Dividing by the budget makes the alert's value the burn rate.
+    return "(%s) / %s" % (" or ".join(conditions), decimal_str(budget))
+
+
 def _alert(team: Team, service: Service, slo: SLO, action: str, tiers: List[Tier], base: Duration) -> Dict[str, Any]:
-    budget = decimal_str(slo.error_budget)
-    expr = " or ".join(_tier_condition(team, service, slo, t, base) for t in tiers)
+    expr = _alert_expr(tuple(tiers), slo.objective, slo.period, base, slo.min_events).replace(
+        _IDENT, _identity_text(team.namespace, service.name, slo.name, team.name))
     settings = slo.alert(action)
     labels = {k: template_literal(v) for k, v in team.labels}
     # The SLO's own labels, then the alert's, never the collection's routing and identity labels (parse_alert_labels).
@@ -356,8 +374,7 @@ def _alert(team: Team, service: Service, slo: SLO, action: str, tiers: List[Tier
     annotations.update((k, template_literal(v)) for k, v in settings.annotations)
     rule = {
         "alert": settings.name or ALERT_NAMES[action],
-        # Dividing by the budget makes the alert's value the burn rate.
-        "expr": "(%s) / %s" % (expr, budget),
+        "expr": expr,
         "labels": labels,
         "annotations": annotations,
     }

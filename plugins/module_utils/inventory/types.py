@@ -98,9 +98,10 @@ class SLO:
     def kind(self) -> str:
         return "latency" if self.latency else "ratio"
 
-    @property
+    @functools.cached_property
     def error_budget(self) -> Fraction:
-        """Allowed share of bad events (1 - objective), exact."""
+        """Allowed share of bad events (1 - objective), exact; asked for by every rule of the SLO, so kept once made
+        (cached_property writes the instance's __dict__ directly, which a frozen dataclass allows)."""
         return _error_budget(self.objective)
 
 
