@@ -19,7 +19,7 @@ import json
 import math
 import re
 from fractions import Fraction
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, parse_selector
@@ -91,7 +91,7 @@ def _route_label_names(route: Mapping[str, Any]) -> Tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def router(route: Mapping[str, Any]):
+def router(route: Mapping[str, Any]) -> Callable[[Mapping[str, str]], List[str]]:
     """receivers() of `route` for many alerts: the walk depends only on the labels its matchers name, so alerts that
     agree on those (every alert of a team, mostly) are routed once."""
     names = _route_label_names(route)
@@ -299,8 +299,7 @@ def _tier_set(tiers, period) -> str:
 
 
 def _slo(team, service, slo, charts, tier_sets) -> str:
-    key = (slo.period.ms, tuple((t.action, t.budget_percent, t.long_window.ms, t.short_window.ms, t.for_.ms if t.for_ else 0)
-                                for t in sorted(slo.tiers, key=_tier_key)))
+    key = _tier_set_key(slo.tiers, slo.period)
     if key not in tier_sets:
         # What depends only on the tiers and the period is made once per distinct set (most SLOs share one).
         svg = _chart(slo.tiers, slo.period)
@@ -318,6 +317,13 @@ def _slo(team, service, slo, charts, tier_sets) -> str:
             % (esc(team.name), esc(service.name), esc(slo.name), esc(service.name), esc(slo.name), _percent(slo.objective / 100),
                esc(slo.period), _percent(slo.error_budget), tier_set, tier_set + 1, thresholds,
                "".join("<th>at %dx</th>" % b for b in BURNS), actions, chart))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tier_set_key(tiers, period) -> Tuple[Any, ...]:
+    """What makes two SLOs share a tier set: the period and the tiers in any order (made once per tiers and period)."""
+    return (period.ms, tuple((t.action, t.budget_percent, t.long_window.ms, t.short_window.ms, t.for_.ms if t.for_ else 0)
+                             for t in sorted(tiers, key=_tier_key)))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -49,6 +49,15 @@ class Tier:
         """How many times faster than sustainable the budget burns when this tier fires."""
         return _burn_factor(self.budget_percent, period.ms, self.long_window.ms)
 
+    def __hash__(self) -> int:
+        # Tiers key the caches of every generator (alert expressions, descriptions, the catalogue's tier sets), and a
+        # Fraction's hash is costly: the fields' hash is made once per tier (a frozen dataclass never changes).
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.action, self.budget_percent, self.long_window, self.short_window, self.for_, self.min_events))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class Latency:
