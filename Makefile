@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup render test test-unit test-sanity test-lint test-kind test-charts bench ee clean
+.PHONY: setup render test test-unit test-sanity test-lint test-kind test-charts bench ee clean tools control-plane control-plane-stop
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,20 @@ test-lint: setup
 # Needs VIGIL_CHART_SOURCES (assembled by tests/charts/chart_sources.py); helm goes into .cache/tools when missing.
 test-charts: setup
 	VIGIL_REQUIRE_TOOLS=1 VIGIL_HELM=$$(bash scripts/install-helm.sh) $(BIN)/pytest -p no:cacheprovider -v -s tests/charts
+
+# The Go tools of the cluster tests (kube-apiserver, kube-controller-manager, etcd, the Prometheus Operator, helm-diff),
+# built from their pinned wrapper modules (tools/go/) into $HOME/.cache/vigil-observability/tools; one line per tool.
+tools:
+	@bash scripts/build-tools.sh
+
+# Two real control planes on 127.0.0.1 (prod-eu, prod-us: etcd, kube-apiserver, kube-controller-manager, the Prometheus
+# Operator), admin kubeconfig with contexts <cluster>-admin and <cluster>-<team group> in .cache/control-plane/kubeconfig.
+CONTROL_PLANE_GROUPS ?= payments
+control-plane: setup tools
+	$(BIN)/python scripts/control_plane.py start --groups $(CONTROL_PLANE_GROUPS)
+
+control-plane-stop: setup
+	$(BIN)/python scripts/control_plane.py stop
 
 # The kind scenario (molecule/default): needs Docker and network access, so `make test` does not run it.
 test-kind: setup
