@@ -68,12 +68,18 @@ YAML_OVER_JSON = 3
 _GROUPS_KEY = len("groups:\n")
 
 
+def yaml_bytes_against(value: Any, limit: int, json_size: int = 0) -> int:
+    """`value`'s YAML size, exact only where it matters: a bound from its JSON (`json_size`, an upper bound of it, or
+    measured) when three times that is within `limit`, else written out as YAML."""
+    size = json_size or json_bytes(value)
+    if YAML_OVER_JSON * size <= limit:
+        return size
+    return yaml_bytes(value)
+
+
 def rule_spec_bytes(spec: Mapping[str, Any], json_size: int = 0) -> int:
     """A PrometheusRule spec's size as the operator measures it (YAML); `json_size`, an upper bound of its JSON."""
-    size = json_size or json_bytes(spec)
-    if YAML_OVER_JSON * size <= MAX_RULE_SPEC_BYTES:
-        return size
-    return yaml_bytes(spec)
+    return yaml_bytes_against(spec, MAX_RULE_SPEC_BYTES, json_size)
 
 
 def split_groups(groups: Sequence[Dict[str, Any]], limit: int = MAX_RULE_SPEC_BYTES) -> List[List[Dict[str, Any]]]:

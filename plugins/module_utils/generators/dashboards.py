@@ -27,7 +27,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators.slo
     OBJECTIVE,
 )
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import CustomDashboard, Service, Settings, Team
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 SCHEMA_VERSION = 39
 RATE_WINDOW = "$__rate_interval"  # Grafana picks it from the scrape interval and the panel's resolution
@@ -150,10 +150,14 @@ SERVICE_VARIABLE, SLO_VARIABLE = "service", "slo"
 _LEGEND = "{{service}} / {{slo}}"
 
 
+def _picked_matchers(team: Team) -> Tuple[Matcher, ...]:
+    return (eq("namespace", team.namespace), Matcher("service", "=~", "$" + SERVICE_VARIABLE),
+            Matcher("slo", "=~", "$" + SLO_VARIABLE), eq("team", team.name))
+
+
 def picked(team: Team, metric: str) -> str:
     """`metric` of the team's SLOs that the dashboard's variables pick (each variable a regex; All is `.+`)."""
-    return str(Selector(metric, (eq("namespace", team.namespace), Matcher("service", "=~", "$" + SERVICE_VARIABLE),
-                                 Matcher("slo", "=~", "$" + SLO_VARIABLE), eq("team", team.name))))
+    return str(Selector(metric, _picked_matchers(team)))
 
 
 def _variable(settings: Settings, name: str, label: str, query: str) -> Dict[str, Any]:
@@ -185,9 +189,7 @@ def sli_now_expr(team: Team) -> str:
 
 def window_burn_expr(team: Team) -> str:
     """The burn rate over every window an SLO records, the window (from the series name) kept as a label."""
-    ratios = str(Selector("", (Matcher("__name__", "=~", re.escape(ERROR_RATIO_PREFIX) + ".+"), eq("namespace", team.namespace),
-                               Matcher("service", "=~", "$" + SERVICE_VARIABLE), Matcher("slo", "=~", "$" + SLO_VARIABLE),
-                               eq("team", team.name))))
+    ratios = str(Selector("", (Matcher("__name__", "=~", re.escape(ERROR_RATIO_PREFIX) + ".+"),) + _picked_matchers(team)))
     # Many windows to one budget: group_left, or Prometheus refuses the match.
     return 'label_replace(%s, "window", "$1", "__name__", %s) / %s group_left %s' % (
         ratios, quote(re.escape(ERROR_RATIO_PREFIX) + "(.+)"), _ON_SLO, picked(team, ERROR_BUDGET))
@@ -213,19 +215,17 @@ def slo_dashboard(team: Team, settings: Settings) -> Dict[str, Any]:
             "Team %s defines no SLOs yet: add `slos` to its services in the inventory." % team.name)}}, 24, 3)
         return _dashboard(slo_uid(team), "%s / SLOs" % team.name, ["vigil", "slo", "team:%s" % team.name], layout.panels,
                           _red_links(team))
-    columns = (("Objective", picked(team, OBJECTIVE)), ("SLI over the period", sli_over_period_expr(team)),
-               ("Error budget remaining", picked(team, BUDGET_REMAINING)), ("Burn rate now", picked(team, CURRENT_BURN)))
-    renames = {"Value #%s" % chr(ord("A") + index): title for index, (title, _expr) in enumerate(columns)}
+    columns = (("Objective", picked(team, OBJECTIVE), "percentunit"), ("SLI over the period", sli_over_period_expr(team), "percentunit"),
+               ("Error budget remaining", picked(team, BUDGET_REMAINING), "percentunit"), ("Burn rate now", picked(team, CURRENT_BURN), "none"))
+    renames = {"Value #%s" % chr(ord("A") + index): title for index, (title, _expr, _unit) in enumerate(columns)}
     layout.add({
         "type": "table",
         "title": "SLOs",
         "description": "Every SLO the service and SLO variables pick, one row each.",
         "datasource": _prom(settings),
-        "targets": _refs([_table_target(settings, "", expr) for _title, expr in columns]),
+        "targets": _refs([_table_target(settings, "", expr) for _title, expr, _unit in columns]),
         "fieldConfig": {"defaults": {}, "overrides": [
-            {"matcher": {"id": "byName", "options": title}, "properties": [{"id": "unit", "value": unit}]}
-            for title, unit in (("Objective", "percentunit"), ("SLI over the period", "percentunit"),
-                                ("Error budget remaining", "percentunit"), ("Burn rate now", "none"))]},
+            {"matcher": {"id": "byName", "options": title}, "properties": [{"id": "unit", "value": unit}]} for title, _expr, unit in columns]},
         "options": {"showHeader": True, "sortBy": [{"displayName": "Error budget remaining", "desc": False}]},
         "transformations": [
             {"id": "merge", "options": {}},

@@ -13,11 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core import limits
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-
-
-def _key(obj: Mapping[str, Any]) -> Tuple[str, str, str]:
-    meta = obj["metadata"]
-    return (meta.get("namespace", ""), obj["kind"], meta["name"])
+from ansible_collections.vigil.observability.plugins.module_utils.generators.cluster import object_key as _key
 
 
 def _where(obj: Mapping[str, Any]) -> str:
@@ -61,9 +57,7 @@ def alertmanager_config_problems(config: Mapping[str, Any], global_mode: bool, p
     Secret's `alertmanager.yaml`: over 1 MiB the API server refuses the Secret and the stack's upgrade fails."""
     if not global_mode:
         return  # per-namespace mode: each team's part is an AlertmanagerConfig object, measured with the others
-    size = limits.json_bytes(config)
-    if limits.YAML_OVER_JSON * size > limits.MAX_DATA_BYTES:
-        size = limits.yaml_bytes(config)
+    size = limits.yaml_bytes_against(config, limits.MAX_DATA_BYTES)
     if size > limits.MAX_DATA_BYTES:
         problems.add("observability_alertmanager_mode", "is global, and the Alertmanager configuration of every team's routes and "
                      "receivers (one Secret the chart writes): %s; per_namespace gives each team namespace an "
