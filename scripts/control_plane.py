@@ -185,6 +185,8 @@ def start_cluster(name, root, tools, groups, procs):
         "--service-account-key-file", pki.path("sa.pub"), "--service-account-signing-key-file", pki.path("sa.key"),
         "--service-account-issuer", "https://kubernetes.default.svc", "--service-cluster-ip-range", SERVICE_RANGE,
         "--allow-privileged=true", "--disable-admission-plugins", "ServiceAccount",
+        # One API server on loopback: the kubernetes Service endpoints would be refused (127.0.0.0/8) and retried.
+        "--endpoint-reconciler-type", "none",
     ], logs / "kube-apiserver.log")
     procs.append({"cluster": name, "what": "kube-apiserver", "pid": apiserver.pid})
     server = "https://127.0.0.1:%d" % api_port
@@ -252,26 +254,34 @@ def alive(pid):
         return False
 
 
+def _end(pid, grace=20):
+    """SIGTERM the process group of `pid`, SIGKILL it after `grace` seconds, and wait until it has ended."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and alive(pid):
+            time.sleep(0.05)
+        if not alive(pid):
+            return
+
+
 def stop(root):
     state_path = Path(root) / "state.json"
     if not state_path.exists():
         print("control plane: nothing to stop (%s missing)" % state_path)
         return 0
     state = json.loads(state_path.read_text())
+    # Reverse start order, one at a time: the API server's shutdown talks to etcd, so etcd must outlive it (stopped
+    # together, the API server waited 20 s per shutdown step for an etcd that was gone).
     for proc in reversed(state.get("processes", [])):
-        try:
-            os.killpg(proc["pid"], signal.SIGTERM)
-        except ProcessLookupError:
-            continue
-    deadline = time.monotonic() + 30
-    for proc in state.get("processes", []):
-        while time.monotonic() < deadline and alive(proc["pid"]):
-            time.sleep(0.2)
-        if alive(proc["pid"]):
-            try:
-                os.killpg(proc["pid"], signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _end(proc["pid"])
+    left = [proc["pid"] for proc in state.get("processes", []) if alive(proc["pid"])]
+    if left:
+        print("control plane: processes %s did not end" % left, file=sys.stderr)
+        return 1
     state_path.unlink()
     print("control plane: stopped %d processes" % len(state.get("processes", [])))
     return 0
