@@ -74,15 +74,16 @@ build_flags() { # tool module version
 }
 
 # helm-diff as helm expects a plugin: <tool dir>/plugins/diff/{plugin.yaml,bin/diff}, used with
-# HELM_PLUGINS=<tool dir>/plugins. Our own minimal plugin.yaml (no install hooks: the binary is already there).
+# HELM_PLUGINS=<tool dir>/plugins. Our own minimal plugin.yaml (no install hooks: the binary is already there); one
+# `command` for every platform: helm 3 finds no platformCommand entry without an os and arch ("no plugin command is
+# applicable"), and helm 4 reads the same legacy field.
 helm_diff_plugin() { # dir version
   cat >"$1/plugins/diff/plugin.yaml" <<EOF
 name: diff
 version: "${2#v}"
 usage: "Preview helm upgrade changes as a diff"
 description: "helm-diff $2, built by vigil.observability scripts/build-tools.sh"
-platformCommand:
-  - command: \${HELM_PLUGIN_DIR}/bin/diff
+command: \$HELM_PLUGIN_DIR/bin/diff
 EOF
 }
 
@@ -124,8 +125,8 @@ command -v go >/dev/null 2>&1 || die "go is not installed"
 GOFLAGS="$(go env GOFLAGS)"
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly"
 # The recipe part of every stamp: the functions that decide flags and layout (declare -f drops comments), the
-# Go version.
-recipe="$(declare -f spec build_flags helm_diff_plugin binary_path go_binary_name) $(go env GOVERSION)"
+# Go version; helm-diff's stamp adds its plugin.yaml writer.
+recipe="$(declare -f spec build_flags binary_path go_binary_name) $(go env GOVERSION)"
 
 mkdir -p "$cache"
 # One build at a time per cache: two would share the same cores and directories.
@@ -144,7 +145,8 @@ for tool in "${tools[@]}"; do
   version="$(awk -v m="$module" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$dir/go.mod")"
   [ -n "$version" ] || die "$tool: tools/go/$wrapper/go.mod requires no version of $module"
   version_of[$tool]="$version"
-  stamp_of[$tool]="$(cat "$dir/go.mod" "$dir/go.sum" - <<<"$tool $recipe" | sha256sum | cut -d' ' -f1)"
+  own="$([ "$tool" != helm-diff ] || declare -f helm_diff_plugin)"
+  stamp_of[$tool]="$(cat "$dir/go.mod" "$dir/go.sum" - <<<"$tool $recipe $own" | sha256sum | cut -d' ' -f1)"
   if [ "$force" = 0 ] && [ -x "$(binary_path "$tool" "$version")" ] &&
     [ "$(cat "$cache/$tool-$version/.vigil-build" 2>/dev/null)" = "${stamp_of[$tool]}" ]; then
     continue

@@ -9,7 +9,8 @@ Usage: python scripts/control_plane.py start [--dir .cache/control-plane] [--clu
 Per cluster: etcd (its own data directory, --unsafe-no-fsync), kube-apiserver (RBAC, generated serving
 certificates, a service-account signing key, a client CA), kube-controller-manager (the namespace controller finishes
 deletions) and the Prometheus Operator, each on free ports of 127.0.0.1, started the way controller-runtime's envtest
-starts them. Binaries come from scripts/build-tools.sh's cache. `start` waits until every API server is ready and
+starts them. The operator starts once a chart installed its Deployment and CRDs, with that Deployment's arguments.
+Binaries come from scripts/build-tools.sh's cache. `start` waits until every API server is ready and
 writes `<dir>/kubeconfig` with a context `<cluster>-admin` per cluster (system:masters) and `<cluster>-<group>` per
 team RBAC group (a client certificate whose organization is the group, signed by that cluster's CA); `<dir>/state.json`
 records the PIDs, so that `stop` ends exactly the processes `start` started.
@@ -22,6 +23,7 @@ import datetime
 import ipaddress
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -135,6 +137,9 @@ def tool(tools, name):
 
 
 def spawn(args, log, env=None):
+    # Without the machine's HTTP proxy: the API server calls admission webhooks (and the operator the API server) on
+    # this machine, never through a proxy that answers for every host with a certificate of its own.
+    env = {k: v for k, v in (env or os.environ).items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     with open(log, "ab") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                 env=env)
@@ -166,6 +171,8 @@ def _b64(text):
 
 def start_cluster(name, root, tools, groups, procs):
     directory = root / name
+    # Every start is a new, empty cluster: etcd data, PKI and logs of an earlier one go.
+    shutil.rmtree(directory, ignore_errors=True)
     pki = Pki(directory / "pki")
     logs = directory / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -187,6 +194,9 @@ def start_cluster(name, root, tools, groups, procs):
         "--allow-privileged=true", "--disable-admission-plugins", "ServiceAccount",
         # One API server on loopback: the kubernetes Service endpoints would be refused (127.0.0.0/8) and retried.
         "--endpoint-reconciler-type", "none",
+        # Webhooks and aggregated APIs reached through their Service's endpoints, not its ClusterIP (nothing routes
+        # ClusterIPs here): a webhook no pod serves fails at once, and its failurePolicy decides.
+        "--enable-aggregator-routing=true",
     ], logs / "kube-apiserver.log")
     procs.append({"cluster": name, "what": "kube-apiserver", "pid": apiserver.pid})
     server = "https://127.0.0.1:%d" % api_port
@@ -209,26 +219,63 @@ def start_cluster(name, root, tools, groups, procs):
     return {"server": server, "admin_kubeconfig": str(admin_kubeconfig), "contexts": contexts, "pki": pki}
 
 
+# The operator's image, as kube-prometheus-stack (and the operator's own manifests) name it: its Deployment, in any
+# namespace and under any release name, is the one whose container runs this image.
+OPERATOR_IMAGE = "prometheus-operator/prometheus-operator"
+# Flags that only make sense inside the operator's pod (its TLS files, its listen address): replaced by ours.
+_POD_ONLY_FLAGS = ("--web.", "--apiserver", "--kubeconfig", "--ca-file", "--cert-file", "--key-file")
+
+
 def start_operator(name, root, tools, cluster, procs):
-    """The Prometheus Operator with the arguments kube-prometheus-stack gives it (its deployment template), pointed at
-    the cluster's admin kubeconfig. Its admission webhook is not registered: the API server has no route to it."""
+    """The Prometheus Operator of the cluster, run here as its pod would run it in a cluster with nodes: it starts once
+    a chart has installed the operator's Deployment and the CRDs it reconciles (started earlier, the operator would
+    leave its Prometheus and Alertmanager controllers off), with that Deployment's own arguments, pointed at the API
+    server with the admin certificate. The launcher becomes the operator (exec), so the recorded PID stays its PID.
+    Its admission webhook is not registered: the API server has no route to it."""
     port = free_port()
     pki = cluster["pki"]
-    operator = spawn([tool(tools, "operator"), "--apiserver", cluster["server"], "--ca-file", pki.path("ca.crt"),
-                      "--cert-file", pki.path("admin.crt"), "--key-file", pki.path("admin.key"),
-                      "--web.listen-address", "127.0.0.1:%d" % port,
-                      "--kubelet-service=kube-system/kube-prometheus-stack-kubelet", "--kubelet-endpoints=true",
-                      "--kubelet-endpointslice=false", "--localhost=127.0.0.1",
-                      "--prometheus-config-reloader=quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1",
-                      "--config-reloader-cpu-request=0", "--config-reloader-cpu-limit=0", "--config-reloader-memory-request=0",
-                      "--config-reloader-memory-limit=0", "--thanos-default-base-image=quay.io/thanos/thanos:v0.39.2",
-                      "--secret-field-selector=type!=kubernetes.io/dockercfg,type!=kubernetes.io/service-account-token,type!=helm.sh/release.v1",
-                      "--web.enable-tls=false"],
+    launcher = spawn([sys.executable, str(Path(__file__).resolve()), "_operator", "--server", cluster["server"],
+                      "--ca", pki.path("ca.crt"), "--cert", pki.path("admin.crt"), "--key", pki.path("admin.key"),
+                      "--port", str(port), "--binary", tool(tools, "operator")],
                      root / name / "logs" / "prometheus-operator.log")
-    procs.append({"cluster": name, "what": "prometheus-operator", "pid": operator.pid})
-    url = "http://127.0.0.1:%d" % port
-    wait_ready(url + "/healthz", None, None, None, operator, "%s prometheus-operator" % name, timeout=60)
-    return url
+    procs.append({"cluster": name, "what": "prometheus-operator", "pid": launcher.pid})
+    return "http://127.0.0.1:%d" % port
+
+
+def _get(server, path, context):
+    try:
+        with urllib.request.urlopen(server + path, context=context, timeout=10) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError):
+        return None
+
+
+def operator_arguments(deployments):
+    """The arguments of the first container running the operator's image among `deployments` (a DeploymentList), less
+    the pod-only flags; None when no Deployment runs it."""
+    for item in sorted(deployments.get("items") or [], key=lambda d: (d["metadata"]["namespace"], d["metadata"]["name"])):
+        for container in item["spec"]["template"]["spec"].get("containers") or []:
+            if OPERATOR_IMAGE in container.get("image", "").split("@")[0].rsplit(":", 1)[0]:
+                return [a for a in container.get("args") or [] if not a.startswith(_POD_ONLY_FLAGS)]
+    return None
+
+
+def run_operator(args):
+    """`_operator`: wait for the operator's Deployment and CRDs, then exec the operator."""
+    context = ssl.create_default_context(cafile=args.ca)
+    context.load_cert_chain(args.cert, args.key)
+    crds = ("prometheuses.monitoring.coreos.com", "alertmanagers.monitoring.coreos.com")
+    print("control plane: the operator waits for its Deployment (image %s) and its CRDs" % OPERATOR_IMAGE, flush=True)
+    while True:
+        chart_args = operator_arguments(_get(args.server, "/apis/apps/v1/deployments", context) or {})
+        if chart_args is not None and all(_get(args.server, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + crd, context)
+                                          for crd in crds):
+            break
+        time.sleep(1)
+    argv = [args.binary, "--apiserver", args.server, "--ca-file", args.ca, "--cert-file", args.cert, "--key-file", args.key,
+            "--web.listen-address", "127.0.0.1:%d" % args.port, "--web.enable-tls=false", *chart_args]
+    print("control plane: starting %s" % " ".join(argv), flush=True)
+    os.execv(args.binary, argv)
 
 
 def _kubeconfig(contexts, current):
@@ -312,6 +359,13 @@ def start(root, clusters, groups, tools):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_operator"]:
+        internal = argparse.ArgumentParser(prog="control_plane.py _operator")
+        for flag in ("--server", "--ca", "--cert", "--key", "--binary"):
+            internal.add_argument(flag, required=True)
+        internal.add_argument("--port", type=int, required=True)
+        return run_operator(internal.parse_args(argv[1:]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("start", "stop"))
     parser.add_argument("--dir", default=str(DEFAULT_DIR))

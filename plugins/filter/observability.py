@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.vigil.observability.plugins.plugin_utils import manifests as _manifests
 from ansible_collections.vigil.observability.plugins.plugin_utils import plan_data
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
@@ -21,6 +22,16 @@ def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
 
 def claim_namespaces(objects, found):
     return prune.claim_namespaces(objects, found)
+
+
+def manifests(text):
+    """The documents of a Kubernetes manifest file, read as kubectl and Helm read them."""
+    if not isinstance(text, str):
+        raise AnsibleFilterError("manifests: expects YAML text, got %s" % type(text).__name__)
+    try:
+        return _manifests.documents(text)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise AnsibleFilterError("manifests: %s" % exc) from None
 
 
 def plan_objects(plan, scopes):
@@ -71,6 +82,7 @@ class FilterModule:
     def filters(self):
         return {
             "claim_namespaces": claim_namespaces,
+            "manifests": manifests,
             "plan_objects": plan_objects,
             "promql_selector": promql_selector,
             "slo_burn_rates": slo_burn_rates,

@@ -48,12 +48,15 @@ def extract(mirrors, repository, tag, path, dest):
     shutil.rmtree(dest / ".tmp")
 
 
-def main(mirrors, dest):
+def main(mirrors, dest, only=None):
+    """Assemble every chart (or those in `only`) under `dest`, emptied first."""
     mirrors, dest = Path(mirrors), Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     for chart, (repository, tag, path, subcharts, drop) in CHARTS.items():
+        if only is not None and chart not in only:
+            continue
         extract(mirrors, repository, tag, path, dest)
         for sub_repository, sub_tag, sub_path in subcharts:
             extract(mirrors, sub_repository, sub_tag, sub_path, dest / chart / "charts")

@@ -3,8 +3,9 @@
 Operator, built by scripts/build-tools.sh) on 127.0.0.1, reached the way the production inventory reaches its clusters.
 
 What is proven here is the harness itself: each context reaches its own API server at the pinned version, a team's
-user is held to RBAC by the real authorizer, the namespace controller finishes a deletion, the operator is up, and
-`stop` ends exactly the processes `start` started.
+user is held to RBAC by the real authorizer, the namespace controller finishes a deletion, and
+`stop` ends exactly the processes `start` started. The operator starts when a chart installed its Deployment and CRDs,
+with that Deployment's arguments.
 """
 
 from __future__ import annotations
@@ -110,12 +111,37 @@ def test_the_namespace_controller_finishes_a_deletion(plane):
     pytest.fail("namespace offboarded still there after 60 s: the controller-manager's namespace controller did not finish it")
 
 
-def test_the_operator_runs_against_its_cluster(plane):
+def test_the_operator_starts_with_its_charts_arguments_once_its_deployment_and_crds_exist(plane):
     state = json.loads((plane / "state.json").read_text())
     operators = [p for p in state["processes"] if p["what"] == "prometheus-operator"]
     assert sorted(p["cluster"] for p in operators) == ["prod-eu", "prod-us"]
-    log = (plane / "prod-eu" / "logs" / "prometheus-operator.log").read_text()
-    assert "starting insecure server" in log and "connection refused" not in log
+    log = plane / "prod-us" / "logs" / "prometheus-operator.log"
+    assert "waits for its Deployment" in log.read_text() and "starting " not in log.read_text()
+    reference = os.environ.get("VIGIL_REFERENCE_DIR")
+    if not reference:
+        pytest.fail("VIGIL_REFERENCE_DIR is not set (.ci/run sets it): the operator's CRDs come from there", pytrace=False)
+    client, api_client = api(plane, "prod-us-admin")
+    from kubernetes import utils  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
+    for kind in ("prometheuses", "alertmanagers"):
+        crd = yaml.safe_load((Path(reference) / "crds" / "prometheus-operator" / ("monitoring.coreos.com_%s.yaml" % kind)).read_text())
+        client.ApiextensionsV1Api(api_client).create_custom_resource_definition(crd)
+    client.CoreV1Api(api_client).create_namespace({"metadata": {"name": "ops"}})
+    # What a chart installs (any release name): the operator's image and its arguments; the pod-only flags are replaced.
+    utils.create_from_dict(api_client, {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "renamed-operator", "namespace": "ops"},
+        "spec": {"selector": {"matchLabels": {"app": "op"}}, "template": {"metadata": {"labels": {"app": "op"}}, "spec": {"containers": [{
+            "name": "operator", "image": "quay.io/prometheus-operator/prometheus-operator:v0.93.1",
+            "args": ["--kubelet-service=kube-system/renamed-kubelet", "--web.enable-tls=true", "--web.cert-file=/cert/cert",
+                     "--web.listen-address=:10250"]}]}}}})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "starting insecure server" not in log.read_text():
+        time.sleep(0.5)
+    text = log.read_text()
+    assert "starting insecure server" in text, text[-2000:]
+    started = [line for line in text.splitlines() if line.startswith("control plane: starting ")][0]
+    assert "--kubelet-service=kube-system/renamed-kubelet" in started and "/cert/cert" not in started and ":10250" not in started
+    assert control_plane.alive(operators[1]["pid"]) and "connection refused" not in text
 
 
 def test_stop_ends_exactly_the_started_processes(tmp_path):
@@ -133,3 +159,17 @@ def test_stop_ends_exactly_the_started_processes(tmp_path):
         assert not (tmp_path / "state.json").exists()
     finally:
         bystander.kill()
+
+
+def test_the_operators_arguments_come_from_the_deployment_running_its_image():
+    def deployment(namespace, name, image, args):
+        return {"metadata": {"namespace": namespace, "name": name},
+                "spec": {"template": {"spec": {"containers": [{"image": image, "args": args}]}}}}
+    found = control_plane.operator_arguments({"items": [
+        deployment("monitoring", "grafana", "docker.io/grafana/grafana:13.2.0", ["--x"]),
+        deployment("monitoring", "kps-operator", "quay.io/prometheus-operator/prometheus-operator:v0.93.1@sha256:00",
+                   ["--kubelet-service=kube-system/kps-kubelet", "--web.cert-file=/cert/cert", "--web.listen-address=:10250",
+                    "--kubeconfig=/in/pod", "--log-level=info"]),
+    ]})
+    assert found == ["--kubelet-service=kube-system/kps-kubelet", "--log-level=info"]
+    assert control_plane.operator_arguments({"items": [deployment("a", "b", "quay.io/prometheus-operator/prometheus-config-reloader:v1", [])]}) is None

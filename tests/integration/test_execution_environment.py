@@ -143,7 +143,7 @@ def test_helm_and_helm_diff_are_pinned_checked_and_where_user_1000_finds_them(co
 
     def version(text):
         return tuple(int(p) for p in text.split("."))
-    assert version(args["HELM_VERSION"]) >= version(str(defaults["helm_release_helm_min_version"]))
+    assert version(str(defaults["helm_release_helm_min_version"])) <= version(args["HELM_VERSION"]) < version(str(defaults["helm_release_helm_below_version"]))
     assert version(args["HELM_DIFF_VERSION"]) >= version(str(defaults["helm_release_helm_diff_min_version"]))
 
 

@@ -44,6 +44,9 @@ class PlatformSettings:
 
     mode: str = "render"
     render_dir: str = "rendered"
+    # Apply mode without access to the chart repositories: a directory of the pinned charts, packaged as helm
+    # pull and helm package name them (<chart>-<version>.tgz); empty: each release's chart_repo_url.
+    chart_dir: str = ""
     platform_namespace: str = "monitoring"
     profile: str = "small"
     prometheus_retention: Duration = Duration.parse("35d")
@@ -205,6 +208,7 @@ def parse_platform(variables: Mapping[str, Any], problems: Problems) -> Platform
     settings = PlatformSettings(
         mode=mode or d.mode,
         render_dir=render_dir or d.render_dir,
+        chart_dir=r.string("chart_dir", default="", pattern=r"|/\S*", what="an absolute path on the controller") or "",
         platform_namespace=namespace or d.platform_namespace,
         profile=profile or d.profile,
         prometheus_retention=retention or d.prometheus_retention,

@@ -105,6 +105,11 @@ def _release(component: str, prefix: str, raw: Dict[str, Any], problems: Problem
                        timeout, history_max if history_max is not None else 10, state, delete_crds)
 
 
+def _chart_path(chart_dir: str, spec: ReleaseSpec) -> str:
+    """The packaged pinned chart in observability_chart_dir (named as helm pull and helm package name it), or ''."""
+    return "%s/%s-%s.tgz" % (chart_dir.rstrip("/"), spec.chart, spec.version) if chart_dir else ""
+
+
 def _go_seconds(text: str) -> int:
     units = {"h": 3600, "m": 60, "s": 1}
     return sum(int(number) * units[unit] for number, unit in re.findall(r"([0-9]+)([hms])", text))
@@ -495,7 +500,7 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
         plan_releases[component] = dict(spec.summary(), component=component, scope=spec.scope, kube_version=spec.kube_version,
                                         crd_dir=spec.crd_dir, timeout=spec.timeout, history_max=spec.history_max,
                                         state=spec.state, delete_crds=spec.delete_crds, values=values[component],
-                                        secret_scopes=[])
+                                        secret_scopes=[], chart_path=_chart_path(platform.chart_dir, spec))
         if present:
             files.update(generators_gitops.release_files(gitops, cluster, plan_releases[component], crd_releases))
     for scope, objects in sorted(bundle.scopes.items()):
