@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Go tools the cluster tests run (issue 24): kube-apiserver, kube-controller-manager, etcd, the
-# Prometheus Operator and the helm-diff plugin, each from its pinned wrapper module under tools/go/<module>/
+# Prometheus Operator, the helm-diff plugin and promtool (Prometheus 3.14, with the Kubernetes service discovery
+# Debian's promtool lacks), each from its pinned wrapper module under tools/go/<module>/
 # (go.mod + go.sum pin the tool and every dependency; one module per tool, so no tool raises another's shared
 # dependencies), with the flags of the project's own release build.
 #
 #   scripts/build-tools.sh [--force] [tool...]      tools: kube-apiserver kube-controller-manager etcd
-#                                                   prometheus-operator helm-diff (default: all)
+#                                                   prometheus-operator helm-diff promtool (default: all)
 #
 # Binaries go to ${VIGIL_TOOLS_CACHE:-$HOME/.cache/vigil-observability/tools}/<tool>-<version>/, outside the
 # clone (CI runs in a fresh one); Go's build and module caches (GOCACHE, GOMODCACHE) are the usual ones under
@@ -17,7 +18,7 @@ shopt -s inherit_errexit
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${VIGIL_TOOLS_CACHE:-$HOME/.cache/vigil-observability/tools}"
-all_tools=(kube-apiserver kube-controller-manager etcd prometheus-operator helm-diff)
+all_tools=(kube-apiserver kube-controller-manager etcd prometheus-operator helm-diff promtool)
 
 die() { echo "build-tools: $*" >&2; exit 1; }
 
@@ -31,6 +32,7 @@ spec() {
       echo "prometheus-operator github.com/prometheus-operator/prometheus-operator" \
         "github.com/prometheus-operator/prometheus-operator/cmd/operator operator" ;;
     helm-diff) echo "helm-diff github.com/databus23/helm-diff/v3 github.com/databus23/helm-diff/v3 diff" ;;
+    promtool) echo "prometheus github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool promtool" ;;
     *) return 1 ;;
   esac
 }
@@ -70,6 +72,11 @@ build_flags() { # tool module version
       echo "-ldflags=-s -w -X $v.Version=${version#v} -X $v.Revision=$commit -X $v.Branch=$version" \
         "-X $v.BuildUser=vigil.observability -X $v.BuildDate=$time" ;;
     helm-diff) echo "-ldflags=-s -w -X github.com/databus23/helm-diff/v3/cmd.Version=${version#v}" ;;
+    promtool) # Prometheus 3.x is published as module v0.3XX.Y: release 3.XX.Y (its VERSION file; promu's flags)
+      local v=github.com/prometheus/common/version n="${version#v0.}" release
+      release="$((${n%%.*} / 100)).$((${n%%.*} % 100)).${n#*.}"
+      echo "-ldflags=-s -w -X $v.Version=$release -X $v.Revision=$commit -X $v.Branch=HEAD" \
+        "-X $v.BuildUser=vigil.observability -X $v.BuildDate=$time" ;;
   esac
 }
 

@@ -250,14 +250,32 @@ def _get(server, path, context):
         return None
 
 
-def operator_arguments(deployments):
-    """The arguments of the first container running the operator's image among `deployments` (a DeploymentList), less
-    the pod-only flags; None when no Deployment runs it."""
+def operator_deployment(deployments):
+    """(the Deployment, its container's arguments less the pod-only flags) of the first Deployment among `deployments`
+    (a DeploymentList) running the operator's image; None when none does."""
     for item in sorted(deployments.get("items") or [], key=lambda d: (d["metadata"]["namespace"], d["metadata"]["name"])):
         for container in item["spec"]["template"]["spec"].get("containers") or []:
             if OPERATOR_IMAGE in container.get("image", "").split("@")[0].rsplit(":", 1)[0]:
-                return [a for a in container.get("args") or [] if not a.startswith(_POD_ONLY_FLAGS)]
+                return item, [a for a in container.get("args") or [] if not a.startswith(_POD_ONLY_FLAGS)]
     return None
+
+
+def operator_arguments(deployments):
+    found = operator_deployment(deployments)
+    return None if found is None else found[1]
+
+
+def _installed(server, deployment, context):
+    """Whether the Helm release that made `deployment` (if Helm made it) has finished installing: in a cluster with
+    nodes, the operator's pod starts after the install, not while Helm is still creating the Prometheus it reconciles
+    (started in between, operator v0.93.1 was seen never to reconcile it)."""
+    annotations = deployment["metadata"].get("annotations") or {}
+    release, namespace = annotations.get("meta.helm.sh/release-name"), annotations.get("meta.helm.sh/release-namespace")
+    if not release:
+        return True
+    found = _get(server, "/api/v1/namespaces/%s/secrets?labelSelector=owner%%3Dhelm,name%%3D%s,status%%3Ddeployed"
+                 % (namespace, release), context)
+    return bool(found and found.get("items"))
 
 
 def run_operator(args):
@@ -265,11 +283,13 @@ def run_operator(args):
     context = ssl.create_default_context(cafile=args.ca)
     context.load_cert_chain(args.cert, args.key)
     crds = ("prometheuses.monitoring.coreos.com", "alertmanagers.monitoring.coreos.com")
-    print("control plane: the operator waits for its Deployment (image %s) and its CRDs" % OPERATOR_IMAGE, flush=True)
+    print("control plane: the operator waits for its Deployment (image %s), its Helm release installed, and its CRDs"
+          % OPERATOR_IMAGE, flush=True)
     while True:
-        chart_args = operator_arguments(_get(args.server, "/apis/apps/v1/deployments", context) or {})
-        if chart_args is not None and all(_get(args.server, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + crd, context)
-                                          for crd in crds):
+        found = operator_deployment(_get(args.server, "/apis/apps/v1/deployments", context) or {})
+        if found is not None and _installed(args.server, found[0], context) and all(
+                _get(args.server, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + crd, context) for crd in crds):
+            chart_args = found[1]
             break
         time.sleep(1)
     argv = [args.binary, "--apiserver", args.server, "--ca-file", args.ca, "--cert-file", args.cert, "--key-file", args.key,

@@ -10,6 +10,8 @@ the plan in apply mode.
 
 from __future__ import annotations
 
+import base64
+import subprocess
 import sys
 from pathlib import Path
 
@@ -246,23 +248,33 @@ def test_bad_gitops_settings_are_refused_with_their_path(variables, expected):
 
 
 def test_the_secrets_playbook_applies_only_the_receivers_secrets_with_their_values(tmp_path):
-    from fake_kube import FakeKube, kubeconfig  # pylint: disable=import-outside-toplevel
+    """Against a real API server (scripts/control_plane.py): the Secret and its namespace, applied server-side."""
+    from kubernetes import client, config  # pylint: disable=import-outside-toplevel
 
-    inventory = copy_example_inventory(tmp_path / "inventory")
-    # A GitOps inventory: Flux deploys the rendered tree; this play brings what the tree never holds.
-    (Path(inventory) / "group_vars" / "all" / "gitops.yml").write_text(
-        "observability_gitops: flux\nobservability_gitops_path: clusters/{cluster}\n", encoding="utf-8")
-    inventory_text = "".join(p.read_text(encoding="utf-8") for p in Path(inventory).rglob("*.yml"))
-    with FakeKube() as kube:
-        config = tmp_path / "kubeconfig"
-        config.write_text(kubeconfig(kube.url), encoding="utf-8")
+    control_plane = REPO / "scripts" / "control_plane.py"
+    plane = tmp_path / "control-plane"
+    started = subprocess.run([sys.executable, str(control_plane), "start", "--dir", str(plane), "--clusters", "prod-eu", "--groups", ""],
+                             capture_output=True, text=True, timeout=600, check=False)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        inventory = copy_example_inventory(tmp_path / "inventory")
+        # A GitOps inventory: Flux deploys the rendered tree; this play brings what the tree never holds.
+        (Path(inventory) / "group_vars" / "all" / "gitops.yml").write_text(
+            "observability_gitops: flux\nobservability_gitops_path: clusters/{cluster}\n", encoding="utf-8")
+        inventory_text = "".join(p.read_text(encoding="utf-8") for p in Path(inventory).rglob("*.yml"))
         proc = run_playbook(REPO / "playbooks" / "secrets.yml", inventory, "--limit", "prod-eu",
-                            "-e", "observability_kubeconfig=%s" % config, "-e", "observability_kube_context=fake")
-    secrets = kube.applied("secrets")
-    assert list(secrets) == [("monitoring", "vigil-alertmanager-receivers")]
-    values = secrets[("monitoring", "vigil-alertmanager-receivers")]["stringData"]
-    assert values and all(isinstance(v, str) and v and v in inventory_text for v in values.values())
-    assert list(kube.applied("namespaces")) == [("", "monitoring")]
-    patches = [r for r in kube.requests if r[0] != "GET"]
-    assert patches and all(r[0] == "PATCH" and r[2] == "application/apply-patch+yaml" for r in patches)
-    assert not any(v in proc.stdout + proc.stderr for v in values.values())
+                            "-e", "observability_kubeconfig=%s" % (plane / "kubeconfig"), "-e", "observability_kube_context=prod-eu-admin")
+        core = client.CoreV1Api(config.new_client_from_config(str(plane / "kubeconfig"), context="prod-eu-admin"))
+        ours = [s for s in core.list_secret_for_all_namespaces().items
+                if any(f.manager == "vigil.observability" for f in s.metadata.managed_fields or [])]
+        assert [(s.metadata.namespace, s.metadata.name) for s in ours] == [("monitoring", "vigil-alertmanager-receivers")]
+        values = {k: base64.b64decode(v).decode("utf-8") for k, v in ours[0].data.items()}
+        assert values and all(v and v in inventory_text for v in values.values())
+        # Server-side apply by the collection's field manager; its namespace created with it (a namespace applied with its
+        # name only owns no field, so the API server keeps no managed-fields entry for it).
+        managers = [(f.manager, f.operation) for f in ours[0].metadata.managed_fields]
+        assert managers == [("vigil.observability", "Apply")], managers
+        assert core.read_namespace("monitoring").status.phase == "Active"
+        assert not any(v in proc.stdout + proc.stderr for v in values.values())
+    finally:
+        subprocess.run([sys.executable, str(control_plane), "stop", "--dir", str(plane)], capture_output=True, timeout=120, check=False)
