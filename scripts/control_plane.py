@@ -138,8 +138,11 @@ def tool(tools, name):
 
 def spawn(args, log, env=None):
     # Without the machine's HTTP proxy: the API server calls admission webhooks (and the operator the API server) on
-    # this machine, never through a proxy that answers for every host with a certificate of its own.
-    env = {k: v for k, v in (env or os.environ).items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    # this machine, never through a proxy that answers for every host with a certificate of its own. Without the
+    # caller's KUBECONFIG: the operator's client reads it besides its flags, and its current context (another cluster's
+    # admin) then won over --apiserver, so both operators reconciled one cluster.
+    env = {k: v for k, v in (env or os.environ).items()
+           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy") and k != "KUBECONFIG"}
     with open(log, "ab") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                 env=env)

@@ -160,7 +160,8 @@ def _rule_files_hold_every_group(rendered, api, cluster):
 def test_the_operator_rejected_nothing(plane, api, cluster):
     log = (plane / cluster / "logs" / "prometheus-operator.log").read_text(encoding="utf-8")
     assert "control plane: starting " in log, "the operator never started on %s" % cluster
-    rejected = [line for line in log.splitlines() if re.search(r"(?i)\b(rejected|invalid configuration|skipping (servicemonitor|podmonitor|prometheusrule|alertmanagerconfig))", line)]
+    pattern = re.compile(r"(?i)\b(rejected|invalid configuration|skipping (servicemonitor|podmonitor|prometheusrule|alertmanagerconfig))")
+    rejected = [line for line in log.splitlines() if pattern.search(line)]
     assert rejected == []
     events = _core(api, cluster).list_event_for_all_namespaces().items
     assert [e.message for e in events if (e.reason or "").startswith("InvalidConfiguration")] == []

@@ -40,8 +40,11 @@ def _built():
 def plane(tmp_path_factory):
     _built()
     directory = tmp_path_factory.mktemp("control-plane")
+    # KUBECONFIG as a user's shell has it, pointing at this plane's kubeconfig (current context: prod-eu-admin): each
+    # cluster's operator must still reach only its own cluster.
     proc = subprocess.run([sys.executable, str(SCRIPT), "start", "--dir", str(directory), "--groups", "payments,search"],
-                          capture_output=True, text=True, timeout=600, check=False)
+                          capture_output=True, text=True, timeout=600, check=False,
+                          env=dict(os.environ, KUBECONFIG=str(directory / "kubeconfig")))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     yield directory
     subprocess.run([sys.executable, str(SCRIPT), "stop", "--dir", str(directory)], capture_output=True, text=True, timeout=120, check=False)
@@ -142,6 +145,15 @@ def test_the_operator_starts_with_its_charts_arguments_once_its_deployment_and_c
     started = [line for line in text.splitlines() if line.startswith("control plane: starting ")][0]
     assert "--kubelet-service=kube-system/renamed-kubelet" in started and "/cert/cert" not in started and ":10250" not in started
     assert control_plane.alive(operators[1]["pid"]) and "connection refused" not in text
+    # It works on its own cluster: its kubelet controller makes the Service its arguments name there, and only there.
+    services = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not services.get("prod-us"):
+        for cluster in ("prod-eu", "prod-us"):
+            core = client.CoreV1Api(api(plane, "%s-admin" % cluster)[1])
+            services[cluster] = [s.metadata.name for s in core.list_namespaced_service("kube-system").items]
+        time.sleep(0.5)
+    assert services["prod-us"] == ["renamed-kubelet"] and services["prod-eu"] == [], services
 
 
 def test_stop_ends_exactly_the_started_processes(tmp_path):
