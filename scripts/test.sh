@@ -134,10 +134,36 @@ steps=("$@")
 for s in "${steps[@]}"; do
   [ -n "${titles[$s]:-}" ] || { echo "unknown step '$s' (one of: ${!titles[*]})" >&2; exit 2; }
 done
+# The controlplane scenario runs beside the quality gates that follow pytest (they are light, it is mostly waiting on
+# two API servers): it starts once pytest is done (the tools are built by then), its output is shown when it ends, and
+# a failure fails the run as any step does.
+background=""
+if [ ${#steps[@]} -gt 1 ] && [[ " ${steps[*]} " == *" controlplane "* ]]; then background=controlplane; fi
+bg_dir="$root/.cache/test-steps"
+start_background() {
+  mkdir -p "$bg_dir"
+  printf '\n== %s (in the background)\n' "${titles[controlplane]}"
+  bg_start=$SECONDS
+  # A step of its own (set -e inside it); `if` keeps this subshell from exiting before it records the status.
+  (if bash "$root/scripts/test.sh" controlplane >"$bg_dir/controlplane.log" 2>&1; then echo 0; else echo 1; fi \
+    >"$bg_dir/controlplane.rc") &
+  bg_pid=$!
+}
+started=0
 for s in "${steps[@]}"; do
+  if [ "$s" = "$background" ]; then continue; fi
+  if [ -n "$background" ] && [ "$started" = 0 ] && [ "$s" != pytest ]; then start_background; started=1; fi
   step_name=${titles[$s]}
   printf '\n== %s\n' "$step_name"
   start=$SECONDS
   "run_$s"
   echo "-- ok: $s ($((SECONDS - start))s)"
 done
+if [ -n "$background" ]; then
+  [ "$started" = 1 ] || start_background
+  step_name=${titles[controlplane]}
+  wait "$bg_pid" || true
+  cat "$bg_dir/controlplane.log"  # its own header, output and result line
+  [ "$(cat "$bg_dir/controlplane.rc")" = 0 ] || { echo "== FAILED: $step_name" >&2; exit 1; }
+  echo "-- controlplane ended $((SECONDS - bg_start))s after it started, beside the steps above"
+fi
