@@ -24,6 +24,10 @@ def claim_namespaces(objects, found):
     return prune.claim_namespaces(objects, found)
 
 
+def in_new_namespaces(objects, found):
+    return prune.in_new_namespaces(objects, found)
+
+
 def manifests(text):
     """The documents of a Kubernetes manifest file, read as kubectl and Helm read them."""
     if not isinstance(text, str):
@@ -82,6 +86,7 @@ class FilterModule:
     def filters(self):
         return {
             "claim_namespaces": claim_namespaces,
+            "in_new_namespaces": in_new_namespaces,
             "manifests": manifests,
             "plan_objects": plan_objects,
             "promql_selector": promql_selector,

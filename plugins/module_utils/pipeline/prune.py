@@ -64,3 +64,15 @@ def claim_namespaces(objects: Any, found: Any) -> List[Any]:
             obj = dict(obj, metadata=dict(meta, annotations={k: v for k, v in annotations.items() if k != CREATED_FOR_ANNOTATION}))
         out.append(obj)
     return out
+
+
+def in_new_namespaces(objects: Any, found: Any) -> Dict[str, List[Any]]:
+    """`objects` split by whether the API server can be asked about them now: {"ready": cluster-scoped objects and those
+    in a namespace of `found` (the Namespace objects listed), "pending": those in a namespace that does not exist yet}.
+    Check mode asks the server to dry-run each apply, which it refuses (404) in a namespace the run would create first."""
+    existing = {ns.get("metadata", {}).get("name") for ns in found or []}
+    out: Dict[str, List[Any]] = {"ready": [], "pending": []}
+    for obj in objects or []:
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        out["ready" if not namespace or namespace in existing else "pending"].append(obj)
+    return out

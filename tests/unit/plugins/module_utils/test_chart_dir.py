@@ -24,3 +24,17 @@ def test_a_relative_or_non_string_chart_dir_is_refused_at_its_path():
     found = problems({"observability_chart_dir": "charts", "loki_chart_version": 18})
     assert any(p.startswith("observability_chart_dir:") and "absolute path" in p for p in found), found
     assert any(p.startswith("loki_chart_version:") for p in found), found
+
+
+def test_check_mode_dry_runs_only_what_the_api_server_can_judge_now():
+    from ansible_collections.vigil.observability.plugins.module_utils.pipeline.prune import in_new_namespaces
+
+    found = [{"metadata": {"name": "payments"}}, {"metadata": {"name": "monitoring"}}]
+    objects = [{"kind": "Namespace", "metadata": {"name": "checkout"}},
+               {"kind": "PrometheusRule", "metadata": {"name": "a", "namespace": "checkout"}},
+               {"kind": "Secret", "metadata": {"name": "b", "namespace": "payments"}},
+               {"kind": "ClusterRole", "metadata": {"name": "c"}}]
+    split = in_new_namespaces(objects, found)
+    assert [o["metadata"]["name"] for o in split["ready"]] == ["checkout", "b", "c"]
+    assert [o["metadata"]["name"] for o in split["pending"]] == ["a"]
+    assert in_new_namespaces([], found) == {"ready": [], "pending": []}
