@@ -17,20 +17,12 @@ from fractions import Fraction
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label, is_label_key, is_label_value
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, check_regex, parse_selector
 from typing import Any, Dict, List, Optional
 
-# RFC 1123 label, as Kubernetes requires for namespaces and most object names.
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _MISSING = object()
 _BOOL_TEXT = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
-_K8S_LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_K8S_LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
-
-
-def is_dns_label(value: Any, max_len: int = 63) -> bool:
-    # fullmatch: `$` would accept a trailing newline.
-    return isinstance(value, str) and len(value) <= max_len and bool(DNS_LABEL_RE.fullmatch(value))
 
 
 # Whole numbers the platform passes on: Kubernetes' CRDs and Alertmanager's fields are 32-bit at their narrowest.
@@ -296,14 +288,14 @@ class Reader:
         out = {}
         for name, value in sorted(self.mapping(key).items(), key=lambda kv: str(kv[0])):
             path = join_path(self.sub(key), str(name))
-            if not isinstance(name, str) or not _K8S_LABEL_KEY_RE.fullmatch(name) or len(name.rsplit("/", 1)[-1]) > 63:
+            if not is_label_key(name):
                 self.problems.add(path, "is not a valid Kubernetes label key ([prefix/]name, name at most 63 characters)")
                 continue
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 self.problems.add(path, "must be a string, got %s" % describe(value))
                 continue
             value = str(value)
-            if len(value) > 63 or not _K8S_LABEL_VALUE_RE.fullmatch(value):
+            if not is_label_value(value):
                 self.problems.add(path, "is not a valid Kubernetes label value (at most 63 letters, digits, '-', '_', '.'), got %s"
                                   % describe(value))
                 continue

@@ -103,23 +103,6 @@ def _timeseries(settings: Settings, title: str, targets: List[Dict[str, Any]], u
     return panel
 
 
-def _stat(settings: Settings, title: str, expr: str, unit: str, thresholds: Any = (), description: str = "", base: str = "green") -> Dict[str, Any]:
-    steps = [{"color": base, "value": None}]
-    for value, color in thresholds:
-        steps.append({"color": color, "value": value})
-    panel = {
-        "type": "stat",
-        "title": title,
-        "datasource": _prom(settings),
-        "targets": _refs([_target(settings, "A", expr, "", instant=True)]),
-        "fieldConfig": {"defaults": {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}, "overrides": []},
-        "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value"},
-    }
-    if description:
-        panel["description"] = description
-    return panel
-
-
 def _dashboard(uid: str, title: str, tags: List[str], panels: List[Dict[str, Any]], links: List[Any] = ()) -> Dict[str, Any]:
     return {
         "uid": uid,

@@ -16,7 +16,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.core import go
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, LABEL_NAME_RE, SelectorError, parse_selector
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Team
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -48,9 +49,6 @@ DEFAULT_GROUP_BY = ("alertname", "team", "severity")
 
 
 DEFAULT_TIMINGS = (("group_wait", "30s"), ("group_interval", "5m"), ("repeat_interval", "4h"))
-
-
-FAST_BURN, SLOW_BURN = "SLOErrorBudgetFastBurn", "SLOErrorBudgetSlowBurn"
 
 
 AMC_API_VERSION = "monitoring.coreos.com/v1alpha1"

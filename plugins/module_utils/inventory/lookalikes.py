@@ -39,14 +39,9 @@ _ANY_SHAPE = re.compile("|".join("(?P<s%d>%s)" % (i, shape.pattern) for i, (_wha
 MIN_SECRET_LENGTH = 8
 
 
-def secret_subtree(path: str) -> bool:
-    """Paths whose strings are secrets by design (parsed and kept apart by inventory/alerting)."""
-    return bool(re.search(r"(?:^|\.)alerting\.receivers(?:\.|$)|^observability_alertmanager\.(?:receivers|smtp\.auth_password)(?:\.|$)",
-                          path))
-
-
 def _secret_keys(keys: Tuple[Any, ...]) -> bool:
-    """secret_subtree on the keys of a path (a mapping key or list index each), without joining them."""
+    """Whether a path's strings are secrets by design (parsed and kept apart by inventory/alerting), judged on its keys
+    (a mapping key or list index each), without joining them."""
     return keys[-2:] == ("alerting", "receivers") or (keys[0] == "observability_alertmanager" and (
         keys[1:2] == ("receivers",) or keys[1:3] == ("smtp", "auth_password")))
 

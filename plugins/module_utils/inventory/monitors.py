@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import LABEL_NAME_RE, SelectorError, check_regex
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import DNS_SUBDOMAIN, is_dns_label, is_label_key, is_label_value
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from typing import Any, Dict, Optional
 
@@ -34,12 +35,6 @@ _NEEDS_TARGET = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "d
 
 
 # A Kubernetes label key: optional DNS-subdomain prefix and a name of at most 63 characters.
-_LABEL_KEY_RE = re.compile(r"^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?\Z")
-
-
-_LABEL_VALUE_RE = re.compile(r"^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?\Z")
-
-
 # Labels the platform's alerts, routes and inhibitions trust: no relabeling may write them. The monitors restore or
 # drop them after the team's relabelings (generators/monitors), and the operator enforces `namespace`.
 TRUSTED_LABELS = ("alertname", "cluster", "job", "namespace", "prometheus", "prometheus_replica", "service", "severity", "slo", "team")
@@ -48,18 +43,9 @@ RESERVED_ALERT_LABELS = tuple(sorted(set(TRUSTED_LABELS) | {"alertstate"}))
 
 
 # Patterns for Reader.string, anchored both ends.
-_SUBDOMAIN = r"^(?=.{1,253}\Z)[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z"
 
 
 _SUBDOMAIN_WHAT = "a Kubernetes object name (lower-case letters, digits, '-' and '.')"
-
-
-def is_label_key(value: str) -> bool:
-    return isinstance(value, str) and bool(_LABEL_KEY_RE.match(value))
-
-
-def is_label_value(value: str) -> bool:
-    return isinstance(value, str) and bool(_LABEL_VALUE_RE.match(value))
 
 
 @dataclass(frozen=True)
@@ -151,8 +137,8 @@ def _secret_ref(raw: Any, path: str, problems: Problems, allow_configmap: bool =
         problems.add(path, "must be a reference such as {secret: <name>, key: <key>}; credentials are never written inline")
         return None
     r = Reader(raw, path, problems)
-    secret = r.string("secret", pattern=_SUBDOMAIN, what=_SUBDOMAIN_WHAT)
-    configmap = r.string("configmap", pattern=_SUBDOMAIN, what=_SUBDOMAIN_WHAT) if allow_configmap else None
+    secret = r.string("secret", pattern=DNS_SUBDOMAIN, what=_SUBDOMAIN_WHAT)
+    configmap = r.string("configmap", pattern=DNS_SUBDOMAIN, what=_SUBDOMAIN_WHAT) if allow_configmap else None
     key = r.string("key", required=True, pattern=r"^[-._a-zA-Z0-9]+\Z", what="a Secret or ConfigMap key (letters, digits, '-', '_', '.')")
     r.done()
     if not r.ok:

@@ -15,8 +15,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label, is_label_key, is_label_value
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR, TEAM_VAR_PREFIX, _GRAFANA_UID
 
 PLATFORM_PREFIX = "observability_"
@@ -88,12 +88,6 @@ def platform_variables(variables: Mapping[str, Any]) -> Dict[str, Any]:
 def role_variables(variables: Mapping[str, Any], prefix: str) -> Dict[str, Any]:
     """A role's variables by their name without the prefix."""
     return {name[len(prefix):]: value for name, value in variables.items() if name.startswith(prefix)}
-
-
-def prefixed_reader(variables: Mapping[str, Any], prefix: str, problems: Problems) -> Reader:
-    """A Reader over one role's variables whose problems name the variables (`loki_retention`)."""
-    raw = role_variables(variables, prefix)
-    return Reader(raw, "", problems, paths={key: prefix + key for key in raw})
 
 
 def _name_list(r: Reader, key: str) -> Tuple[str, ...]:

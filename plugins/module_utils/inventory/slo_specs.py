@@ -20,7 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector, SelectorError, parse_selector
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe, is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import RESERVED_ALERT_LABELS as RESERVED
 
 SLOTH_VERSION = "prometheus/v1"

@@ -19,10 +19,11 @@ from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, check_regex, parse_selector, quote
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_DEPTH, Reader, describe, is_dns_label, too_deep
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_DEPTH, Reader, describe, too_deep
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label, is_label_key, is_label_value
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import is_label_key, is_label_value, parse_monitor
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import parse_monitor
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import RESERVED_ALERT_LABELS, dropped_by
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (

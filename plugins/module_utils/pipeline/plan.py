@@ -13,7 +13,6 @@ the inventory paths of their values, for the one no_log task that writes them.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
@@ -567,7 +566,3 @@ def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[st
     secrets = {value.reveal() for spec in am_plan.secrets for _key, value in spec.values}
     return plan, secrets
 
-
-def plan_json_size(plan: Mapping[str, Any]) -> int:
-    """Bytes of the plan as JSON (for the benchmarks and the action's summary)."""
-    return len(json.dumps(plan, sort_keys=True))

@@ -16,13 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional, Tuple
 
+from ansible_collections.vigil.observability.plugins.module_utils.platform import opentelemetry as otel
+
 CLUSTER_DOMAIN = "svc.cluster.local"
-# The collectors the opentelemetry role creates; the operator adds "-collector" to the Service name.
-AGENT_COLLECTOR = "vigil-agent"
-EVENTS_COLLECTOR = "vigil-events"
-COLLECTOR_SERVICE_SUFFIX = "-collector"
-OTLP_GRPC_PORT = 4317
-OTLP_HTTP_PORT = 4318
 
 
 @dataclass(frozen=True)
@@ -85,14 +81,8 @@ class Registry:
         return self.services.get(key)
 
     # The URLs components are wired with.
-    def prometheus_url(self) -> str:
-        return self["prometheus"].url("http-web")
-
     def prometheus_remote_write_url(self) -> str:
         return self["prometheus"].url("http-web", "/api/v1/write")
-
-    def alertmanager_url(self) -> str:
-        return self["alertmanager"].url("http-web")
 
     def loki_url(self) -> str:
         return self["loki"].url("http")
@@ -130,8 +120,8 @@ def registry(kps: Release, loki: Release, tempo: Release, opentelemetry: Release
         # The Loki chart's gateway (nginx) fronts reads, pushes and OTLP in every deployment mode.
         "loki": Service("%s-gateway" % fullname(loki.name, "loki", loki.values), loki.namespace, (("http", 80),)),
         "tempo": Service(fullname(tempo.name, "tempo", tempo.values), tempo.namespace, (
-            ("tempo-prom-metrics", 3200), ("grpc-tempo-otlp", OTLP_GRPC_PORT), ("tempo-otlp-http", OTLP_HTTP_PORT))),
-        "agent": Service(AGENT_COLLECTOR + COLLECTOR_SERVICE_SUFFIX, opentelemetry.namespace, (
-            ("otlp-grpc", OTLP_GRPC_PORT), ("otlp-http", OTLP_HTTP_PORT))),
+            ("tempo-prom-metrics", 3200), ("grpc-tempo-otlp", otel.OTLP_GRPC_PORT), ("tempo-otlp-http", otel.OTLP_HTTP_PORT))),
+        "agent": Service(otel.AGENT + otel.SERVICE_SUFFIX, opentelemetry.namespace, (
+            ("otlp-grpc", otel.OTLP_GRPC_PORT), ("otlp-http", otel.OTLP_HTTP_PORT))),
     }
     return Registry(services)

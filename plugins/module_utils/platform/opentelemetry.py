@@ -50,9 +50,6 @@ METRICS_PORT = 8888
 SIGNALS = ("traces", "metrics", "logs")
 
 
-COMPONENT_SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
-
-
 DEFAULT_COLLECTOR_IMAGE = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0"
 
 

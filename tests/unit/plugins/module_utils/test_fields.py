@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, is_dns_label, to_fraction
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, to_fraction
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
 
 PATH = "observability_team_x.services[0]"
 

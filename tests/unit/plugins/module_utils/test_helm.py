@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import version_satisfies
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.chart import parse_chart
+
+from plan_helpers import problems
 
 
 @pytest.mark.parametrize("version,constraint,expected", [
@@ -38,15 +38,10 @@ def test_deep_merge_is_recursive_replaces_lists_and_does_not_mutate():
 
 @pytest.mark.parametrize("version", ["latest", "", "1.x", ">=1.0"])
 def test_chart_version_must_be_pinned(version):
-    problems = Problems()
-    parsed = parse_chart({"namespace": "monitoring", "chart": "c", "repository": "https://example.com/charts",
-                          "version": version}, "kps_chart", problems, "kps")
-    assert parsed is None
-    assert any(p.startswith("kps_chart.version") for p in problems.items), problems.items
+    found = problems({"loki_chart_version": version})
+    assert [p for p in found if p.startswith("loki_chart_version:")], found
 
 
 def test_chart_repository_must_be_a_url():
-    problems = Problems()
-    parse_chart({"namespace": "monitoring", "chart": "c", "repository": "charts.example.com", "version": "1.2.3"},
-                "kps_chart", problems, "kps")
-    assert problems.items == ["kps_chart.repository: must be an http(s):// or oci:// URL, got 'charts.example.com'"]
+    found = problems({"tempo_chart_repo_url": "charts.example.com"})
+    assert "tempo_chart_repo_url: must be an http(s):// or oci:// URL, got 'charts.example.com'" in found, found
