@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go tools the cluster tests run (issue 24): kube-apiserver, kube-controller-manager, etcd, the
+# Builds the Go tools the cluster tests run (docs/testing.md, A real control plane): kube-apiserver, kube-controller-manager, etcd, the
 # Prometheus Operator, the helm-diff plugin and promtool (Prometheus 3.14, with the Kubernetes service discovery
 # Debian's promtool lacks), each from its pinned wrapper module under tools/go/<module>/
 # (go.mod + go.sum pin the tool and every dependency; one module per tool, so no tool raises another's shared

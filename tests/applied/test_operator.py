@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""What the API servers accepted and what the Prometheus Operators made of it (issue 24 item 4).
+"""What the API servers accepted and what the Prometheus Operators made of it (docs/testing.md, molecule `controlplane`).
 
 Expectations come from the collection's render of the same inventories (conftest.rendered), the checks from the real
 components: the API server's stored objects, the operator's generated Prometheus configuration, rule ConfigMaps and

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """Real requests as a team's user (a client certificate in the team's RBAC group, signed by the cluster's CA) against
-the Roles the collection generated: its own namespace is writable, nothing else is (issue 24 item 4)."""
+the Roles the collection generated: its own namespace is writable, nothing else is (docs/tenancy.md, Namespaces)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Build SLO rules in-process and run `promtool test rules` scenarios against them, several at once.
 
-Expected firing times come from the tier definitions of the issue (budget share, long and short
+Expected firing times come from the tier definitions of docs/slo.md (budget share, long and short
 window, period), never from the rules under test: see `burn_factor` and `first_crossing`.
 """
 
@@ -19,7 +19,7 @@ import team_build as build
 COMPONENT_LABEL = "app.kubernetes.io/component"
 MINUTE = 60
 
-# The default tiers as issue 2 states them: (action, budget share %, long window s, short window s).
+# The default tiers as docs/slo.md states them: (action, budget share %, long window s, short window s).
 SPEC_TIERS = (
     ("page", 2, 3600, 300),
     ("page", 5, 6 * 3600, 1800),

@@ -3,7 +3,7 @@
 and `test rules` shows each alert firing on its symptom and silent on a healthy series.
 
 Series are built from arithmetic stated next to them (e.g. 2 errors in 100 requests is 2%, above the 1% default),
-and the expected labels from the issue: team, namespace, service and severity.
+and the expected labels from docs/monitors-and-alerts.md: team, namespace, service and severity.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ TEAM_VARS = {
         ],
     },
 }
-# Severities of the issue: error rate critical, latency and traffic drop warning; saturation is set above.
+# Default severities (docs/monitors-and-alerts.md): error rate critical, latency and traffic drop warning; saturation is set above.
 SEVERITY = {"HighErrorRate": "critical", "HighLatency": "warning", "TrafficDropped": "warning", "RequestQueueDepthHigh": "critical"}
 
 
@@ -161,7 +161,7 @@ def test_example_inventory_rules_pass_promtool(promtool):
 def test_golden_alerts_fire_on_the_symptom_and_stay_silent_when_healthy(promtool, tmp_path):
     names = sorted(GOLDEN_CASES)
     run_tests(promtool, tmp_path, team_groups(), [GOLDEN_CASES[n] for n in names])
-    # Every alert of the issue has a firing and a silent case above.
+    # Every golden-signal alert has a firing and a silent case above.
     for name in golden.ALERT_NAMES.values():
         cases = [c["alert_rule_test"][0] for c in GOLDEN_CASES.values() if c["alert_rule_test"][0]["alertname"] == name]
         assert any(c["exp_alerts"] for c in cases) and any(not c["exp_alerts"] for c in cases), name

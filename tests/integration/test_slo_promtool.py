@@ -2,7 +2,7 @@
 """The SLO rules, proven with the real promtool (2.42): `check rules --lint-fatal`, CRD schemas, and
 `test rules` scenarios for the default tiers.
 
-Every firing time is derived from the tier definitions of the issue (see promtool_helpers.first_crossing):
+Every firing time is derived from the tier definitions of docs/slo.md (see promtool_helpers.first_crossing):
 a constant burn b from a clean history crosses factor x budget on a window W after W x factor / b. The
 rules read counters through 5m rates and evaluate every minute (every 2 minutes in the multi-day scenarios),
 so an alert may lag that instant by up to the rate window plus two evaluation steps (ramp of the 5m rate,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """site.yml with templates that fail inside a team and a setting, at -vvvv (AWX's Debug verbosity): the run fails
 before writing anything, names every failing field at its full path with the undefined name, and prints no secret
-value, not even one written on the same line as the failing template (issue 23 item 5)."""
+value, not even one written on the same line as the failing template (docs/alerting.md, Secrets)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """A generated configuration that fails the real amtool or promtool names the team (and the receiver) whose part
-fails, never only observability_alertmanager: one team's file must not read as the platform's problem (issue 23
-item 4). Each part is checked alone with the real amtool (pipeline/plan.py `_alertmanager_problems`).
+fails, never only observability_alertmanager: one team's file must not read as the platform's problem
+(docs/tenancy.md, Routing). Each part is checked alone with the real amtool (pipeline/plan.py `_alertmanager_problems`).
 
 The failing input is text that is no valid Unicode: half of a UTF-16 surrogate pair (a string cut in the middle of an
 emoji by a tool that counts UTF-16 units). Nothing else the inventory checks accept makes Debian's amtool fail, so the

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Any valid Unicode in a team's text reaches Alertmanager, Prometheus and Grafana byte for byte (issue 23 item 4).
+"""Any valid Unicode in a team's text reaches Alertmanager, Prometheus and Grafana byte for byte (docs/tenancy.md, Routing).
 
 site.yml renders an inventory whose team writes emoji, CJK (one ideograph beyond the Basic Multilingual Plane),
 combining marks (decomposed, so a normalisation would show), right-to-left text with bidi controls and astral
@@ -26,7 +26,7 @@ SITE = REPO / "playbooks" / "site.yml"
 
 # Written with escapes so that what the test expects does not depend on how this file is displayed.
 SIREN = "\U0001F6A8"  # police car light, beyond the BMP: JSON's default writes it as \ud83d\udea8
-CHANNEL = "#\u00e9quipe-" + SIREN  # #équipe-🚨, the channel of the issue
+CHANNEL = "#\u00e9quipe-" + SIREN  # #équipe-🚨, the channel docs/tenancy.md gives as its example
 CJK = "\u652f\u4ed8\u56e2\u961f \U00020BB7"  # 支付团队 and 𠮷 (CJK Extension B, astral)
 COMBINING = "Cafe\u0301 e\u0301\u0323"  # decomposed: NFC would turn e + U+0301 into U+00E9
 RTL = "\u202b\u05e6\u05d5\u05d5\u05ea \u0641\u0631\u064a\u0642\u200f\u202c"  # Hebrew and Arabic in an RTL embedding

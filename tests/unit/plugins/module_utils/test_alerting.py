@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Alerting core: the route tree, receivers, inhibitions and secret references, checked against the issue's contract.
+"""Alerting core: the route tree, receivers, inhibitions and secret references, checked against docs/alerting.md.
 
 Expected names, matchers and routing come from the contract (receiver `<team>-<key>`, root grouped by alertname,
 team and severity at 30s/5m/4h, critical to the paging receiver, everything else to the first other one), not from

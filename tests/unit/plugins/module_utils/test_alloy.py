@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """Alloy pod-log shipping: only keys the pinned chart has, a configuration whose components are all defined and
-wired, Kubernetes labels and JSON fields as the issue asks, and inventory text quoted safely."""
+wired, Kubernetes labels and JSON fields as docs/logs-traces.md lists them, and inventory text quoted safely."""
 
 from __future__ import annotations
 

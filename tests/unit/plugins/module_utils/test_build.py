@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-"""build.build(): the one entry point. Everything is validated before anything is returned, every problem at
-once; the same inventory in any order gives byte-identical files; promtool gates the rules."""
+"""team_build.build(), the team part of the plan with the generators the plan uses: everything is validated before
+anything is returned, every problem at once; the same inventory in any order gives byte-identical files; promtool
+gates the rules."""
 
 from __future__ import annotations
 

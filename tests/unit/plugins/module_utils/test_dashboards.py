@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """Dashboards as ConfigMaps: sidecar label and folder, placement, stable UIDs, datasources by UID, deterministic JSON,
-the panels the issue asks for, a team's own dashboards, and kubernetes-validate on every ConfigMap."""
+the panels docs/dashboards.md lists, a team's own dashboards, and kubernetes-validate on every ConfigMap."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.errors im
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
 
 VAR = "observability_team_shop"
-# The names and defaults.
+# Each signal's alert and default severity (docs/monitors-and-alerts.md); saturation has no alert until a threshold is set.
 SPEC = {
     "error_rate": ("HighErrorRate", "critical"),
     "latency": ("HighLatency", "warning"),
@@ -184,7 +184,7 @@ def test_golden_rules_live_in_their_own_prometheus_rule_in_the_team_namespace():
     assert rules[0]["metadata"]["labels"][objects.TEAM_LABEL] == "shop"
 
 
-# The self-check list, with metric names checked against upstream sources at the pinned versions
+# The platform self-check's alerts (docs/monitors-and-alerts.md), with metric names checked against upstream sources at the pinned versions
 # (Prometheus 3.x, Alertmanager 0.34, Loki 3.7, OTel Collector 0.158, Tempo 2.10 and 3.0, Alloy 1.18).
 SELF_CHECK_METRICS = {
     "ScrapeTargetDown": {"up"},

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The team model: defaults from the issue, exact arithmetic, and every validation problem of teams, services,
+"""The team model: the defaults docs/slo.md documents, exact arithmetic, and every validation problem of teams, services,
 SLOs, tiers and settings, each with its variable path, all reported at once. (Monitors, golden signals and
 dashboards have their own tests.)"""
 
@@ -69,7 +69,7 @@ def test_defaults_from_the_issue():
     assert slo.period == Duration.parse("30d") and slo.kind == "ratio"
     assert (slo.min_events, slo.no_data, slo.no_data_for) == (None, False, None)
     assert slo.error_budget == Fraction(1, 1000)
-    # Default tiers, as the issue states them.
+    # Default tiers, as docs/slo.md states them.
     spec = [("page", 2, HOUR, 300), ("page", 5, 6 * HOUR, 1800), ("ticket", 10, DAY, 2 * HOUR), ("ticket", 10, 3 * DAY, 6 * HOUR)]
     assert [(t.action, t.budget_percent, t.long_window.ms // 1000, t.short_window.ms // 1000, t.for_, t.min_events)
             for t in slo.tiers] == [s + (None, None) for s in spec]

@@ -186,7 +186,7 @@ def test_decimal_str(value, text):
 
 
 def test_decimal_str_is_needed():
-    """The float route gives the long form the issue forbids; Fractions do not."""
+    """The float route gives the long form docs/slo.md rules out (0.014399999999999998, not 0.0144); Fractions do not."""
     assert repr(0.02 * 720 * (1 - 0.999)) != "0.0144"
     assert decimal_str(Fraction(2, 100) * 720 * (1 - Fraction("99.9") / 100)) == "0.0144"
 

@@ -21,7 +21,7 @@ VAR = "observability_team_shop"
 IDENT = {"namespace": "shop", "service": "api", "slo": "availability", "team": "shop"}
 IDENT_MATCHERS = frozenset((k, "=", v) for k, v in IDENT.items())
 S, M, H, D = 1, 60, 3600, 86400
-# The issue's default tiers: (action, % of the budget, long window s, short window s).
+# The default tiers of docs/slo.md: (action, % of the budget, long window s, short window s).
 SPEC_TIERS = [("page", 2, H, 5 * M), ("page", 5, 6 * H, 30 * M), ("ticket", 10, D, 2 * H), ("ticket", 10, 3 * D, 6 * H)]
 WINDOW_NAMES = {5 * M: "5m", 30 * M: "30m", H: "1h", 2 * H: "2h", 6 * H: "6h", D: "1d", 3 * D: "3d"}
 
@@ -82,7 +82,7 @@ def spec_threshold(percent, long_s, objective, period_s):
 
 
 def exact(value):
-    """A Fraction with a finite decimal expansion, printed in full (the form the issue requires)."""
+    """A Fraction with a finite decimal expansion, printed in full (the exact decimals docs/slo.md promises)."""
     digits = 0
     while (value * 10 ** digits).denominator != 1:
         digits += 1

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-"""The YAML of rendered files and the JSON handed to promtool and amtool hold any valid Unicode as itself (issue 23
-item 4): never JSON's `\\u` escapes, whose surrogate pairs for characters beyond the Basic Multilingual Plane YAML
+"""The YAML of rendered files and the JSON handed to promtool and amtool hold any valid Unicode as itself (docs/tenancy.md,
+Routing): never JSON's `\\u` escapes, whose surrogate pairs for characters beyond the Basic Multilingual Plane YAML
 forbids (Go's parser: "found invalid Unicode character escape code"). Only what YAML may not hold unescaped is
 escaped, with YAML's escapes of the code point. Expected texts are written by hand."""
 

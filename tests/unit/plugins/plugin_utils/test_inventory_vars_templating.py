@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Templating the inventory (plugin_utils/inventory_vars.py `resolve`) with ansible-core's own Templar: an undefined
 variable or a Jinja syntax error is reported at the full path of each failing field, every one at once, with the
-undefined name; the message never holds the template's text or a value an error quotes (issue 23 item 5).
+undefined name; the message never holds the template's text or a value an error quotes (docs/alerting.md, Secrets).
 
 The variables are loaded from YAML as Ansible loads group_vars (trusted as templates), so what is asserted is what
 ansible-core 2.19 really says. Expected messages are written by hand.
