@@ -36,7 +36,7 @@ if COLLECTIONS.is_dir():
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards, golden, slo  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.core import limits  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import checks  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as checks  # noqa: E402
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams  # noqa: E402
 from ansible.parsing.dataloader import DataLoader  # noqa: E402
 from baseline import extract  # noqa: E402

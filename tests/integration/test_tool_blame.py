@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 """A generated configuration that fails the real amtool or promtool names the team (and the receiver) whose part
 fails, never only observability_alertmanager: one team's file must not read as the platform's problem
-(docs/tenancy.md, Routing). Each part is checked alone with the real amtool (pipeline/plan.py `_alertmanager_problems`).
+(docs/tenancy.md, Routing). Each part is checked alone with the real amtool (pipeline/check.py `alertmanager_problems`).
 
 The failing input is text that is no valid Unicode: half of a UTF-16 surrogate pair (a string cut in the middle of an
 emoji by a tool that counts UTF-16 units). Nothing else the inventory checks accept makes Debian's amtool fail, so the
-route and platform cases call `_alertmanager_problems` with hand-made configurations.
+route and platform cases call `alertmanager_problems` with hand-made configurations.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 import plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import plan as pipeline_plan
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as pipeline_check
 
 HALF_EMOJI = "\ud83d"  # the first half of U+1F6A8's surrogate pair, alone
 PLATFORM = {"default_receiver": "platform",
@@ -69,7 +69,7 @@ def _rule(team, name, expr, labels):
 
 
 def test_rules_promtool_refuses_are_blamed_on_the_owning_team():
-    # promtool's failures already name the owning scope (`_rule_problems`): the scope of a team is its variable.
+    # promtool's failures already name the owning scope (`rule_problems`): the scope of a team is its variable.
     objects = {
         "team/good": [_rule("good", "golden", "up == 0", {"cost_center": "\u652f\u4ed8 \U0001F6A8"})],
         "team/broken": [_rule("broken", "golden", "up == 0", {"cost_center": "cc-" + HALF_EMOJI}),
@@ -79,7 +79,7 @@ def test_rules_promtool_refuses_are_blamed_on_the_owning_team():
     paths = {"team/good": "observability_team_good", "team/broken": "observability_team_broken",
              "platform": "observability_platform_namespace"}
     problems = Problems()
-    assert pipeline_plan._rule_problems(objects, paths, problems, "require")
+    assert pipeline_check.rule_problems(objects, paths, problems, "require")
     assert [path for path, _message in problems.pairs] == ["observability_team_broken", "observability_team_broken"], problems.pairs
     messages = " ".join(message for _path, message in problems.pairs)
     assert "broken/broken-golden" in messages and "invalid Unicode character escape code" in messages
@@ -112,7 +112,7 @@ TEAMS = [_team("alpha", "observability_team_alpha", ["slack", "email"]), _team("
 
 def _check(config):
     problems = Problems()
-    checked, _swapped = pipeline_plan._alertmanager_problems(config, problems, "require", TEAMS)
+    checked, _swapped = pipeline_check.alertmanager_problems(config, problems, "require", TEAMS)
     assert checked
     return problems.pairs
 

@@ -37,7 +37,7 @@ JSON_FIELDS = (("level", "level || severity || lvl"), ("trace_id", "traceId || t
 @dataclass(frozen=True)
 class AlloySettings:
     cluster: str = ""
-    loki_push_url: str = ""
+    loki_push_url: str = ""  # empty until wired: the plan derives it from the Service registry unless set
     multi_tenant: bool = False
     values: dict = field(default_factory=dict)
 
@@ -53,7 +53,7 @@ def parse_alloy_settings(
     r.known(*known)  # role variables the plan reads itself
     settings = AlloySettings(
         cluster=r.string("cluster", default=""),
-        loki_push_url=r.string("loki_push_url", required=True, pattern=r"https?://[^\s\"\\{}]+", what="an http(s) URL"),
+        loki_push_url=r.string("loki_push_url", default="", pattern=r"https?://[^\s\"\\{}]+", what="an http(s) URL"),
         multi_tenant=r.boolean("multi_tenant", default=False),
         values=r.mapping("values"),
     )

@@ -29,11 +29,11 @@ TRACE_ID_LABEL = "trace_id"
 @dataclass(frozen=True)
 class DatasourceSettings:
     loki_enabled: bool = True
-    loki_url: str = "http://loki-gateway.monitoring.svc.cluster.local"
+    loki_url: str = ""  # empty until wired: the plan derives it from the Service registry unless set
     loki_uid: str = "loki"
     loki_tenant: str = ""  # X-Scope-OrgID for a multi-tenant Loki; several as a|b
     tempo_enabled: bool = True
-    tempo_url: str = "http://tempo.monitoring.svc.cluster.local:3200"
+    tempo_url: str = ""
     tempo_uid: str = "tempo"
     prometheus_uid: str = "prometheus"
 
@@ -51,12 +51,12 @@ def parse_datasource_settings(
     uid_what = "a Grafana UID (at most 40 letters, digits, '-', '_')"
     settings = DatasourceSettings(
         loki_enabled=r.boolean("loki_enabled", default=True),
-        loki_url=r.string("loki_url", default=DatasourceSettings.loki_url, pattern=_URL, what="an http(s) URL"),
+        loki_url=r.string("loki_url", default="", pattern=_URL, what="an http(s) URL"),
         loki_uid=r.string("loki_uid", default="loki", pattern=_UID, what=uid_what),
         loki_tenant=r.string("loki_tenant", default="", pattern=_TENANT,
                              what="a Loki tenant ID (or several joined with '|')"),
         tempo_enabled=r.boolean("tempo_enabled", default=True),
-        tempo_url=r.string("tempo_url", default=DatasourceSettings.tempo_url, pattern=_URL, what="an http(s) URL"),
+        tempo_url=r.string("tempo_url", default="", pattern=_URL, what="an http(s) URL"),
         tempo_uid=r.string("tempo_uid", default="tempo", pattern=_UID, what=uid_what),
         prometheus_uid=prometheus_uid,
     )

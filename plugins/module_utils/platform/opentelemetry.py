@@ -79,9 +79,10 @@ class OtelSettings:
     cert_manager: bool = False
     go_instrumentation: bool = True
     collector_image: str = DEFAULT_COLLECTOR_IMAGE
-    tempo_otlp_endpoint: str = "tempo.monitoring.svc.cluster.local:4317"
-    prometheus_remote_write_url: str = "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090/api/v1/write"
-    loki_otlp_url: str = "http://loki-gateway.monitoring.svc.cluster.local/otlp"
+    # Links, empty until wired: the plan derives each from the Service registry unless set.
+    tempo_otlp_endpoint: str = ""
+    prometheus_remote_write_url: str = ""
+    loki_otlp_url: str = ""
     loki_tenant: str = ""
     events: bool = True
     agent_spec: dict = field(default_factory=dict)
@@ -104,9 +105,9 @@ def parse_otel_settings(
         go_instrumentation=r.boolean("go_instrumentation", default=True),
         collector_image=r.string("collector_image", default=DEFAULT_COLLECTOR_IMAGE, pattern=r"\S+:\S+|\S+@sha256:[0-9a-f]{64}",
                                  what="an image with a tag or digest"),
-        tempo_otlp_endpoint=r.string("tempo_otlp_endpoint", required=True, pattern=r"[^\s/:]+:\d+", what="host:port of Tempo's OTLP gRPC receiver"),
-        prometheus_remote_write_url=r.string("prometheus_remote_write_url", required=True, pattern=r"https?://\S+", what="an http(s) URL"),
-        loki_otlp_url=r.string("loki_otlp_url", required=True, pattern=r"https?://\S+", what="an http(s) URL"),
+        tempo_otlp_endpoint=r.string("tempo_otlp_endpoint", default="", pattern=r"[^\s/:]+:\d+", what="host:port of Tempo's OTLP gRPC receiver"),
+        prometheus_remote_write_url=r.string("prometheus_remote_write_url", default="", pattern=r"https?://\S+", what="an http(s) URL"),
+        loki_otlp_url=r.string("loki_otlp_url", default="", pattern=r"https?://\S+", what="an http(s) URL"),
         loki_tenant=r.string("loki_tenant", default="", pattern=r"[a-zA-Z0-9!._*'()-]*", what="a Loki tenant ID"),
         events=r.boolean("events", default=True),
         agent_spec=r.mapping("agent_spec"),

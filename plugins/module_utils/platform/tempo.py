@@ -51,7 +51,7 @@ class TempoSettings:
     retention_hours: int = 336
     storage_class: str = ""
     storage_size: str = "10Gi"
-    remote_write_url: str = ""
+    remote_write_url: str = ""  # empty until wired: the plan derives it from the Service registry unless set
     s3: S3Storage | None = None
     values: dict = field(default_factory=dict)
 
@@ -95,7 +95,7 @@ def parse_tempo_settings(raw: Any, problems: Problems, path: str = "tempo", path
         retention_hours=hours,
         storage_class=r.string("storage_class", default=""),
         storage_size=r.string("storage_size", default="10Gi", pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi"),
-        remote_write_url=r.string("remote_write_url", required=True, pattern=r"https?://\S+", what="an http(s) URL"),
+        remote_write_url=r.string("remote_write_url", default="", pattern=r"https?://\S+", what="an http(s) URL"),
         s3=s3,
         values=r.mapping("values"),
     )

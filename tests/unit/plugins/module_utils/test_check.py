@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""pipeline/checks.py through the real plan builder: rule objects cut to fit with stable names, a changed service
+"""pipeline/check.py through the real plan builder: rule objects cut to fit with stable names, a changed service
 touching only its own objects, every object within the limits, and what cannot fit refused at its inventory path."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import yaml
 
 import plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import checks
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as checks
 
 OPERATOR_HALF = 256 * 1024  # what the plan allows of the operator's 512 KiB
 
