@@ -4,7 +4,7 @@
 """The platform-wide settings (`observability_*` variables) and the role variables of each component.
 
 A setting that more than one component reads is one `observability_*` variable, defined once
-(roles/platform/defaults/main.yml) and parsed once here; each component's own settings are its
+(roles/observability/defaults/main.yml) and parsed once here; each component's own settings are its
 role's `<role>_*` variables. Every problem names the variable, never a module option.
 """
 

@@ -99,7 +99,7 @@ def parse_tiers(items: Sequence[Tuple[str, Any]], problems: Problems, period: Op
 
 def parse_settings(raw: Any, problems: Problems, path: str = "observability_settings", paths: Optional[Dict[str, str]] = None,
                    known: Sequence[str] = ()) -> Settings:
-    """Settings from a plain mapping (the roles assemble it from their variables)."""
+    """Settings from a plain mapping (the slo_burn_rates filter's; a run's are built by pipeline/compose)."""
     r = Reader(raw, path, problems, paths)
     r.known(*known)  # role variables the plan reads itself
     clusters = tuple(r.string_list("clusters"))

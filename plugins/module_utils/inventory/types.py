@@ -27,7 +27,7 @@ NOT_A_LIST = object()  # marks an observability_teams value that is not a list
 PAGE, TICKET = "page", "ticket"
 
 
-# The SRE workbook's tiers, as budget spent in a window (issue 2 fixes these defaults).
+# The SRE workbook's tiers, as budget spent in a window: the defaults docs/slo.md documents.
 DEFAULT_TIERS = (
     {"action": PAGE, "budget_percent": 2, "long_window": "1h", "short_window": "5m"},
     {"action": PAGE, "budget_percent": 5, "long_window": "6h", "short_window": "30m"},
@@ -215,7 +215,7 @@ class Team:
     namespace_labels: tuple = ()  # sorted (name, value) pairs for the Namespace object
     rbac_groups: tuple = ()  # subjects bound to the team's Role in its namespace
     rbac_users: tuple = ()
-    instrumentation: object = None  # opentelemetry.TeamInstrumentation; None: no Instrumentation object
+    instrumentation: object = None  # inventory/instrumentation.TeamInstrumentation; None: no Instrumentation object
     shares_namespace_with: tuple = ()  # sorted names of the teams the owner lets use its namespace
 
     def on_cluster(self, cluster: str) -> bool:
@@ -224,7 +224,7 @@ class Team:
 
 @dataclass(frozen=True)
 class Settings:
-    """Platform-wide settings the generators need; built by the roles from role variables."""
+    """Platform-wide settings the generators need; built once per run by pipeline/compose from the role variables."""
 
     clusters: tuple = ()
     platform_namespace: str = "monitoring"

@@ -60,7 +60,7 @@ def parse(team_vars=None, team_list=None, settings=None):
 
 # ---------------------------------------------------------------- defaults and arithmetic
 
-def test_defaults_from_the_issue():
+def test_defaults_documented_in_slo_md():
     teams, settings = parse({VAR: team_with()})
     [team] = teams
     assert (team.name, team.namespace, team.clusters, team.labels) == ("payments", "payments", None, ())
