@@ -133,6 +133,28 @@ def test_every_problem_of_every_role_at_once(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_typed_argument_specs_never_preempt_the_plan(tmp_path):
+    """The chart roles' argument specs have real types, which Ansible checks when a role starts: the plan (a dependency)
+    runs first and reports every wrong type with the teams' problems, at each variable, so Ansible's check never
+    gets to stop the run at its first role. The observability role's own options stay raw for that reason: its check
+    would come before the plan."""
+    inventory = copy_example_inventory(tmp_path / "inventory")
+    huge_threshold(inventory)
+    proc = run_playbook(SITE, inventory, "-e", "observability_render_dir=%s" % (tmp_path / "out"),
+                        "-e", '{"loki_replicas": {"ingester": "two"}, "kube_prometheus_stack_values": ["not", "a", "mapping"]}',
+                        "-e", '{"opentelemetry_events": "maybe", "teams_dashboard_placement": 3, "observability_loki_multi_tenant": "maybe"}',
+                        check=False)
+    assert proc.returncode != 0
+    for expected in ("loki_replicas.ingester: must be a whole number", "kube_prometheus_stack_values: must be a mapping",
+                     "opentelemetry_events: must be true or false", "teams_dashboard_placement: must be a string",
+                     "observability_loki_multi_tenant: must be true or false",
+                     "slos[0].latency.threshold"):
+        assert expected in proc.stdout, proc.stdout[-4000:]
+    assert "Validating arguments against arg spec" not in proc.stdout.split("TASK [vigil.observability.observability : Plan |")[1]
+    assert "Validation of arguments failed" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_production_inventory_renders_as_shipped(tmp_path):
     out = tmp_path / "rendered"
     proc = run_playbook(SITE, REPO / "inventories" / "production", "-e", "observability_mode=render",
