@@ -120,13 +120,13 @@ def render_all(plan, dest):
 
 
 def variables(teams, services):
-    """The inventory as the plan action sees it: every role's defaults, templated by Ansible, and the teams."""
+    """(the inventory as the plan action sees it: every role's defaults, templated by Ansible, and the teams; the defaults)."""
     loader = DataLoader()
     settings = {"observability_promtool": "skip", "observability_amtool": "skip"}
     resolved, problems, _raw = inventory_vars.resolve(settings, Templar(loader=loader), loader)
     assert not problems, problems
     resolved.update(team_vars(teams, services))
-    return resolved
+    return resolved, inventory_vars.resolve_defaults(settings, Templar(loader=loader), loader)
 
 
 def timed(parts):
@@ -150,14 +150,14 @@ def timed(parts):
 
 
 def run(teams, services, profiler=None):
-    inventory = variables(teams, services)
+    inventory, defaults = variables(teams, services)
     if profiler:
         profiler.enable()
     spent, undo = timed(PARTS)
     try:
         with Timer() as gen:
             with gc_paused():  # as the plan action runs it
-                result, _secrets = build_plan(inventory, "bench", ["bench"])
+                result, _secrets = build_plan(inventory, defaults, "bench", ["bench"])
     finally:
         undo()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-gen-") as tmp:

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / ".venv" / "collections"
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
-# plan_helpers (and the other unit helpers) for the integration tests too.
+# The unit helpers (team_build, promql_ast, reference_checks) for the integration tests too.
 UNIT_HELPERS = REPO / "tests" / "unit" / "plugins" / "module_utils"
 if str(UNIT_HELPERS) not in sys.path:
     sys.path.insert(0, str(UNIT_HELPERS))

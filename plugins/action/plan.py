@@ -41,6 +41,7 @@ class ActionModule(ActionBase):
         cluster = task_vars.get("inventory_hostname")
         clusters = inventory_vars.groups_of(task_vars, CLUSTER_GROUP)
         variables, problems, raw = inventory_vars.resolve(task_vars, self._templar, self._loader)
+        defaults = inventory_vars.resolve_defaults(task_vars, self._templar, self._loader)
         variables = spec_files.read_spec_files(variables, task_vars.get("inventory_dir"), self._loader)
         # Until the input is known to be valid, anything under a receiver may be a secret, whatever its key.
         broad = inventory_vars.Masker(inventory_vars.broad_secrets(raw, variables))
@@ -51,7 +52,7 @@ class ActionModule(ActionBase):
         connection, connection_problems = self._cluster_connection(variables, len(clusters))
         try:
             with gc_paused():
-                plan, secrets = build_plan(variables, cluster, clusters, detected=args.get("detected") or {},
+                plan, secrets = build_plan(variables, defaults, cluster, clusters, detected=args.get("detected") or {},
                                            tool_cache=tool_cache(), connection_problems=connection_problems)
         except PlanError as exc:
             return self._failed(result, list(problems) + exc.pairs, broad)

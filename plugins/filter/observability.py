@@ -8,12 +8,11 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible_collections.vigil.observability.plugins.plugin_utils import manifests as _manifests
 from ansible_collections.vigil.observability.plugins.plugin_utils import plan_data
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import version_satisfies as _version_satisfies
-from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, decimal_str, parse_selector
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, parse_selector
 
 
 def stale_objects(found, generated, only_teams=None, delete_namespaces=False):
@@ -48,24 +47,10 @@ def plan_objects(plan, scopes):
 def slo_burn_rates(objective, period="30d", tiers=None):
     """The burn factor and error-ratio threshold of each tier for one objective."""
     problems = Problems()
-    settings = inventory_teams.parse_settings({"slo_period": period, "slo_tiers": tiers or []}, problems, path="slo_burn_rates")
-    probe = inventory_teams.parse_slo(
-        {"name": "probe", "objective": objective, "period": period, "errors": "up", "total": "up"},
-        "slo_burn_rates", problems, settings,
-    )
+    rates = slo.burn_rates(objective, period, tiers, problems)
     if problems:
         raise AnsibleFilterError("; ".join(problems.items))
-    return [
-        {
-            "action": t.action,
-            "budget_percent": decimal_str(t.budget_percent),
-            "long_window": str(t.long_window),
-            "short_window": str(t.short_window),
-            "burn_factor": decimal_str(t.burn_factor(probe.period)),
-            "error_ratio_threshold": decimal_str(slo.threshold(probe, t)),
-        }
-        for t in probe.tiers
-    ]
+    return rates
 
 
 def version_satisfies(version, constraint):

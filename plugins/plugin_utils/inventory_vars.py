@@ -235,3 +235,20 @@ def broad_secrets(*sources: Mapping[str, Any]) -> set:
         for block in iter_team_alerting(values):
             walk_strings(block, found, skip_keys=STRUCTURAL_KEYS)
     return found
+
+
+def resolve_defaults(task_vars: Mapping, templar, loader) -> Dict[str, Any]:
+    """Every setting role's defaults, templated as this run templates them (`loki_namespace` follows the run's
+    observability_platform_namespace): what a setting left out, or wrong, reads as. A default whose template fails here
+    is left out: the variable it reads is wrong, and reported as such."""
+    defaults = load_defaults(loader)
+    available = dict(defaults)
+    available.update(task_vars)
+    env = templar.copy_with_new_env(available_variables=available)
+    out: Dict[str, Any] = {}
+    for name, value in defaults.items():
+        try:
+            out[name] = plain(env.template(value))
+        except Exception:  # pylint: disable=broad-except
+            continue
+    return out

@@ -17,7 +17,7 @@ import yaml
 from alertmanager_helpers import amtool_check, amtool_routes, for_alertmanager_0_25, unknown_fields
 import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.platform import kube_prometheus_stack as kps
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.tests.support.plan import component_settings
 
 PAYMENTS = {
     "alerting": {
@@ -197,9 +197,7 @@ def test_per_namespace_team_alerts_reach_only_the_team_after_the_operator_merge(
 
 def test_kube_prometheus_stack_values_carry_the_same_configuration_and_mount_the_secret():
     result = built()
-    problems = Problems()
-    settings = kps.parse_kps_settings({"grafana_admin_secret": "grafana-admin"}, problems)
-    assert not problems, problems.items
+    settings = component_settings("kube_prometheus_stack")
     mounted = sorted({ref["name"] for ref in result["secret_refs"] if "mounted_at" in ref})
     values = kps.kps_values(settings, alertmanager_config=result["alertmanager_config"], alertmanager_secrets=mounted)
     rendered = yaml.safe_load(result["files"]["platform"]["alertmanager/alertmanager.yaml"])

@@ -24,10 +24,11 @@ from playbook_helpers import REPO, copy_example_inventory, run_playbook
 
 sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
-import plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.vigil.observability.plugins.module_utils.generators import catalog  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams  # noqa: E402
+from ansible_collections.vigil.observability.tests.support.plan import team_settings
 
 SITE = REPO / "playbooks" / "site.yml"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>&amp;'
@@ -222,7 +223,7 @@ def test_two_hundred_teams_render_the_page_in_under_two_seconds_and_five_megabyt
                  for i in range(200)}
     plan = plan_helpers.build(team_vars)
     problems = Problems()
-    settings = parse_settings({}, problems)
+    settings = team_settings({}, problems)
     teams = parse_teams([(name, value, name.split("_")[-1]) for name, value in sorted(team_vars.items())], settings, problems)
     started = time.process_time()
     page = catalog.build("c1", teams, plan["scopes"], plan["alertmanager"]["config"]["route"], plan["warnings"])

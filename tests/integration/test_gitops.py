@@ -22,7 +22,7 @@ from playbook_helpers import REPO, copy_example_inventory, example_team_vars, re
 
 sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
-import plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.vigil.observability.plugins.module_utils.generators import gitops  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render  # noqa: E402  pylint: disable=wrong-import-position
 

@@ -19,7 +19,7 @@ import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings
+from ansible_collections.vigil.observability.tests.support.plan import team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
 from playbook_helpers import example_team_vars
 from promtool_helpers import for_promtool
@@ -47,7 +47,7 @@ def team_groups(keep_annotations=False):
 
 
 def self_check(keep_annotations=False):
-    return for_promtool(golden.self_check_groups(parse_settings({}, Problems())), keep_annotations)
+    return for_promtool(golden.self_check_groups(team_settings({}, Problems())), keep_annotations)
 
 
 def counter(*segments):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-import plan_helpers
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting

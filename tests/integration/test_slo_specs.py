@@ -19,7 +19,7 @@ from playbook_helpers import REPO, copy_example_inventory, run_playbook
 
 sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
-import plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs  # noqa: E402  pylint: disable=wrong-import-position
 

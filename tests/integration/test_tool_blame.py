@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-import plan_helpers
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as pipeline_check
 

@@ -153,8 +153,8 @@ class Reader:
             return default
         return value
 
-    def boolean(self, key: str, default: Any = False) -> Any:
-        value = self._get(key, False)
+    def boolean(self, key: str, default: Any = False, required: bool = False) -> Any:
+        value = self._get(key, required)
         if value is _MISSING:
             return default
         if key in self.paths and isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
@@ -365,3 +365,47 @@ def to_fraction(value: Any) -> Any:
             raise OverflowError("out of range")
         return Fraction(dec)
     return None
+
+
+class SettingsReader(Reader):
+    """A Reader of role variables, every one of which has its default in the role's defaults (`fallbacks`).
+
+    Those defaults are the only place a setting's default is written: a variable left out (or null) reads as its role
+    default, and a wrong one is reported and read as its role default too, so the run goes on collecting its other
+    problems (it fails at the end) and one wrong setting never reads as several. Keys without a role default (what
+    the plan gives a component) read as with Reader.
+    """
+
+    def __init__(self, data: Any, path: str, problems: Problems, paths: Optional[Any] = None,
+                 fallbacks: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(data, path, problems, paths)
+        self.fallbacks = dict(fallbacks or {})
+        self.failed: set = set()
+
+    def fail(self, key: str, message: str) -> None:
+        self.failed.add(key)
+        super().fail(key, message)
+
+    def _get(self, key: str, required: bool) -> Any:
+        self._seen.add(key)
+        if self.data.get(key) is None and key in self.fallbacks:
+            return self.fallbacks[key]
+        return super()._get(key, required)
+
+
+def _settings_read(name: str) -> Any:
+    read = getattr(Reader, name)
+
+    def typed(self: SettingsReader, key: str, *args: Any, **kwargs: Any) -> Any:
+        self.failed.discard(key)
+        value = read(self, key, *args, **kwargs)
+        if key in self.failed and key in self.fallbacks:
+            value = read(Reader(self.fallbacks, "", Problems()), key, *args, **kwargs)
+        return value
+
+    typed.__doc__ = read.__doc__
+    return typed
+
+
+for _name in ("string", "name", "boolean", "integer", "decimal", "duration", "mapping", "items", "string_list"):
+    setattr(SettingsReader, _name, _settings_read(_name))

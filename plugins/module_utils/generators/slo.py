@@ -23,8 +23,11 @@ from fractions import Fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core import gotemplate
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, decimal_str, eq, le_matcher
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.naming import slo_identity
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import SLO, Service, Settings, Team, Tier, PAGE
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_tiers
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import DEFAULT_TIERS, SLO, Service, Settings, Team, Tier, PAGE
 from typing import Any, Dict, List, Optional, Tuple
 
 PREFIX = "vigil:slo_"
@@ -70,6 +73,22 @@ def windows(slo: SLO) -> List[Duration]:
 def threshold(slo: SLO, tier: Tier) -> Fraction:
     """Error ratio above which a tier fires: burn factor x error budget, exact."""
     return tier.burn_factor(slo.period) * slo.error_budget
+
+
+def burn_rates(objective: Any, period: Any, tiers: Any, problems: Problems, path: str = "slo_burn_rates") -> List[Dict[str, str]]:
+    """Each tier's burn factor and error-ratio threshold for one objective (the slo_burn_rates filter); `tiers` empty:
+    the SRE workbook's."""
+    r = Reader({"objective": objective, "period": period, "tiers": tiers or []}, path, problems)
+    objective = r.decimal("objective", required=True, low=0, high=100)
+    period = r.duration("period", required=True)
+    items = r.items("tiers")
+    parsed = parse_tiers(items or [("default", t) for t in DEFAULT_TIERS], problems, period)
+    if problems:
+        return []
+    probe = SLO(name="probe", objective=objective, period=period, tiers=parsed)
+    return [{"action": t.action, "budget_percent": decimal_str(t.budget_percent), "long_window": str(t.long_window),
+             "short_window": str(t.short_window), "burn_factor": decimal_str(t.burn_factor(period)),
+             "error_ratio_threshold": decimal_str(threshold(probe, t))} for t in parsed]
 
 
 def slo_selector(metric: str, team: Team, service: Service, slo: SLO) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import SettingsReader, describe
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import SEMVER_RE
 
 # Role variables every chart role has; the rest of a role's variables are its component's settings.
@@ -56,27 +56,30 @@ class ReleaseSpec:
         return "%s/%s-%s.tgz" % (chart_dir.rstrip("/"), self.chart, self.version) if chart_dir else ""
 
 
-def parse_release(component: str, prefix: str, variables: Mapping[str, Any], problems: Problems) -> Optional[ReleaseSpec]:
-    """The release of one chart role from its variables (`<prefix>release_name`, ...); None when any is wrong."""
-    r = Reader({k: variables[k] for k in RELEASE_KEYS if k in variables}, "", problems, paths={k: prefix + k for k in RELEASE_KEYS})
-    name = r.name("release_name", required=True, max_len=53)  # Helm's limit for release names
-    namespace = r.name("namespace", required=True)
-    chart = r.string("chart_name", required=True, pattern=r"[a-z0-9][a-z0-9._-]*", what="a chart name")
-    repository = r.string("chart_repo_url", required=True, pattern=r"(https?|oci)://\S+", what="an http(s):// or oci:// URL")
-    version = r.string("chart_version", required=True)
+def parse_release(component: str, prefix: str, variables: Mapping[str, Any], problems: Problems,
+                  fallbacks: Mapping[str, Any]) -> Optional[ReleaseSpec]:
+    """The release of one chart role from its variables (`<prefix>release_name`, ...), `fallbacks` the role's defaults;
+    None when any is wrong."""
+    r = SettingsReader({k: variables[k] for k in RELEASE_KEYS if k in variables}, "", problems,
+                       paths={k: prefix + k for k in RELEASE_KEYS}, fallbacks={k: v for k, v in fallbacks.items() if k in RELEASE_KEYS})
+    name = r.name("release_name", max_len=53)  # Helm's limit for release names
+    namespace = r.name("namespace")
+    chart = r.string("chart_name", pattern=r"[a-z0-9][a-z0-9._-]*", what="a chart name")
+    repository = r.string("chart_repo_url", pattern=r"(https?|oci)://\S+", what="an http(s):// or oci:// URL")
+    version = r.string("chart_version")
     if version is not None and not SEMVER_RE.match(version):
         r.fail("chart_version", "must pin an exact chart version such as 1.2.3, got %s" % describe(version))
         version = None
-    kube_version = r.string("chart_kube_version", required=True, pattern=_CONSTRAINT, what="a version constraint such as >=1.25.0-0")
+    kube_version = r.string("chart_kube_version", pattern=_CONSTRAINT, what="a version constraint such as >=1.25.0-0")
     # Only the roles whose chart has CRDs define these two: without them, there are no CRDs to apply or delete.
     crd_dir = r.string("chart_crd_dir", default="", pattern=r"[A-Za-z0-9._/-]*", what="a directory inside the chart")
     delete_crds = r.boolean("delete_crds", default=False)
-    timeout = r.string("helm_timeout", required=True, pattern=_GO_DURATION, what="a Go duration such as 15m0s")
+    timeout = r.string("helm_timeout", pattern=_GO_DURATION, what="a Go duration such as 15m0s")
     if timeout is not None and _go_seconds(timeout) * 10 ** 9 > _GO_MAX_NANOSECONDS:
         r.fail("helm_timeout", "must be at most 2562047h, the longest duration Go (and so Helm) holds, got %s" % describe(timeout))
         timeout = None
-    history_max = r.integer("helm_history_max", required=True, minimum=0)
-    state = r.string("state", required=True, choices=("present", "absent"))
+    history_max = r.integer("helm_history_max", minimum=0)
+    state = r.string("state", choices=("present", "absent"))
     if None in (name, namespace, chart, repository, version, kube_version, crd_dir, timeout, history_max, state):
         return None
     return ReleaseSpec(component, prefix, name, namespace, chart, repository, version, kube_version, crd_dir, timeout,

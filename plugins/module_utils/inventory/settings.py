@@ -10,12 +10,12 @@ role's `<role>_*` variables. Every problem names the variable, never a module op
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, SettingsReader, describe
 from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label, is_label_key, is_label_value
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR, TEAM_VAR_PREFIX, _GRAFANA_UID
 
@@ -40,34 +40,34 @@ _UID_WHAT = "a Grafana UID (at most 40 letters, digits, '-', '_')"
 
 @dataclass(frozen=True)
 class PlatformSettings:
-    """What several components read; one value each, for the whole run."""
+    """What several components read; one value each, for the whole run (defaults: roles/observability/defaults)."""
 
-    mode: str = "render"
-    render_dir: str = "rendered"
+    mode: str
+    render_dir: str
     # Apply mode without access to the chart repositories: a directory of the pinned charts, packaged as helm
     # pull and helm package name them (<chart>-<version>.tgz); empty: each release's chart_repo_url.
-    chart_dir: str = ""
-    platform_namespace: str = "monitoring"
-    profile: str = "small"
-    prometheus_retention: Duration = Duration.parse("35d")
-    dashboard_label: str = "grafana_dashboard"
-    dashboard_label_value: str = "1"
-    dashboard_folder_annotation: str = "grafana_folder"
-    prometheus_datasource_uid: str = "prometheus"
-    loki_datasource_uid: str = "loki"
-    tempo_datasource_uid: str = "tempo"
-    loki_multi_tenant: bool = False
-    alertmanager_mode: str = "global"
-    slo_period: Duration = Duration.parse("30d")
-    render_secret_values: bool = False
-    promtool: str = "auto"
-    amtool: str = "auto"
-    only_teams: Optional[Tuple[str, ...]] = None  # None: every team
-    offboard_teams: Tuple[str, ...] = ()
+    chart_dir: str
+    platform_namespace: str
+    profile: str
+    prometheus_retention: Duration
+    dashboard_label: str
+    dashboard_label_value: str
+    dashboard_folder_annotation: str
+    prometheus_datasource_uid: str
+    loki_datasource_uid: str
+    tempo_datasource_uid: str
+    loki_multi_tenant: bool
+    alertmanager_mode: str
+    slo_period: Duration
+    render_secret_values: bool
+    promtool: str
+    amtool: str
+    only_teams: Optional[Tuple[str, ...]]  # None: every team
+    offboard_teams: Tuple[str, ...]
     # Grafana's external URL, for the catalogue's dashboard links; empty: no links.
-    grafana_url: str = ""
+    grafana_url: str
     # observability_gitops and its settings (generators/gitops.py); controller "none": plain render.
-    gitops: Tuple[Tuple[str, str], ...] = (("controller", "none"),)
+    gitops: Tuple[Tuple[str, str], ...]
 
 
 # Keys read elsewhere: the teams (observability_team_*, observability_teams), the Alertmanager block
@@ -106,33 +106,33 @@ _GIT_URL = r"(https?|ssh|git)://\S+|git@\S+"
 _GITOPS_PATH = r"[A-Za-z0-9._/{}-]+"
 
 
-def _gitops(r: Reader, settings: PlatformSettings) -> Dict[str, str]:
+def _gitops(r: Reader, mode: str, render_dir: str, render_secret_values: bool) -> Dict[str, str]:
     """observability_gitops (none, flux or argocd) and the observability_gitops_* settings of its objects."""
-    controller = r.string("gitops", default="none", choices=GITOPS_CONTROLLERS) or "none"
+    controller = r.string("gitops", choices=GITOPS_CONTROLLERS)
     keys = ("gitops_path", "gitops_repository", "gitops_revision", "gitops_namespace", "gitops_source", "gitops_destination",
             "gitops_interval", "gitops_timeout")
     if controller == "none":
         r.known(*keys)
         return {"controller": "none"}
-    if settings.mode != "render":
+    if mode != "render":
         r.fail("gitops", "%s is for render mode: the controller applies the rendered tree, which apply mode would fight over"
                % controller)
-    if settings.render_secret_values:
+    if render_secret_values:
         r.fail("render_secret_values", "must be false with observability_gitops: Secret values are never committed (docs/gitops.md)")
-    default_path = "" if settings.render_dir.startswith(("/", "..")) else "%s/{cluster}" % settings.render_dir.strip("/").lstrip("./")
-    # An empty string (the role defaults) means the default.
-    path = r.string("gitops_path", default="", pattern=r"|" + _GITOPS_PATH, what="a path in the git repository") or default_path
+    default_path = "" if render_dir.startswith(("/", "..")) else "%s/{cluster}" % render_dir.strip("/").lstrip("./")
+    # Empty (the role default): the render directory's place in the repository.
+    path = r.string("gitops_path", pattern=r"|" + _GITOPS_PATH, what="a path in the git repository") or default_path
     if not path:
-        r.fail("gitops_path", "is required when observability_render_dir (%s) is not a path inside the repository" % settings.render_dir)
+        r.fail("gitops_path", "is required when observability_render_dir (%s) is not a path inside the repository" % render_dir)
     elif ".." in path.split("/") or path.startswith("/"):
         r.fail("gitops_path", "must be a path inside the repository, got %s" % describe(path))
-    repository = r.string("gitops_repository", default="", pattern=r"|" + _GIT_URL, what="a git URL") or ""
+    repository = r.string("gitops_repository", pattern=r"|" + _GIT_URL, what="a git URL")
     if controller == "argocd" and not repository:
         r.fail("gitops_repository", "is required with observability_gitops: argocd (the git URL Argo CD reads the manifests from)")
-    namespace = r.string("gitops_namespace", default="") or _GITOPS_NAMESPACES[controller]
+    namespace = r.string("gitops_namespace") or _GITOPS_NAMESPACES[controller]  # empty (the role default): the controller's
     if not is_dns_label(namespace):
         r.fail("gitops_namespace", "must be a namespace name, got %s" % describe(namespace))
-    source = r.string("gitops_source", default="flux-system") or "flux-system"
+    source = r.string("gitops_source")
     if not is_dns_label(source):
         r.fail("gitops_source", "must be the name of a GitRepository, got %s" % describe(source))
     duration = r"([0-9]+(ms|s|m|h))+"
@@ -140,44 +140,41 @@ def _gitops(r: Reader, settings: PlatformSettings) -> Dict[str, str]:
         "controller": controller,
         "path": path,
         "repository": repository,
-        "revision": r.string("gitops_revision", default="main") or "main",
+        "revision": r.string("gitops_revision"),
         "namespace": namespace,
         "source": source,
-        "destination": r.string("gitops_destination", default="https://kubernetes.default.svc", pattern=r"https://\S+",
-                                what="an https:// URL of an API server") or "https://kubernetes.default.svc",
-        "interval": r.string("gitops_interval", default="10m", pattern=duration, what="a Go duration such as 10m") or "10m",
-        "timeout": r.string("gitops_timeout", default="15m", pattern=duration, what="a Go duration such as 15m") or "15m",
+        "destination": r.string("gitops_destination", pattern=r"https://\S+", what="an https:// URL of an API server"),
+        "interval": r.string("gitops_interval", pattern=duration, what="a Go duration such as 10m"),
+        "timeout": r.string("gitops_timeout", pattern=duration, what="a Go duration such as 15m"),
     }
 
 
-def parse_platform(variables: Mapping[str, Any], problems: Problems) -> PlatformSettings:
-    """Every `observability_*` setting, with the playbook inputs that select teams."""
+def parse_platform(variables: Mapping[str, Any], problems: Problems, defaults: Mapping[str, Any]) -> PlatformSettings:
+    """Every `observability_*` setting, with the playbook inputs that select teams; `defaults` are the role's."""
     raw = platform_variables(variables)
-    r = Reader(raw, "", problems, paths={key: PLATFORM_PREFIX + key for key in raw})
+    r = SettingsReader(raw, "", problems, paths={key: PLATFORM_PREFIX + key for key in raw}, fallbacks=platform_variables(defaults))
     r.known(*_READ_ELSEWHERE)
-    d = PlatformSettings()
-    mode = r.string("mode", default=d.mode, choices=MODES)
-    render_dir = r.string("render_dir", default=d.render_dir)
+    mode = r.string("mode", choices=MODES)
+    render_dir = r.string("render_dir")
     if mode == "render" and not render_dir:
         r.fail("render_dir", "is required in render mode")
-    namespace = r.name("platform_namespace", default=d.platform_namespace)
-    profile = r.string("profile", default=d.profile, choices=("small", "production"))
-    retention = r.duration("prometheus_retention", default=d.prometheus_retention)
-    label = r.string("dashboard_label", default=d.dashboard_label)
-    if label is not None and not is_label_key(label):
+    namespace = r.name("platform_namespace")
+    profile = r.string("profile", choices=("small", "production"))
+    retention = r.duration("prometheus_retention")
+    label = r.string("dashboard_label")
+    if not is_label_key(label):
         r.fail("dashboard_label", "must be a Kubernetes label key, got %s" % describe(label))
-        label = None
-    label_value = r.string("dashboard_label_value", default=d.dashboard_label_value)
-    if label_value is not None and not is_label_value(label_value):
+        label = r.fallbacks["dashboard_label"]
+    label_value = r.string("dashboard_label_value")
+    if not is_label_value(label_value):
         r.fail("dashboard_label_value", "must be a Kubernetes label value, got %s" % describe(label_value))
-        label_value = None
-    folder = r.string("dashboard_folder_annotation", default=d.dashboard_folder_annotation)
-    if folder is not None and not is_label_key(folder):
+        label_value = r.fallbacks["dashboard_label_value"]
+    folder = r.string("dashboard_folder_annotation")
+    if not is_label_key(folder):
         r.fail("dashboard_folder_annotation", "must be a Kubernetes annotation key, got %s" % describe(folder))
-        folder = None
-    uids = {}
-    for key in ("prometheus_datasource_uid", "loki_datasource_uid", "tempo_datasource_uid"):
-        uids[key] = r.string(key, default=getattr(d, key), pattern=_GRAFANA_UID, what=_UID_WHAT) or getattr(d, key)
+        folder = r.fallbacks["dashboard_folder_annotation"]
+    uids = {key: r.string(key, pattern=_GRAFANA_UID, what=_UID_WHAT)
+            for key in ("prometheus_datasource_uid", "loki_datasource_uid", "tempo_datasource_uid")}
     if len(set(uids.values())) < len(uids):
         r.fail("prometheus_datasource_uid", "the Prometheus, Loki and Tempo datasources need three different UIDs, got %s"
                % ", ".join(sorted(uids.values())))
@@ -199,29 +196,33 @@ def parse_platform(variables: Mapping[str, Any], problems: Problems) -> Platform
             problems.add("observability_offboard_team", "must be a team name (a Kubernetes name), got %s" % describe(single))
         elif single not in offboard:
             offboard += (single,)
+    chart_dir = r.string("chart_dir", pattern=r"|/\S*", what="an absolute path on the controller")
+    multi_tenant = r.boolean("loki_multi_tenant")
+    alertmanager_mode = r.string("alertmanager_mode", choices=("global", "per_namespace"))
+    period = r.duration("slo_period")
+    render_secret_values = r.boolean("render_secret_values")
     settings = PlatformSettings(
-        mode=mode or d.mode,
-        render_dir=render_dir or d.render_dir,
-        chart_dir=r.string("chart_dir", default="", pattern=r"|/\S*", what="an absolute path on the controller") or "",
-        platform_namespace=namespace or d.platform_namespace,
-        profile=profile or d.profile,
-        prometheus_retention=retention or d.prometheus_retention,
-        dashboard_label=label or d.dashboard_label,
-        dashboard_label_value=label_value if label_value is not None else d.dashboard_label_value,
-        dashboard_folder_annotation=folder or d.dashboard_folder_annotation,
-        loki_multi_tenant=r.boolean("loki_multi_tenant", default=d.loki_multi_tenant),
-        alertmanager_mode=r.string("alertmanager_mode", default=d.alertmanager_mode, choices=("global", "per_namespace"))
-        or d.alertmanager_mode,
-        slo_period=r.duration("slo_period", default=d.slo_period) or d.slo_period,
-        render_secret_values=r.boolean("render_secret_values", default=False),
-        promtool=r.string("promtool", default="auto", choices=TOOL_CHOICES) or "auto",
-        amtool=r.string("amtool", default="auto", choices=TOOL_CHOICES) or "auto",
-        grafana_url=r.string("grafana_url", default="", pattern=r"|https?://[^\s\"'<>]+", what="an http(s) URL") or "",
+        mode=mode,
+        render_dir=render_dir,
+        chart_dir=chart_dir,
+        platform_namespace=namespace,
+        profile=profile,
+        prometheus_retention=retention,
+        dashboard_label=label,
+        dashboard_label_value=label_value,
+        dashboard_folder_annotation=folder,
+        loki_multi_tenant=multi_tenant,
+        alertmanager_mode=alertmanager_mode,
+        slo_period=period,
+        render_secret_values=render_secret_values,
+        promtool=r.string("promtool", choices=TOOL_CHOICES),
+        amtool=r.string("amtool", choices=TOOL_CHOICES),
+        grafana_url=r.string("grafana_url", pattern=r"|https?://[^\s\"'<>]+", what="an http(s) URL"),
         only_teams=tuple(sorted(set(only))) or None,
         offboard_teams=tuple(sorted(set(offboard))),
+        gitops=tuple(sorted(_gitops(r, mode, render_dir, render_secret_values).items())),
         **uids,
     )
-    settings = replace(settings, gitops=tuple(sorted(_gitops(r, settings).items())))
     r.done()
     if settings.only_teams and settings.offboard_teams:
         problems.add("observability_offboard_teams", "cannot be combined with observability_only_teams: offboard in a run of its own")

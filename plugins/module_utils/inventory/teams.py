@@ -20,19 +20,17 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.durations
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import SelectorError, check_regex, parse_selector, quote
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_DEPTH, Reader, describe, too_deep
-from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label, is_label_key, is_label_value
+from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import parse_team_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.instrumentation import parse_team_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import parse_monitor
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import RESERVED_ALERT_LABELS, dropped_by
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
-    _GRAFANA_UID,
     _LABEL_NAME,
     _METRIC_NAME,
     ALERT_SEVERITIES,
     CustomDashboard,
-    DEFAULT_TIERS,
     GOLDEN_SIGNALS,
     GoldenSignal,
     GRAFANA_UID_RE,
@@ -95,55 +93,6 @@ def parse_tiers(items: Sequence[Tuple[str, Any]], problems: Problems, period: Op
             continue
         tiers.append(Tier(action, budget, long_window, short_window, for_, min_events))
     return tuple(tiers)
-
-
-def parse_settings(raw: Any, problems: Problems, path: str = "observability_settings", paths: Optional[Dict[str, str]] = None,
-                   known: Sequence[str] = ()) -> Settings:
-    """Settings from a plain mapping (the slo_burn_rates filter's; a run's are built by pipeline/compose)."""
-    r = Reader(raw, path, problems, paths)
-    r.known(*known)  # role variables the plan reads itself
-    clusters = tuple(r.string_list("clusters"))
-    platform_namespace = r.name("platform_namespace", default="monitoring")
-    scrape_interval = r.duration("scrape_interval", default=Duration.parse("30s"))
-    retention = r.duration("retention")
-    period = r.duration("slo_period", default=Duration.parse("30d"))
-    budget_interval = r.duration("slo_budget_interval")
-    tier_items = r.items("slo_tiers")
-    dashboard_label = r.string("dashboard_label", default="grafana_dashboard")
-    dashboard_label_value = r.string("dashboard_label_value", default="1")
-    folder_annotation = r.string("dashboard_folder_annotation", default="grafana_folder")
-    placement = r.string("dashboard_placement", default="team", choices=("team", "platform"))
-    uids = {}
-    for key, default in (("prometheus_datasource_uid", "prometheus"), ("tempo_datasource_uid", "tempo"), ("loki_datasource_uid", "loki")):
-        uids[key] = r.string(key, default=default, pattern=_GRAFANA_UID, what="a Grafana UID (at most 40 letters, digits, '-', '_')")
-    runbook_base_url = r.string("runbook_base_url", default="", pattern=r"^(https?://\S+)?\Z", what="an http(s) URL")
-    otlp_endpoint = r.string("otlp_endpoint", pattern=r"^https?://\S+\Z", what="an http(s) URL")
-    r.done()
-    for key, value in (("dashboard_label", dashboard_label), ("dashboard_folder_annotation", folder_annotation)):
-        if value is not None and not is_label_key(value):
-            problems.add(r.sub(key), "must be a Kubernetes label or annotation key, got %s" % describe(value))
-    if dashboard_label_value is not None and not is_label_value(dashboard_label_value):
-        problems.add(r.sub("dashboard_label_value"), "must be a Kubernetes label value, got %s" % describe(dashboard_label_value))
-    tiers = parse_tiers(tier_items, problems) if tier_items else parse_tiers(
-        [("default", t) for t in DEFAULT_TIERS], problems)
-    return Settings(
-        clusters=clusters,
-        platform_namespace=platform_namespace,
-        scrape_interval=scrape_interval,
-        retention=retention,
-        tiers=tiers,
-        period=period,
-        budget_interval=budget_interval,
-        dashboard_label=dashboard_label or "grafana_dashboard",
-        dashboard_label_value=dashboard_label_value if dashboard_label_value is not None else "1",
-        dashboard_folder_annotation=folder_annotation or "grafana_folder",
-        dashboard_placement=placement or "team",
-        prometheus_datasource_uid=uids["prometheus_datasource_uid"] or "prometheus",
-        tempo_datasource_uid=uids["tempo_datasource_uid"] or "tempo",
-        loki_datasource_uid=uids["loki_datasource_uid"] or "loki",
-        runbook_base_url=(runbook_base_url or "").rstrip("/"),
-        otlp_endpoint=otlp_endpoint or "",
-    )
 
 
 def _parse_latency(raw, path, problems):

@@ -226,21 +226,21 @@ class Team:
 class Settings:
     """Platform-wide settings the generators need; built once per run by pipeline/compose from the role variables."""
 
-    clusters: tuple = ()
-    platform_namespace: str = "monitoring"
-    scrape_interval: Duration = field(default_factory=lambda: Duration.parse("30s"))
-    retention: Duration | None = None
-    tiers: tuple = ()
-    period: Duration = field(default_factory=lambda: Duration.parse("30d"))
-    budget_interval: Duration | None = None
+    clusters: tuple
+    platform_namespace: str
+    scrape_interval: Duration
+    retention: Duration | None
+    tiers: tuple
+    period: Duration
+    budget_interval: Duration | None
     # Dashboards: the Grafana sidecar's label and folder annotation, where the ConfigMaps go, datasource UIDs.
-    dashboard_label: str = "grafana_dashboard"
-    dashboard_label_value: str = "1"
-    dashboard_folder_annotation: str = "grafana_folder"
-    dashboard_placement: str = "team"  # team or platform namespace
-    prometheus_datasource_uid: str = "prometheus"
-    tempo_datasource_uid: str = "tempo"
-    loki_datasource_uid: str = "loki"
-    runbook_base_url: str = ""  # runbook links of alerts that have none of their own: <base>/<alertname>
+    dashboard_label: str
+    dashboard_label_value: str
+    dashboard_folder_annotation: str
+    dashboard_placement: str  # team or platform namespace
+    prometheus_datasource_uid: str
+    tempo_datasource_uid: str
+    loki_datasource_uid: str
+    runbook_base_url: str  # runbook links of alerts that have none of their own: <base>/<alertname>
     # Where teams' auto-instrumented SDKs send OTLP/HTTP: the opentelemetry role's agent.
-    otlp_endpoint: str = ""  # set by the plan from the Service registry
+    otlp_endpoint: str  # set by the plan from the Service registry

@@ -17,16 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems, join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_VARIABLE_DEPTH, Reader, describe, too_deep
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import MAX_VARIABLE_DEPTH, Reader, SettingsReader, describe, too_deep
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards as generators_dashboards
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import lookalikes
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import settings as inventory_settings
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.releases import RELEASE_KEYS, ReleaseSpec, parse_release
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR, Settings, Team
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import DEFAULT_TIERS, TEAM_LIST_VAR, Settings, Team
 from ansible_collections.vigil.observability.plugins.module_utils.platform import alloy, datasources, loki, opentelemetry, tempo
 from ansible_collections.vigil.observability.plugins.module_utils.platform import kube_prometheus_stack as kps
 
@@ -74,11 +73,13 @@ class RunConfig:
 class RoleVariables:
     """One role's variables by their name without the prefix, less the release keys; `paths` names each variable."""
 
-    def __init__(self, variables: Mapping[str, Any], prefix: str, release: bool = True) -> None:
+    def __init__(self, variables: Mapping[str, Any], prefix: str, defaults: Mapping[str, Any], release: bool = True) -> None:
         self.prefix = prefix
         own = inventory_settings.role_variables(variables, prefix)
         self.elsewhere = set(RELEASE_KEYS) if release else set()
         self.raw = {k: v for k, v in own.items() if k not in self.elsewhere}
+        # The role's defaults, less what the plan reads itself (see take()).
+        self.defaults = {k: v for k, v in defaults.items() if k not in self.elsewhere}
         self.paths = {k: prefix + k for k in own}
         self.paths.update({k: prefix + k for k in self.elsewhere})
 
@@ -86,6 +87,7 @@ class RoleVariables:
         """Remove a key the plan reads itself (a sub-block another parser reads)."""
         self.elsewhere.add(key)
         self.paths.setdefault(key, self.prefix + key)
+        self.defaults.pop(key, None)
         return self.raw.pop(key, default)
 
     @property
@@ -107,12 +109,16 @@ class RoleVariables:
         self.paths[key] = path
 
 
-def compose(variables: Mapping[str, Any], cluster: str, clusters: Sequence[str], detected: Mapping[str, Any],
-            connection_problems: Sequence[Tuple[str, str]]) -> RunConfig:
-    """The run configuration of `cluster`, or PlanError with every problem of every input."""
+def compose(variables: Mapping[str, Any], defaults: Mapping[str, Any], cluster: str, clusters: Sequence[str],
+            detected: Mapping[str, Any], connection_problems: Sequence[Tuple[str, str]]) -> RunConfig:
+    """The run configuration of `cluster`, or PlanError with every problem of every input.
+
+    `defaults` are the setting roles' defaults (templated), the only place a default is written: a setting the
+    inventory leaves out reads as its default, and a wrong one is reported and read as its default meanwhile.
+    """
     problems = Problems()
     variables = _shallow_enough(variables, problems)
-    platform = inventory_settings.parse_platform(variables, problems)
+    platform = inventory_settings.parse_platform(variables, problems, defaults)
     if platform.mode == "apply":
         for path, message in connection_problems:
             problems.add(path, message)
@@ -121,10 +127,11 @@ def compose(variables: Mapping[str, Any], cluster: str, clusters: Sequence[str],
     releases: Dict[str, Optional[ReleaseSpec]] = {}
     roles: Dict[str, RoleVariables] = {}
     for component, prefix in inventory_settings.COMPONENT_PREFIXES:
-        releases[component] = parse_release(component, prefix, inventory_settings.role_variables(variables, prefix), problems)
-        roles[component] = RoleVariables(variables, prefix)
+        role_defaults = inventory_settings.role_variables(defaults, prefix)
+        releases[component] = parse_release(component, prefix, inventory_settings.role_variables(variables, prefix), problems, role_defaults)
+        roles[component] = RoleVariables(variables, prefix, role_defaults)
 
-    team_settings, delete_namespaces = _team_settings(variables, clusters, platform, roles["kube_prometheus_stack"], problems)
+    team_settings, delete_namespaces = _team_settings(variables, defaults, clusters, platform, roles["kube_prometheus_stack"], problems)
     inputs = inventory_teams.collect_team_inputs(
         {k: v for k, v in variables.items() if k.startswith("observability_team_") and k != TEAM_LIST_VAR},
         variables.get(TEAM_LIST_VAR, []))
@@ -153,42 +160,43 @@ def compose(variables: Mapping[str, Any], cluster: str, clusters: Sequence[str],
         delete_namespaces=delete_namespaces)
 
 
-def _team_settings(variables: Mapping[str, Any], clusters: Sequence[str], platform: inventory_settings.PlatformSettings,
-                   kps_role: RoleVariables, problems: Problems) -> Tuple[Settings, bool]:
+def _team_settings(variables: Mapping[str, Any], defaults: Mapping[str, Any], clusters: Sequence[str],
+                   platform: inventory_settings.PlatformSettings, kps_role: RoleVariables, problems: Problems) -> Tuple[Settings, bool]:
     """What the teams' generators read: the platform's settings (parsed once, in parse_platform) and the teams_* ones."""
-    role = RoleVariables(variables, inventory_settings.TEAMS_PREFIX, release=False)
-    role.unset_when_empty("slo_budget_interval", "dashboard_placement", "runbook_base_url", *LINK_KEYS["teams"])
-    r = Reader(role.raw, "", problems, paths=role.paths)
-    budget_interval = r.duration("slo_budget_interval")
-    placement = r.string("dashboard_placement", default="team", choices=("team", "platform"))
-    runbook_base_url = r.string("runbook_base_url", default="", pattern=r"^(https?://\S+)?\Z", what="an http(s) URL")
-    otlp_endpoint = r.string("otlp_endpoint", default="", pattern=r"^https?://\S+\Z", what="an http(s) URL")
-    delete_namespaces = r.boolean("delete_namespaces", default=False)
+    role = RoleVariables(variables, inventory_settings.TEAMS_PREFIX, inventory_settings.role_variables(defaults, inventory_settings.TEAMS_PREFIX),
+                         release=False)
+    r = SettingsReader(role.raw, "", problems, paths=role.paths, fallbacks=role.defaults)
+    # Empty (the role defaults): Prometheus' global interval, no runbook base, the agent wired from the Service registry.
+    budget_interval = r.duration("slo_budget_interval") if r.raw("slo_budget_interval") not in ("", None) else None
+    placement = r.string("dashboard_placement", choices=("team", "platform"))
+    runbook_base_url = r.string("runbook_base_url", pattern=r"^(https?://\S+)?\Z", what="an http(s) URL")
+    otlp_endpoint = r.string("otlp_endpoint", pattern=r"^(https?://\S+)?\Z", what="an http(s) URL")
+    delete_namespaces = r.boolean("delete_namespaces")
     r.done()
     # The rules' evaluation step is Prometheus' scrape interval (kube_prometheus_stack's setting, also parsed there).
-    scrape = Reader({"scrape_interval": kps_role.raw.get("scrape_interval")}, "", problems,
-                    paths={"scrape_interval": kps_role.prefix + "scrape_interval"})
-    scrape_interval = scrape.duration("scrape_interval", required=True)
+    scrape = SettingsReader({"scrape_interval": kps_role.raw.get("scrape_interval")}, "", problems,
+                            paths={"scrape_interval": kps_role.prefix + "scrape_interval"},
+                            fallbacks={"scrape_interval": kps_role.defaults["scrape_interval"]})
+    scrape_interval = scrape.duration("scrape_interval")
     tiers = Reader({"slo_tiers": variables.get("observability_slo_tiers") or []}, "", problems,
                    paths={"slo_tiers": "observability_slo_tiers"}).items("slo_tiers")
     settings = Settings(
         clusters=tuple(clusters),
         platform_namespace=platform.platform_namespace,
-        # Only a run that fails anyway lacks it: the fallback lets the teams be read for their own problems meanwhile.
-        scrape_interval=scrape_interval if scrape_interval is not None else Duration.parse("1m"),
+        scrape_interval=scrape_interval,
         retention=platform.prometheus_retention,
-        tiers=inventory_teams.parse_tiers(tiers or [("default", t) for t in inventory_teams.DEFAULT_TIERS], problems),
+        tiers=inventory_teams.parse_tiers(tiers or [("default", t) for t in DEFAULT_TIERS], problems),
         period=platform.slo_period,
         budget_interval=budget_interval,
         dashboard_label=platform.dashboard_label,
         dashboard_label_value=platform.dashboard_label_value,
         dashboard_folder_annotation=platform.dashboard_folder_annotation,
-        dashboard_placement=placement or "team",
+        dashboard_placement=placement,
         prometheus_datasource_uid=platform.prometheus_datasource_uid,
         tempo_datasource_uid=platform.tempo_datasource_uid,
         loki_datasource_uid=platform.loki_datasource_uid,
-        runbook_base_url=(runbook_base_url or "").rstrip("/"),
-        otlp_endpoint=otlp_endpoint or "",
+        runbook_base_url=runbook_base_url.rstrip("/"),
+        otlp_endpoint=otlp_endpoint,
     )
     return settings, bool(delete_namespaces)
 
@@ -214,9 +222,8 @@ def _kube_prometheus_stack(role: RoleVariables, cluster: str, platform: inventor
         role.give(key, getattr(platform, key), "observability_" + key, problems)
     role.give("prometheus_retention", str(platform.prometheus_retention), "observability_prometheus_retention", problems)
     role.raw.setdefault("profile", platform.profile)
-    parsed = kps.parse_kps_settings(role.raw, problems, path="", paths=role.paths, known=role.known)
-    parsed_ds = datasources.parse_datasource_settings(raw, problems, path="", prometheus_uid=platform.prometheus_datasource_uid,
-                                                      paths=paths)
+    parsed = kps.parse_kps_settings(role.raw, problems, role.defaults, paths=role.paths, known=role.known)
+    parsed_ds = datasources.parse_datasource_settings(raw, problems, platform.prometheus_datasource_uid, paths=paths)
     return parsed, parsed_ds
 
 
@@ -224,13 +231,13 @@ def _loki(role: RoleVariables, platform: inventory_settings.PlatformSettings, pr
     role.unset_when_empty("object_storage")
     role.give("multi_tenant", platform.loki_multi_tenant, "observability_loki_multi_tenant", problems)
     role.raw.setdefault("profile", platform.profile)
-    return loki.parse_loki_settings(role.raw, problems, path="", paths=role.paths, known=role.known)
+    return loki.parse_loki_settings(role.raw, problems, role.defaults, paths=role.paths, known=role.known)
 
 
 def _tempo(role: RoleVariables, platform: inventory_settings.PlatformSettings, problems: Problems) -> tempo.TempoSettings:
     role.unset_when_empty("s3", *LINK_KEYS["tempo"])
     role.raw.setdefault("profile", platform.profile)
-    return tempo.parse_tempo_settings(role.raw, problems, path="", paths=role.paths, known=role.known)
+    return tempo.parse_tempo_settings(role.raw, problems, role.defaults, paths=role.paths, known=role.known)
 
 
 def _opentelemetry(role: RoleVariables, cluster: str, platform: inventory_settings.PlatformSettings, detected: Mapping[str, Any],
@@ -245,7 +252,7 @@ def _opentelemetry(role: RoleVariables, cluster: str, platform: inventory_settin
     # The collectors write the platform namespace's tenant (application OTLP logs and Kubernetes events).
     if platform.loki_multi_tenant and role.raw.get("loki_tenant") in ("", None):
         role.raw["loki_tenant"] = platform.platform_namespace
-    return opentelemetry.parse_otel_settings(role.raw, problems, path="", paths=role.paths, known=role.known)
+    return opentelemetry.parse_otel_settings(role.raw, problems, role.defaults, paths=role.paths, known=role.known)
 
 
 def _alloy(role: RoleVariables, cluster: str, platform: inventory_settings.PlatformSettings, problems: Problems) -> alloy.AlloySettings:
@@ -253,7 +260,7 @@ def _alloy(role: RoleVariables, cluster: str, platform: inventory_settings.Platf
     role.unset_when_empty(*LINK_KEYS["alloy"])
     role.give("multi_tenant", platform.loki_multi_tenant, "observability_loki_multi_tenant", problems)
     role.give("cluster", cluster, "inventory_hostname", problems)
-    return alloy.parse_alloy_settings(role.raw, problems, path="", paths=role.paths, known=role.known)
+    return alloy.parse_alloy_settings(role.raw, problems, role.defaults, paths=role.paths, known=role.known)
 
 
 def _shallow_enough(variables: Mapping[str, Any], problems: Problems) -> Dict[str, Any]:

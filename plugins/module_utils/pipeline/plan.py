@@ -24,17 +24,18 @@ from ansible_collections.vigil.observability.plugins.module_utils.pipeline.wire 
 __all__ = ["PlanError", "build_plan"]
 
 
-def build_plan(variables: Mapping[str, Any], cluster: str, clusters: Sequence[str],
+def build_plan(variables: Mapping[str, Any], defaults: Mapping[str, Any], cluster: str, clusters: Sequence[str],
                detected: Optional[Mapping[str, Any]] = None, tool_cache: Optional[str] = None,
                connection_problems: Sequence[Tuple[str, str]] = ()) -> Tuple[Dict[str, Any], Set[str]]:
     """(the plan of `cluster`, the secret values it refers to) or PlanError with every problem.
 
-    `clusters` are the hosts of observability_clusters; `detected` what apply mode found in the cluster before
+    `defaults` are the setting roles' defaults, templated as the run templates them (the only place a default is
+    written); `clusters` are the hosts of observability_clusters; `detected` what apply mode found in the cluster before
     planning (`cert_manager`, or `cluster_error` when it could not ask); `tool_cache` a directory where promtool's
     passes are remembered by content (toolcheck.promtool_check_rules); `connection_problems` what core.kubeconfig found
     wrong with the cluster this host would reach, problems in apply mode only (render mode reaches no cluster).
     """
-    config = compose(variables, cluster, clusters, detected or {}, connection_problems)  # every input, validated
+    config = compose(variables, defaults, cluster, clusters, detected or {}, connection_problems)  # every input, validated
     config, registry = wire(config)  # the components' links, from the Services that exist
     problems = Problems()
     generated = generate(config, problems)  # releases' values, objects, Alertmanager configuration, catalogue

@@ -11,12 +11,12 @@ metadata (`| level="error"`, `| trace_id="..."` in LogQL, and Grafana's trace li
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import SettingsReader
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 # Loki labels from Kubernetes' service discovery (the label and its __meta_kubernetes_ source).
 POD_LABELS = (
@@ -36,25 +36,28 @@ JSON_FIELDS = (("level", "level || severity || lvl"), ("trace_id", "traceId || t
 
 @dataclass(frozen=True)
 class AlloySettings:
-    cluster: str = ""
-    loki_push_url: str = ""  # empty until wired: the plan derives it from the Service registry unless set
-    multi_tenant: bool = False
-    values: dict = field(default_factory=dict)
+    cluster: str
+    loki_push_url: str  # empty until wired: the plan derives it from the Service registry unless set
+    multi_tenant: bool
+    values: dict
 
 
 def parse_alloy_settings(
     raw: Dict[str, Any],
     problems: Problems,
-    path: str = "alloy",
+    fallbacks: Mapping[str, Any],
+    path: str = "",
     paths: Optional[Any] = None,
     known: Sequence[str] = (),
 ) -> AlloySettings:
-    r = Reader(raw, path, problems, paths)
+    """Settings from the role's variables; `fallbacks` are the role defaults, the only place a default is written."""
+    r = SettingsReader(raw, path, problems, paths, fallbacks=fallbacks)
     r.known(*known)  # role variables the plan reads itself
     settings = AlloySettings(
-        cluster=r.string("cluster", default=""),
-        loki_push_url=r.string("loki_push_url", default="", pattern=r"https?://[^\s\"\\{}]+", what="an http(s) URL"),
-        multi_tenant=r.boolean("multi_tenant", default=False),
+        cluster=r.string("cluster", required=True),
+        # Empty (the role default): wired from the Service registry.
+        loki_push_url=r.string("loki_push_url", pattern=r"|https?://[^\s\"\\{}]+", what="an http(s) URL"),
+        multi_tenant=r.boolean("multi_tenant", required=True),
         values=r.mapping("values"),
     )
     r.done()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional
 
 _UID = r"^[a-zA-Z0-9_-]{1,40}\Z"
 _URL = r"^https?://\S+\Z"
@@ -28,36 +28,35 @@ TRACE_ID_LABEL = "trace_id"
 
 @dataclass(frozen=True)
 class DatasourceSettings:
-    loki_enabled: bool = True
-    loki_url: str = ""  # empty until wired: the plan derives it from the Service registry unless set
-    loki_uid: str = "loki"
-    loki_tenant: str = ""  # X-Scope-OrgID for a multi-tenant Loki; several as a|b
-    tempo_enabled: bool = True
-    tempo_url: str = ""
-    tempo_uid: str = "tempo"
-    prometheus_uid: str = "prometheus"
+    loki_enabled: bool
+    loki_url: str  # empty until wired: the plan derives it from the Service registry unless set
+    loki_uid: str
+    loki_tenant: str  # X-Scope-OrgID for a multi-tenant Loki; several as a|b
+    tempo_enabled: bool
+    tempo_url: str
+    tempo_uid: str
+    prometheus_uid: str
 
 
 def parse_datasource_settings(
     raw: Dict[str, Any],
     problems: Problems,
-    path: str = "datasources",
-    prometheus_uid: str = "prometheus",
+    prometheus_uid: str,
+    path: str = "",
     paths: Optional[Any] = None,
-    known: Sequence[str] = (),
 ) -> DatasourceSettings:
+    """The datasources' settings, as the plan gathers them (kube_prometheus_stack_* and the platform's UIDs)."""
     r = Reader(raw, path, problems, paths)
-    r.known(*known)  # role variables the plan reads itself
     uid_what = "a Grafana UID (at most 40 letters, digits, '-', '_')"
     settings = DatasourceSettings(
-        loki_enabled=r.boolean("loki_enabled", default=True),
+        loki_enabled=r.boolean("loki_enabled", required=True),
+        # The links: absent unless the inventory sets them (wired from the Service registry then).
         loki_url=r.string("loki_url", default="", pattern=_URL, what="an http(s) URL"),
-        loki_uid=r.string("loki_uid", default="loki", pattern=_UID, what=uid_what),
-        loki_tenant=r.string("loki_tenant", default="", pattern=_TENANT,
-                             what="a Loki tenant ID (or several joined with '|')"),
-        tempo_enabled=r.boolean("tempo_enabled", default=True),
+        loki_uid=r.string("loki_uid", required=True, pattern=_UID, what=uid_what),
+        loki_tenant=r.string("loki_tenant", required=True, pattern=_TENANT, what="a Loki tenant ID (or several joined with '|')"),
+        tempo_enabled=r.boolean("tempo_enabled", required=True),
         tempo_url=r.string("tempo_url", default="", pattern=_URL, what="an http(s) URL"),
-        tempo_uid=r.string("tempo_uid", default="tempo", pattern=_UID, what=uid_what),
+        tempo_uid=r.string("tempo_uid", required=True, pattern=_UID, what=uid_what),
         prometheus_uid=prometheus_uid,
     )
     r.done()

@@ -11,17 +11,16 @@ in CI rather than being silently ignored by Helm.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Sequence
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-
-from dataclasses import dataclass, field
-
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import SettingsReader
 
 PROFILES = ("small", "production")
+# The chart's own Alertmanager datasource in Grafana, under a fixed UID the dashboards' links use.
+ALERTMANAGER_DATASOURCE_UID = "alertmanager"
 
 # Sizes per profile; a user's setting of any of them wins.
 # Trace ID label of exemplars: the OpenTelemetry collector's (spanmetrics, OTLP) and Tempo's metrics generator's.
@@ -60,46 +59,47 @@ _PROFILE_DEFAULTS = {
 
 @dataclass(frozen=True)
 class KpsSettings:
-    profile: str = "small"
-    cluster: str = ""
-    prometheus_replicas: int = 1
-    prometheus_retention: str = "35d"
-    prometheus_retention_size: str = ""
-    prometheus_storage_class: str = ""
-    prometheus_storage_size: str = ""
-    prometheus_resources: dict = field(default_factory=dict)
-    scrape_interval: str = "30s"
-    evaluation_interval: str = "30s"
-    alertmanager_replicas: int = 1
-    alertmanager_storage_class: str = ""
-    alertmanager_storage_size: str = ""
-    alertmanager_resources: dict = field(default_factory=dict)
-    grafana_admin_secret: str = ""
-    grafana_admin_user_key: str = "admin-user"
-    grafana_admin_password_key: str = "admin-password"
-    grafana_persistence: bool = False
-    grafana_storage_class: str = ""
-    grafana_storage_size: str = "10Gi"
-    grafana_plugins: tuple = ()
-    dashboard_label: str = "grafana_dashboard"
-    dashboard_label_value: str = "1"
-    dashboard_folder_annotation: str = "grafana_folder"
-    prometheus_datasource_uid: str = "prometheus"
-    alertmanager_datasource_uid: str = "alertmanager"
-    monitor_etcd: bool = True
-    monitor_scheduler: bool = True
-    monitor_controller_manager: bool = True
-    anti_affinity: str = "soft"
-    values: dict = field(default_factory=dict)
+    profile: str
+    cluster: str
+    prometheus_replicas: int
+    prometheus_retention: str
+    prometheus_retention_size: str
+    prometheus_storage_class: str
+    prometheus_storage_size: str
+    prometheus_resources: dict
+    scrape_interval: str
+    evaluation_interval: str
+    alertmanager_replicas: int
+    alertmanager_storage_class: str
+    alertmanager_storage_size: str
+    alertmanager_resources: dict
+    grafana_admin_secret: str
+    grafana_admin_user_key: str
+    grafana_admin_password_key: str
+    grafana_persistence: bool
+    grafana_storage_class: str
+    grafana_storage_size: str
+    grafana_plugins: tuple
+    dashboard_label: str
+    dashboard_label_value: str
+    dashboard_folder_annotation: str
+    prometheus_datasource_uid: str
+    alertmanager_datasource_uid: str
+    monitor_etcd: bool
+    monitor_scheduler: bool
+    monitor_controller_manager: bool
+    anti_affinity: str
+    values: dict
 
 
-def parse_kps_settings(raw: Any, problems: Problems, path: str = "kube_prometheus_stack", paths: Optional[Dict[str, str]] = None,
+def parse_kps_settings(raw: Any, problems: Problems, fallbacks: Mapping[str, Any], path: str = "", paths: Optional[Dict[str, str]] = None,
                        known: Sequence[str] = ()) -> KpsSettings:
-    """Settings from the role's variables (already gathered into one mapping by the plan)."""
-    r = Reader(raw, path, problems, paths)
+    """Settings from the role's variables (gathered by the plan, with what the platform gives); `fallbacks` are the
+    role defaults, the only place a setting's default is written."""
+    r = SettingsReader(raw, path, problems, paths, fallbacks=fallbacks)
     r.known(*known)  # role variables the plan reads itself
-    profile = r.string("profile", default="small", choices=PROFILES)
-    base = _PROFILE_DEFAULTS[profile or "small"]
+    profile = r.string("profile", choices=PROFILES, required=True)
+    base = _PROFILE_DEFAULTS[profile or PROFILES[0]]  # any profile while a wrong one is reported: the run fails
 
     def pick(key, reader):
         # The profile's value unless the user set one; "", 0 and {} mean "keep the profile's" (role defaults).
@@ -110,36 +110,36 @@ def parse_kps_settings(raw: Any, problems: Problems, path: str = "kube_prometheu
         return base[key] if value is None else value
 
     settings = KpsSettings(
-        profile=profile or "small",
-        cluster=r.string("cluster", default=""),
+        profile=profile,
+        cluster=r.string("cluster", required=True),
         prometheus_replicas=pick("prometheus_replicas", lambda k: r.integer(k, minimum=1)),
         prometheus_retention=pick("prometheus_retention", lambda k: str(r.duration(k) or base[k])),
         prometheus_retention_size=pick("prometheus_retention_size", lambda k: r.string(k, pattern=r"^(\d+(\.\d+)?(B|KB|MB|GB|TB|PB|EB))?$",
                                                                                        what="a Prometheus size such as 50GB")),
-        prometheus_storage_class=r.string("prometheus_storage_class", default=""),
+        prometheus_storage_class=r.string("prometheus_storage_class"),
         prometheus_storage_size=pick("prometheus_storage_size", lambda k: r.string(k, pattern=_QUANTITY, what="a Kubernetes quantity such as 100Gi")),
         prometheus_resources=pick("prometheus_resources", r.mapping),
-        scrape_interval=str(r.duration("scrape_interval") or "30s"),
-        evaluation_interval=str(r.duration("evaluation_interval") or "30s"),
+        scrape_interval=str(r.duration("scrape_interval")),
+        evaluation_interval=str(r.duration("evaluation_interval")),
         alertmanager_replicas=pick("alertmanager_replicas", lambda k: r.integer(k, minimum=1)),
-        alertmanager_storage_class=r.string("alertmanager_storage_class", default=""),
+        alertmanager_storage_class=r.string("alertmanager_storage_class"),
         alertmanager_storage_size=pick("alertmanager_storage_size", lambda k: r.string(k, pattern=_QUANTITY, what="a Kubernetes quantity such as 5Gi")),
         alertmanager_resources=pick("alertmanager_resources", r.mapping),
-        grafana_admin_secret=r.name("grafana_admin_secret", required=True, max_len=253),
-        grafana_admin_user_key=r.string("grafana_admin_user_key", default="admin-user"),
-        grafana_admin_password_key=r.string("grafana_admin_password_key", default="admin-password"),
+        grafana_admin_secret=r.name("grafana_admin_secret", max_len=253),
+        grafana_admin_user_key=r.string("grafana_admin_user_key"),
+        grafana_admin_password_key=r.string("grafana_admin_password_key"),
         grafana_persistence=pick("grafana_persistence", r.boolean),
-        grafana_storage_class=r.string("grafana_storage_class", default=""),
+        grafana_storage_class=r.string("grafana_storage_class"),
         grafana_storage_size=pick("grafana_storage_size", lambda k: r.string(k, pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi")),
         grafana_plugins=tuple(r.string_list("grafana_plugins")),
-        dashboard_label=r.string("dashboard_label", default="grafana_dashboard"),
-        dashboard_label_value=r.string("dashboard_label_value", default="1"),
-        dashboard_folder_annotation=r.string("dashboard_folder_annotation", default="grafana_folder"),
-        prometheus_datasource_uid=r.string("prometheus_datasource_uid", default="prometheus"),
-        alertmanager_datasource_uid=r.string("alertmanager_datasource_uid", default="alertmanager"),
-        monitor_etcd=r.boolean("monitor_etcd", default=True),
-        monitor_scheduler=r.boolean("monitor_scheduler", default=True),
-        monitor_controller_manager=r.boolean("monitor_controller_manager", default=True),
+        dashboard_label=r.string("dashboard_label", required=True),
+        dashboard_label_value=r.string("dashboard_label_value", required=True),
+        dashboard_folder_annotation=r.string("dashboard_folder_annotation", required=True),
+        prometheus_datasource_uid=r.string("prometheus_datasource_uid", required=True),
+        alertmanager_datasource_uid=ALERTMANAGER_DATASOURCE_UID,
+        monitor_etcd=r.boolean("monitor_etcd"),
+        monitor_scheduler=r.boolean("monitor_scheduler"),
+        monitor_controller_manager=r.boolean("monitor_controller_manager"),
         anti_affinity=base["anti_affinity"],
         values=r.mapping("values"),
     )

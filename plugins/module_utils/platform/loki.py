@@ -10,12 +10,12 @@ Both: schema v13 on tsdb, retention by the compactor, single-tenant unless asked
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, SettingsReader
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 PROFILES = ("small", "production")
 STORAGE_TYPES = ("s3", "gcs", "azure")
@@ -47,14 +47,14 @@ class ObjectStorage:
 
 @dataclass(frozen=True)
 class LokiSettings:
-    profile: str = "small"
-    retention_hours: int = 720
-    multi_tenant: bool = False
-    storage_class: str = ""
-    storage_size: str = "10Gi"
-    object_storage: ObjectStorage | None = None
-    replicas: dict = field(default_factory=dict)
-    values: dict = field(default_factory=dict)
+    profile: str
+    retention_hours: int
+    multi_tenant: bool
+    storage_class: str
+    storage_size: str
+    object_storage: ObjectStorage | None
+    replicas: dict
+    values: dict
 
 
 def _parse_object_storage(raw: Dict[str, Any], path: str, problems: Problems) -> Any:
@@ -92,27 +92,25 @@ def _parse_object_storage(raw: Dict[str, Any], path: str, problems: Problems) ->
 def parse_loki_settings(
     raw: Dict[str, Any],
     problems: Problems,
-    path: str = "loki",
+    fallbacks: Mapping[str, Any],
+    path: str = "",
     paths: Optional[Any] = None,
     known: Sequence[str] = (),
 ) -> LokiSettings:
-    r = Reader(raw, path, problems, paths)
+    """Settings from the role's variables; `fallbacks` are the role defaults, the only place a default is written."""
+    r = SettingsReader(raw, path, problems, paths, fallbacks=fallbacks)
     r.known(*known)  # role variables the plan reads itself
-    profile = r.string("profile", default="small", choices=PROFILES) or "small"
+    profile = r.string("profile", choices=PROFILES, required=True)
     retention = r.duration("retention")
-    retention_hours = 720
-    if retention is not None:
-        hours, rest = divmod(retention.seconds, 3600)
-        if rest or hours < 24 or hours % 24:
-            problems.add(r.sub("retention"), "must be whole days (Loki's index period is 24h), got %s" % retention)
-        else:
-            retention_hours = hours
+    retention_hours, rest = divmod(retention.seconds, 3600)
+    if rest or retention_hours < 24 or retention_hours % 24:
+        problems.add(r.sub("retention"), "must be whole days (Loki's index period is 24h), got %s" % retention)
     settings = LokiSettings(
         profile=profile,
         retention_hours=retention_hours,
-        multi_tenant=r.boolean("multi_tenant", default=False),
-        storage_class=r.string("storage_class", default=""),
-        storage_size=r.string("storage_size", default="10Gi", pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi"),
+        multi_tenant=r.boolean("multi_tenant", required=True),
+        storage_class=r.string("storage_class"),
+        storage_size=r.string("storage_size", pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi"),
         object_storage=_parse_object_storage(r.raw("object_storage"), r.sub("object_storage"), problems) if r.has("object_storage") else None,
         replicas=_parse_replicas(r, problems),
         values=r.mapping("values"),

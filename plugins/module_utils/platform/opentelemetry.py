@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import k8s_object, labels_for
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import SettingsReader
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 
 API_VERSION = "opentelemetry.io/v1beta1"
@@ -50,9 +50,6 @@ METRICS_PORT = 8888
 SIGNALS = ("traces", "metrics", "logs")
 
 
-DEFAULT_COLLECTOR_IMAGE = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.158.0"
-
-
 # What k8sattributes adds to every signal; the SDKs' own attributes (set by the operator's injection) are kept.
 K8S_METADATA = ("k8s.deployment.name", "k8s.namespace.name", "k8s.node.name", "k8s.pod.name", "k8s.pod.start_time", "k8s.pod.uid")
 
@@ -75,41 +72,43 @@ EVENTS_RULES = [
 
 @dataclass(frozen=True)
 class OtelSettings:
-    cluster: str = ""
-    cert_manager: bool = False
-    go_instrumentation: bool = True
-    collector_image: str = DEFAULT_COLLECTOR_IMAGE
+    cluster: str
+    cert_manager: bool
+    go_instrumentation: bool
+    collector_image: str
     # Links, empty until wired: the plan derives each from the Service registry unless set.
-    tempo_otlp_endpoint: str = ""
-    prometheus_remote_write_url: str = ""
-    loki_otlp_url: str = ""
-    loki_tenant: str = ""
-    events: bool = True
-    agent_spec: dict = field(default_factory=dict)
-    events_spec: dict = field(default_factory=dict)
-    values: dict = field(default_factory=dict)
+    tempo_otlp_endpoint: str
+    prometheus_remote_write_url: str
+    loki_otlp_url: str
+    loki_tenant: str
+    events: bool
+    agent_spec: dict
+    events_spec: dict
+    values: dict
 
 
 def parse_otel_settings(
     raw: Dict[str, Any],
     problems: Problems,
-    path: str = "opentelemetry",
+    fallbacks: Mapping[str, Any],
+    path: str = "",
     paths: Optional[Dict[str, str]] = None,
     known: Sequence[str] = (),
 ) -> OtelSettings:
-    r = Reader(raw, path, problems, paths)
+    """Settings from the role's variables; `fallbacks` are the role defaults, the only place a default is written."""
+    r = SettingsReader(raw, path, problems, paths, fallbacks=fallbacks)
     r.known(*known)  # role variables the plan reads itself
     settings = OtelSettings(
-        cluster=r.string("cluster", default=""),
-        cert_manager=r.boolean("cert_manager", default=False),
-        go_instrumentation=r.boolean("go_instrumentation", default=True),
-        collector_image=r.string("collector_image", default=DEFAULT_COLLECTOR_IMAGE, pattern=r"\S+:\S+|\S+@sha256:[0-9a-f]{64}",
-                                 what="an image with a tag or digest"),
-        tempo_otlp_endpoint=r.string("tempo_otlp_endpoint", default="", pattern=r"[^\s/:]+:\d+", what="host:port of Tempo's OTLP gRPC receiver"),
-        prometheus_remote_write_url=r.string("prometheus_remote_write_url", default="", pattern=r"https?://\S+", what="an http(s) URL"),
-        loki_otlp_url=r.string("loki_otlp_url", default="", pattern=r"https?://\S+", what="an http(s) URL"),
-        loki_tenant=r.string("loki_tenant", default="", pattern=r"[a-zA-Z0-9!._*'()-]*", what="a Loki tenant ID"),
-        events=r.boolean("events", default=True),
+        cluster=r.string("cluster", required=True),
+        cert_manager=r.boolean("cert_manager"),
+        go_instrumentation=r.boolean("go_instrumentation"),
+        collector_image=r.string("collector_image", pattern=r"\S+:\S+|\S+@sha256:[0-9a-f]{64}", what="an image with a tag or digest"),
+        # Links, empty (the role defaults): wired from the Service registry.
+        tempo_otlp_endpoint=r.string("tempo_otlp_endpoint", pattern=r"|[^\s/:]+:\d+", what="host:port of Tempo's OTLP gRPC receiver"),
+        prometheus_remote_write_url=r.string("prometheus_remote_write_url", pattern=r"|https?://\S+", what="an http(s) URL"),
+        loki_otlp_url=r.string("loki_otlp_url", pattern=r"|https?://\S+", what="an http(s) URL"),
+        loki_tenant=r.string("loki_tenant", pattern=r"[a-zA-Z0-9!._*'()-]*", what="a Loki tenant ID"),
+        events=r.boolean("events"),
         agent_spec=r.mapping("agent_spec"),
         events_spec=r.mapping("events_spec"),
         values=r.mapping("values"),

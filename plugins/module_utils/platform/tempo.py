@@ -11,15 +11,15 @@ map and the trace-to-metrics links query.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, SettingsReader
 
 PROFILES = ("small", "production")
 _QUANTITY = r"^\d+(\.\d+)?([KMGTPE]i?)?$"
@@ -47,13 +47,13 @@ class S3Storage:
 
 @dataclass(frozen=True)
 class TempoSettings:
-    profile: str = "small"
-    retention_hours: int = 336
-    storage_class: str = ""
-    storage_size: str = "10Gi"
-    remote_write_url: str = ""  # empty until wired: the plan derives it from the Service registry unless set
-    s3: S3Storage | None = None
-    values: dict = field(default_factory=dict)
+    profile: str
+    retention_hours: int
+    storage_class: str
+    storage_size: str
+    remote_write_url: str  # empty until wired: the plan derives it from the Service registry unless set
+    s3: S3Storage | None
+    values: dict
 
 
 def _parse_s3(raw, path, problems):
@@ -76,26 +76,24 @@ def _parse_s3(raw, path, problems):
     return storage
 
 
-def parse_tempo_settings(raw: Any, problems: Problems, path: str = "tempo", paths: Optional[Dict[str, str]] = None,
+def parse_tempo_settings(raw: Any, problems: Problems, fallbacks: Mapping[str, Any], path: str = "", paths: Optional[Dict[str, str]] = None,
                          known: Sequence[str] = ()) -> TempoSettings:
-    r = Reader(raw, path, problems, paths)
+    """Settings from the role's variables; `fallbacks` are the role defaults, the only place a default is written."""
+    r = SettingsReader(raw, path, problems, paths, fallbacks=fallbacks)
     r.known(*known)  # role variables the plan reads itself
-    profile = r.string("profile", default="small", choices=PROFILES) or "small"
+    profile = r.string("profile", choices=PROFILES, required=True)
     retention = r.duration("retention")
-    hours = 336
-    if retention is not None:
-        whole, rest = divmod(retention.seconds, 3600)
-        if rest or whole < 1:
-            problems.add(r.sub("retention"), "must be whole hours (at least 1h), got %s" % retention)
-        else:
-            hours = whole
+    hours, rest = divmod(retention.seconds, 3600)
+    if rest or hours < 1:
+        problems.add(r.sub("retention"), "must be whole hours (at least 1h), got %s" % retention)
     s3 = _parse_s3(r.raw("s3"), r.sub("s3"), problems) if r.has("s3") else None
     settings = TempoSettings(
         profile=profile,
         retention_hours=hours,
-        storage_class=r.string("storage_class", default=""),
-        storage_size=r.string("storage_size", default="10Gi", pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi"),
-        remote_write_url=r.string("remote_write_url", default="", pattern=r"https?://\S+", what="an http(s) URL"),
+        storage_class=r.string("storage_class"),
+        storage_size=r.string("storage_size", pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi"),
+        # Empty (the role default): wired from the Service registry.
+        remote_write_url=r.string("remote_write_url", pattern=r"|https?://\S+", what="an http(s) URL"),
         s3=s3,
         values=r.mapping("values"),
     )

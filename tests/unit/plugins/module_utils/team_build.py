@@ -11,6 +11,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.errors im
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible_collections.vigil.observability.tests.support.plan import team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import ToolMissing, find_tool, promtool_check_rules
 
@@ -30,7 +31,7 @@ def load(team_vars, team_list, settings_raw):
 def load_all(team_vars, team_list, settings_raw, alertmanager=None, alertmanager_mode=alerting.GLOBAL):
     """Settings, teams and the Alertmanager settings (observability_alertmanager), all problems at once."""
     problems = Problems()
-    settings = inventory_teams.parse_settings(settings_raw or {}, problems)
+    settings = team_settings(settings_raw or {}, problems)
     if not settings.otlp_endpoint:
         settings = dataclasses.replace(settings, otlp_endpoint="http://vigil-agent-collector.%s.svc.cluster.local:4318" % settings.platform_namespace)
     inputs = inventory_teams.collect_team_inputs(team_vars or {}, team_list or [])

@@ -19,6 +19,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible_collections.vigil.observability.tests.support.plan import team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 
 PD_KEY = "pd-routing-key-7f3a9c1e5b"
@@ -439,7 +440,7 @@ def test_without_any_alerting_input_alerts_go_to_an_empty_default_receiver():
 
 def test_team_model_carries_the_parsed_alerting_block():
     problems = Problems()
-    settings = inventory_teams.parse_settings({}, problems)
+    settings = team_settings({}, problems)
     (team,) = inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars(payments=payments())), settings, problems)
     assert [r.key for r in team.alerting.receivers] == ["pagerduty", "slack", "email", "webhook"]
     assert team.alerting.routes is None

@@ -10,17 +10,17 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.platform.alloy import alloy_config, alloy_values, parse_alloy_settings
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.platform.alloy import alloy_config, alloy_values
+from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
 from reference_checks import unknown_value_paths
 
 PUSH = "http://loki-gateway.monitoring.svc.cluster.local/loki/api/v1/push"
 
 
-def settings(**raw):
-    problems = Problems()
-    parsed = parse_alloy_settings(dict({"loki_push_url": PUSH}, **raw), problems)
-    assert not problems, problems.items
+def settings(cluster="c1", multi_tenant=False, **raw):
+    # The cluster is the inventory host; multi-tenancy the platform's setting; the push URL wired from the registry.
+    parsed = component_settings("alloy", raw, {"observability_loki_multi_tenant": multi_tenant}, cluster=cluster)
+    assert parsed.loki_push_url == PUSH
     return parsed
 
 
@@ -90,10 +90,9 @@ def test_inventory_text_is_quoted():
 
 
 def test_bad_settings_are_named():
-    problems = Problems()
-    parse_alloy_settings({"loki_push_url": "loki:3100", "multi_tenant": "no", "x": 1}, problems)
-    text = "\n".join(problems.items)
-    for expected in ("alloy.loki_push_url: must be an http(s) URL", "alloy.multi_tenant: must be true or false", "alloy.x: unknown key"):
+    text = "\n".join(problems({"alloy_loki_push_url": "loki:3100", "observability_loki_multi_tenant": "maybe", "alloy_x": 1}))
+    for expected in ("alloy_loki_push_url: must be an http(s) URL", "observability_loki_multi_tenant: must be true or false",
+                     "alloy_x: is not a variable of this collection"):
         assert expected in text
 
 

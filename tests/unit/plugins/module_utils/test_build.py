@@ -130,7 +130,7 @@ def test_every_problem_at_once_and_nothing_built():
         build.build("prod", team_vars, team_list, dict(SETTINGS, slo_period="a month"), promtool="skip")
     paths = [p.split(": ", 1)[0] for p in info.value.problems]
     assert paths == [
-        "observability_settings.slo_period",
+        "observability_slo_period",
         "observability_team_checkout.services[0].slos[0].errors",
         "observability_team_payments.services[0].slos[0].objective",
         "observability_teams[0].services[0].slos[0].tiers[0].budget_percent",

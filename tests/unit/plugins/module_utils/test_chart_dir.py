@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from plan_helpers import build, problems
+from ansible_collections.vigil.observability.tests.support.plan import build, problems
 
 
 def test_each_release_installs_its_pinned_package_from_the_chart_dir():

@@ -9,7 +9,7 @@ import json
 
 import yaml
 
-import plan_helpers
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as checks
 

@@ -14,7 +14,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
+from ansible_collections.vigil.observability.tests.support.plan import TEAM_SETTING_VARIABLES, team_settings
 
 KUBERNETES_VERSION = "1.33"  # a version kubernetes-validate ships schemas for
 SLO_AVAILABILITY = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",status=~"5.."}',
@@ -27,7 +28,7 @@ SLO_LATENCY = {"name": "latency", "objective": 99, "period": "7d", "latency": {
 
 def load(teams_raw, settings_raw=None):
     problems = Problems()
-    settings = parse_settings(settings_raw or {}, problems)
+    settings = team_settings(settings_raw or {}, problems)
     inputs = [("observability_team_%s" % name.replace("-", "_"), raw, name) for name, raw in teams_raw.items()]
     teams = parse_teams(inputs, settings, problems)
     return teams, settings, problems.items
@@ -89,8 +90,8 @@ def test_configmaps_carry_the_sidecar_label_and_the_team_folder():
 ])
 def test_bad_dashboard_settings_are_errors(settings, where):
     problems = Problems()
-    parse_settings(settings, problems)
-    assert any(p.startswith("observability_settings.%s:" % where) for p in problems.items), problems.items
+    team_settings(settings, problems)
+    assert any(p.startswith("%s:" % TEAM_SETTING_VARIABLES[where]) for p in problems.items), problems.items
 
 
 def test_uids_are_short_stable_and_distinct():

@@ -10,19 +10,21 @@ import pytest
 from reference_checks import linked_uids
 
 from ansible_collections.vigil.observability.plugins.module_utils.platform import datasources as ds
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-import plan_helpers
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 
 CHART = {"release": "kube-prometheus-stack", "namespace": "monitoring", "chart": "kube-prometheus-stack",
          "repository": "https://prometheus-community.github.io/helm-charts", "version": "88.5.3"}
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
+# The datasources' settings by field, and the variable each is read from (pipeline/compose).
+VARIABLES = {"loki_enabled": "kube_prometheus_stack_loki_datasource", "tempo_enabled": "kube_prometheus_stack_tempo_datasource",
+             "loki_tenant": "kube_prometheus_stack_loki_tenant", "loki_url": "kube_prometheus_stack_loki_url",
+             "loki_uid": "observability_loki_datasource_uid", "tempo_uid": "observability_tempo_datasource_uid"}
+
+
 def parse(raw):
-    problems = Problems()
-    settings = ds.parse_datasource_settings(raw, problems)
-    assert not problems, problems.items
-    return settings
+    return plan_helpers.config({VARIABLES[key]: value for key, value in raw.items()}).datasources
 
 
 def unescape(text):
@@ -101,16 +103,18 @@ def test_multi_tenant_loki_gets_the_tenant_header():
 
 
 def test_bad_settings_are_named():
-    problems = Problems()
-    ds.parse_datasource_settings({"loki_url": "loki:3100", "tempo_uid": "has space", "loki_tenant": "a b", "extra": 1,
-                                  "loki_enabled": "yes"}, problems, path="kube_prometheus_stack.datasources")
-    text = "\n".join(problems.items)
-    for expected in ("kube_prometheus_stack.datasources.loki_url: must be an http(s) URL",
-                     "kube_prometheus_stack.datasources.tempo_uid: must be a Grafana UID",
-                     "kube_prometheus_stack.datasources.loki_tenant: must be a Loki tenant ID",
-                     "kube_prometheus_stack.datasources.extra: unknown key",
-                     "kube_prometheus_stack.datasources.loki_enabled: must be true or false"):
+    text = "\n".join(plan_helpers.problems({"kube_prometheus_stack_loki_url": "loki:3100", "observability_tempo_datasource_uid": "has space",
+                                            "kube_prometheus_stack_loki_tenant": "a b", "kube_prometheus_stack_loki_datasource": "maybe"}))
+    for expected in ("kube_prometheus_stack_loki_url: must be an http(s) URL",
+                     "observability_tempo_datasource_uid: must be a Grafana UID",
+                     "kube_prometheus_stack_loki_tenant: must be a Loki tenant ID",
+                     "kube_prometheus_stack_loki_datasource: must be true or false"):
         assert expected in text
-    problems = Problems()
-    ds.parse_datasource_settings({"loki_uid": "x", "tempo_uid": "x"}, problems, path="p")
-    assert problems.items == ["p.tempo_uid: must differ from loki_uid (x)"]
+    found = plan_helpers.problems({"observability_loki_datasource_uid": "x", "observability_tempo_datasource_uid": "x"})
+    assert "observability_tempo_datasource_uid: must differ from loki_uid (x)" in found, found
+
+
+def test_the_links_are_wired_from_the_releases_unless_set():
+    assert parse({}).loki_url == "http://loki-gateway.monitoring.svc.cluster.local"
+    assert parse({}).tempo_url == "http://tempo.monitoring.svc.cluster.local:3200"
+    assert parse({"loki_url": "https://logs.example.com"}).loki_url == "https://logs.example.com"

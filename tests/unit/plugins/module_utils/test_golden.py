@@ -11,7 +11,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
+from ansible_collections.vigil.observability.tests.support.plan import team_settings
 
 VAR = "observability_team_shop"
 # Each signal's alert and default severity (docs/monitors-and-alerts.md); saturation has no alert until a threshold is set.
@@ -25,7 +26,7 @@ SPEC = {
 
 def load(service, team_extra=None, settings_raw=None, extra_teams=()):
     problems = Problems()
-    settings = parse_settings(settings_raw or {}, problems)
+    settings = team_settings(settings_raw or {}, problems)
     raw = {"namespace": "shop-ns", "services": [service]}
     raw.update(team_extra or {})
     inputs = [(VAR, raw, "shop")] + [("observability_team_%s" % t["name"], t, None) for t in extra_teams]
@@ -216,7 +217,7 @@ def _names_read(expr):
 
 def test_self_check_rule_covers_every_component_in_the_platform_namespace():
     problems = Problems()
-    settings = parse_settings({"platform_namespace": "observability"}, problems)
+    settings = team_settings({"platform_namespace": "observability"}, problems)
     bundle = manifests.build_cluster("c1", [], settings)
     (rule,) = bundle.scopes[manifests.PLATFORM_SCOPE]
     assert rule["kind"] == "PrometheusRule" and rule["metadata"]["namespace"] == "observability"
@@ -232,7 +233,7 @@ def test_self_check_rule_covers_every_component_in_the_platform_namespace():
 
 
 def test_scrape_target_down_is_grouped_by_job_and_namespace():
-    (group,) = golden.self_check_groups(parse_settings({}, Problems()))
+    (group,) = golden.self_check_groups(team_settings({}, Problems()))
     rule = next(r for r in group["rules"] if r["alert"] == "ScrapeTargetDown")
     expr = promql_parser.parse(rule["expr"])
     assert sorted(expr.modifier.labels) == ["job", "namespace"]

@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.core.versions import version_satisfies
 
-from plan_helpers import problems
+from ansible_collections.vigil.observability.tests.support.plan import problems
 
 
 @pytest.mark.parametrize("version,constraint,expected", [

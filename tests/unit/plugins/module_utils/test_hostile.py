@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError, build_plan
-from plan_helpers import build, problems
+from ansible_collections.vigil.observability.tests.support.plan import build, problems, resolve
 
 SLACK = "https://hooks.slack.com/services/T000/B000/hostile-slack-secret-9f3a"
 PAGER = "hostile-pagerduty-routing-key-77c1"
@@ -209,12 +209,13 @@ def test_every_problem_of_a_hostile_inventory_is_reported_at_once():
 
 
 def test_a_variable_nested_too_deep_is_a_problem_not_a_crash():
+    defaults = resolve({})[1]
     # Ansible's templar refuses such a variable first (a problem at its name); the core refuses it too when called alone.
     with pytest.raises(PlanError) as err:
-        build_plan({"kube_prometheus_stack_values": nested(250), "observability_teams": [team("shop")]}, "c1", ["c1"])
+        build_plan({"kube_prometheus_stack_values": nested(250), "observability_teams": [team("shop")]}, defaults, "c1", ["c1"])
     assert "kube_prometheus_stack_values: nests lists and mappings deeper than 200 levels" in err.value.problems
     with pytest.raises(PlanError) as err:
-        build_plan({"observability_teams": [team("shop", labels=nested(5000))]}, "c1", ["c1"])
+        build_plan({"observability_teams": [team("shop", labels=nested(5000))]}, defaults, "c1", ["c1"])
     assert "observability_teams: nests lists and mappings deeper than 200 levels" in err.value.problems
 
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.platform.kube_prometheus_stack import kps_values, parse_kps_settings
+from ansible_collections.vigil.observability.plugins.module_utils.platform.kube_prometheus_stack import kps_values
+from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
 from reference_checks import unknown_value_paths
 
 
-def settings(**raw):
-    raw.setdefault("grafana_admin_secret", "grafana-admin")
-    problems = Problems()
-    parsed = parse_kps_settings(raw, problems)
-    assert not problems, problems.items
-    return parsed
+def settings(cluster="c1", prometheus_retention=None, **raw):
+    # The cluster is the inventory host, the retention the platform's (the SLO windows read it too).
+    platform = {"observability_prometheus_retention": prometheus_retention} if prometheus_retention else {}
+    return component_settings("kube_prometheus_stack", raw, platform, cluster=cluster)
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +93,12 @@ def test_user_settings_and_overrides_win():
 
 
 def test_bad_settings_are_reported_with_paths():
-    problems = Problems()
-    parse_kps_settings({"profile": "huge", "prometheus_retention": "a while", "bogus": 1,
-                        "values": {"grafana": {"adminPassword": "hunter2"}}}, problems)
-    text = "\n".join(problems.items)
-    assert "kube_prometheus_stack.profile: must be one of small, production" in text
-    assert "kube_prometheus_stack.prometheus_retention: must be a Prometheus duration" in text
-    assert "kube_prometheus_stack.bogus: unknown key" in text
-    assert "kube_prometheus_stack.grafana_admin_secret: is required" in text
-    assert "kube_prometheus_stack.values.grafana.adminPassword: a literal Grafana password is not allowed" in text
+    text = "\n".join(problems({"kube_prometheus_stack_profile": "huge", "observability_prometheus_retention": "a while",
+                               "kube_prometheus_stack_bogus": 1, "kube_prometheus_stack_grafana_admin_secret": "Grafana Admin",
+                               "kube_prometheus_stack_values": {"grafana": {"adminPassword": "hunter2"}}}))
+    assert "kube_prometheus_stack_profile: must be one of small, production" in text
+    assert "observability_prometheus_retention: must be a Prometheus duration" in text
+    assert "kube_prometheus_stack_bogus: is not a variable of this collection" in text
+    assert "kube_prometheus_stack_grafana_admin_secret: must be a valid Kubernetes name" in text
+    assert "kube_prometheus_stack_values.grafana.adminPassword: a literal Grafana password is not allowed" in text
     assert "hunter2" not in text

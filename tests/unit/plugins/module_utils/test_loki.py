@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.platform.loki import loki_values, parse_loki_settings
+from ansible_collections.vigil.observability.plugins.module_utils.platform.loki import loki_values
+from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
 from reference_checks import unknown_value_paths
 
 S3 = {"type": "s3", "buckets": {"chunks": "logs-chunks", "ruler": "logs-ruler"}, "region": "eu-west-1", "credentials_secret": "loki-s3"}
@@ -31,10 +31,10 @@ CASES = {
 
 
 def settings(raw):
-    problems = Problems()
-    parsed = parse_loki_settings(dict(raw), problems)
-    assert not problems, problems.items
-    return parsed
+    raw = dict(raw)
+    # Multi-tenancy is the platform's setting (Alloy, the collectors and Grafana follow it too).
+    platform = {"observability_loki_multi_tenant": raw.pop("multi_tenant")} if "multi_tenant" in raw else {}
+    return component_settings("loki", raw, platform)
 
 
 @pytest.fixture(scope="module")
@@ -105,19 +105,15 @@ def test_production_is_distributed_and_reads_credentials_from_the_secret():
 
 
 def test_bad_settings_are_named():
-    problems = Problems()
-    parse_loki_settings({"profile": "production", "retention": "36h", "replicas": {"ingester": 0, "gateway": 2},
-                         "values": {"loki": {"storage": {"s3": {"secretAccessKey": "hunter2"}}}}}, problems)
-    text = "\n".join(problems.items)
-    for expected in ("loki.retention: must be whole days", "loki.replicas.ingester: must be a whole number of at least 1",
-                     "loki.replicas.gateway: unknown component", "loki.object_storage: is required for the production profile",
-                     "loki.values.loki.storage.s3.secretAccessKey: a literal credential is not allowed"):
+    text = "\n".join(problems({"loki_profile": "production", "loki_retention": "36h", "loki_replicas": {"ingester": 0, "gateway": 2},
+                               "loki_values": {"loki": {"storage": {"s3": {"secretAccessKey": "hunter2"}}}}}))
+    for expected in ("loki_retention: must be whole days", "loki_replicas.ingester: must be a whole number of at least 1",
+                     "loki_replicas.gateway: unknown component", "loki_object_storage: is required for the production profile",
+                     "loki_values.loki.storage.s3.secretAccessKey: a literal credential is not allowed"):
         assert expected in text
     assert "hunter2" not in text
-    problems = Problems()
-    parse_loki_settings({"profile": "production", "object_storage": {"type": "azure", "buckets": {}, "bogus": 1}}, problems)
-    assert sorted(problems.items) == sorted([
-        "loki.object_storage.buckets.chunks: is required",
-        "loki.object_storage.bogus: unknown key (known keys: access_key_id_key, account_key_key, account_name, buckets, credentials_secret, "
+    assert sorted(problems({"loki_profile": "production", "loki_object_storage": {"type": "azure", "buckets": {}, "bogus": 1}})) == sorted([
+        "loki_object_storage.buckets.chunks: is required",
+        "loki_object_storage.bogus: unknown key (known keys: access_key_id_key, account_key_key, account_name, buckets, credentials_secret, "
         "endpoint, force_path_style, region, secret_access_key_key, service_account_key, type)",
-        "loki.object_storage.account_name: is required for Azure storage"])
+        "loki_object_storage.account_name: is required for Azure storage"])

@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import naming as inventory_naming
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible_collections.vigil.observability.tests.support.plan import problems as plan_problems, team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
 
@@ -44,7 +45,7 @@ def team_with(slos=None, **team_changes):
 
 def problems_of(team_vars=None, team_list=None, settings=None):
     problems = Problems()
-    parsed_settings = inventory_teams.parse_settings(settings or {}, problems)
+    parsed_settings = team_settings(settings or {}, problems)
     inputs = inventory_teams.collect_team_inputs(team_vars or {}, team_list)
     inventory_teams.parse_teams(inputs, parsed_settings, problems)
     return problems.items
@@ -52,7 +53,7 @@ def problems_of(team_vars=None, team_list=None, settings=None):
 
 def parse(team_vars=None, team_list=None, settings=None):
     problems = Problems()
-    parsed_settings = inventory_teams.parse_settings(settings or {}, problems)
+    parsed_settings = team_settings(settings or {}, problems)
     teams = inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars or {}, team_list), parsed_settings, problems)
     assert problems.items == []
     return teams, parsed_settings
@@ -127,7 +128,7 @@ def test_team_names_from_variables_and_the_list():
         "observability_team_payments_eu": {},
         "observability_team_x": {"name": "renamed", "namespace": "shared", "labels": {"tier": 1}, "clusters": ["b", "a", "a"]},
         "not_a_team": {"name": "ignored"},
-    }, [{"name": "listed"}])
+    }, [{"name": "listed"}], settings={"clusters": ["a", "b"]})
     assert [(t.name, t.namespace, t.path) for t in teams] == [
         ("listed", "listed", "observability_teams[0]"),
         ("payments-eu", "payments-eu", "observability_team_payments_eu"),
@@ -314,19 +315,20 @@ CASES = [
         id="tier-for-differs-within-action"),
     # settings
     pytest.param({}, None, {"slo_period": "month"}, [
-        "observability_settings.slo_period: must be a Prometheus duration such as 30s, 5m or 1h30m, got 'month'"], id="settings-period"),
+        "observability_slo_period: must be a Prometheus duration such as 30s, 5m or 1h30m, got 'month'"], id="settings-period"),
     pytest.param({}, None, {"scrape_interval": 30}, [
-        "observability_settings.scrape_interval: must be a Prometheus duration such as 30s, 5m or 1h (a string), got 30"], id="settings-scrape"),
+        "kube_prometheus_stack_scrape_interval: must be a Prometheus duration such as 30s, 5m or 1h (a string), got 30"], id="settings-scrape"),
     pytest.param({}, None, {"retention": "15 d"}, [
-        "observability_settings.retention: must be a Prometheus duration such as 30s, 5m or 1h30m, got '15 d'"], id="settings-retention"),
+        "observability_prometheus_retention: must be a Prometheus duration such as 30s, 5m or 1h30m, got '15 d'"], id="settings-retention"),
     pytest.param({}, None, {"slo_budget_interval": "0s"}, [
-        "observability_settings.slo_budget_interval: must be longer than zero, got '0s'"], id="settings-budget-interval"),
+        "teams_slo_budget_interval: must be longer than zero, got '0s'"], id="settings-budget-interval"),
     pytest.param({}, None, {"slo_tiers": [{"action": "page"}]}, [
-        "observability_settings.slo_tiers[0].budget_percent: is required", "observability_settings.slo_tiers[0].long_window: is required",
-        "observability_settings.slo_tiers[0].short_window: is required"], id="settings-tiers"),
-    pytest.param({}, None, {"platform_namespace": "Mon"}, ["observability_settings.platform_namespace: " + KNAME + "'Mon'"],
+        "observability_slo_tiers[0].budget_percent: is required", "observability_slo_tiers[0].long_window: is required",
+        "observability_slo_tiers[0].short_window: is required"], id="settings-tiers"),
+    # Every release's namespace follows the platform's (role defaults), so each says so at its own variable.
+    pytest.param({}, None, {"platform_namespace": "Mon"}, ["observability_platform_namespace: " + KNAME + "'Mon'"] + [
+        "%s_namespace: %s'Mon'" % (role, KNAME) for role in ("kube_prometheus_stack", "loki", "tempo", "opentelemetry", "alloy")],
                  id="settings-namespace"),
-    pytest.param({}, None, {"clusters": "prod"}, ["observability_settings.clusters: must be a list, got 'prod'"], id="settings-clusters"),
 ]
 
 
@@ -342,8 +344,8 @@ def test_the_issue_example_message():
 
 
 def test_unknown_settings_key():
-    [problem] = problems_of({}, None, {"slo_perod": "30d"})
-    assert problem.startswith("observability_settings.slo_perod: unknown key (known keys: ")
+    [problem] = plan_problems({"observability_slo_perod": "30d"})
+    assert problem.startswith("observability_slo_perod: is not a variable of this collection (known: "), problem
 
 
 def test_every_problem_at_once():
@@ -356,7 +358,7 @@ def test_every_problem_at_once():
         "observability_team_b": {"services": [{"name": "t", "slos": [ratio_slo(period="1 day", errors="up{")]}], "extra": 1},
     }
     problems = Problems()
-    settings = inventory_teams.parse_settings({}, problems)
+    settings = team_settings({}, problems)
     with pytest.raises(ModelError) as info:
         inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars, [{"name": "c", "services": [{"slos": []}]}]), settings)
     found = info.value.problems

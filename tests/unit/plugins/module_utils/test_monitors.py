@@ -12,7 +12,8 @@ import pytest
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
+from ansible_collections.vigil.observability.tests.support.plan import team_settings
 
 VAR = "observability_team_shop"
 
@@ -20,7 +21,7 @@ VAR = "observability_team_shop"
 def load(service, settings_raw=None):
     """Teams, settings and problems for one team `shop` (namespace `shop-ns`) with one service."""
     problems = Problems()
-    settings = parse_settings(settings_raw or {}, problems)
+    settings = team_settings(settings_raw or {}, problems)
     # Teams a and b own shop-a and shop-b and share them with shop: its monitors may scrape there.
     neighbours = [("observability_team_%s" % n, {"namespace": "shop-%s" % n, "shares_namespace_with": ["shop"]}, n) for n in "ab"]
     teams = parse_teams([(VAR, {"namespace": "shop-ns", "services": [service]}, "shop")] + neighbours, settings, problems)

@@ -18,7 +18,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.errors im
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from reference_checks import unknown_value_paths
 
-import plan_helpers
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 
 ENDPOINTS = {"tempo_otlp_endpoint": "tempo.monitoring.svc.cluster.local:4317",
              "prometheus_remote_write_url": "http://prometheus.monitoring.svc:9090/api/v1/write",

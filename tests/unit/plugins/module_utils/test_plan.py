@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import plan_helpers
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import FIELD_MANAGER, MANAGED_KINDS
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError
 

@@ -16,7 +16,7 @@ import promql_parser
 import pytest
 import yaml
 
-import plan_helpers
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 
 # A monitor: the release whose chart makes it and the values key that turns it on, or (release "collectors") the field

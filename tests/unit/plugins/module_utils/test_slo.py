@@ -14,7 +14,8 @@ import promql_parser
 
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo as slo_rules
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_settings, parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
+from ansible_collections.vigil.observability.tests.support.plan import team_settings
 from promql_ast import functions, nodes, reads, selectors
 
 VAR = "observability_team_shop"
@@ -35,7 +36,7 @@ def ratio_slo(**changes):
 
 def load(slos, service_extra=None, team_extra=None, settings=None):
     problems = Problems()
-    parsed = parse_settings(settings or {}, problems)
+    parsed = team_settings(settings or {}, problems)
     service = {"name": "api", "slos": slos}
     service.update(service_extra or {})
     team = {"services": [service]}
@@ -275,7 +276,7 @@ def test_base_window_ratio_and_recorded_windows():
     slo = team.services[0].slos[0]
     assert str(slo_rules.base_window(slo)) == "5m"
     assert [str(w) for w in slo_rules.windows(slo)] == ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
-    tree = promql_parser.parse(record(slo_rules.team_groups(team, parse_settings({}, Problems())), "vigil:slo_error_ratio:rate5m")["expr"])
+    tree = promql_parser.parse(record(slo_rules.team_groups(team, team_settings({}, Problems())), "vigil:slo_error_ratio:rate5m")["expr"])
     assert selectors(tree) == [("vigil:slo_errors_per_second:rate5m", IDENT_MATCHERS, None),
                                ("vigil:slo_requests_per_second:rate5m", IDENT_MATCHERS, None)]
 
@@ -430,7 +431,7 @@ def test_dashboard_series():
 
 def test_budget_interval_setting():
     team, _settings = load([ratio_slo()])
-    settings = parse_settings({"slo_budget_interval": "5m"}, Problems())
+    settings = team_settings({"slo_budget_interval": "5m"}, Problems())
     budget = [g for g in slo_rules.team_groups(team, settings) if g["name"].endswith("/budget")]
     assert [g["interval"] for g in budget] == ["5m"]
 
@@ -439,7 +440,7 @@ def test_budget_interval_setting():
 
 def test_group_names_cannot_collide():
     problems = Problems()
-    settings = parse_settings({}, problems)
+    settings = team_settings({}, problems)
     teams = parse_teams([(VAR, {"services": [
         {"name": "a-b", "slos": [ratio_slo(name="c")]},
         {"name": "a", "slos": [ratio_slo(name="b-c"), ratio_slo(name="budget")]},

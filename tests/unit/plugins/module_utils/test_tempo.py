@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.platform.tempo import parse_tempo_settings, tempo_values
+from ansible_collections.vigil.observability.plugins.module_utils.platform.tempo import tempo_values
+from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
 from reference_checks import unknown_value_paths
 
 PROM = "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090/api/v1/write"
@@ -23,10 +23,8 @@ CASES = {
 
 
 def settings(raw):
-    problems = Problems()
-    parsed = parse_tempo_settings(dict(raw, remote_write_url=PROM), problems)
-    assert not problems, problems.items
-    return parsed
+    # remote_write_url is left to the wiring: the Service registry gives PROM for the stack's release as shipped.
+    return component_settings("tempo", raw)
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +71,13 @@ def test_storage_per_profile():
 
 
 def test_bad_settings_are_named():
-    problems = Problems()
-    parse_tempo_settings({"profile": "production", "retention": "90s", "remote_write_url": "prometheus:9090",
-                          "values": {"tempo": {"storage": {"trace": {"s3": {"secret_key": "hunter2"}}}}}}, problems)
-    text = "\n".join(problems.items)
-    for expected in ("tempo.retention: must be whole hours", "tempo.remote_write_url: must be an http(s) URL",
-                     "tempo.s3: is required for the production profile",
-                     "tempo.values.tempo.storage.trace.s3.secret_key: a literal credential is not allowed"):
+    text = "\n".join(problems({"tempo_profile": "production", "tempo_retention": "90s", "tempo_remote_write_url": "prometheus:9090",
+                               "tempo_values": {"tempo": {"storage": {"trace": {"s3": {"secret_key": "hunter2"}}}}}}))
+    for expected in ("tempo_retention: must be whole hours", "tempo_remote_write_url: must be an http(s) URL",
+                     "tempo_s3: is required for the production profile",
+                     "tempo_values.tempo.storage.trace.s3.secret_key: a literal credential is not allowed"):
         assert expected in text
     assert "hunter2" not in text
-    problems = Problems()
-    parse_tempo_settings({"remote_write_url": PROM, "s3": {"bucket": "traces", "endpoint": "https://minio:9000"}}, problems)
-    assert problems.items == ["tempo.s3.endpoint: must be a host[:port] without scheme (Tempo's s3.endpoint), got 'https://minio:9000'",
-                              "tempo.s3.region: S3 storage needs a region or an endpoint"]
+    assert problems({"tempo_s3": {"bucket": "traces", "endpoint": "https://minio:9000"}}) == [
+        "tempo_s3.endpoint: must be a host[:port] without scheme (Tempo's s3.endpoint), got 'https://minio:9000'",
+        "tempo_s3.region: S3 storage needs a region or an endpoint"]
