@@ -367,6 +367,18 @@ def to_fraction(value: Any) -> Any:
     return None
 
 
+def no_duplicate_names(items: List[Any], what: str, problems: Problems) -> None:
+    """(path, item) pairs whose items' `name` must be unique: each repeat reported at its name, with the first's path."""
+    seen: Dict[str, str] = {}
+    for path, item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str):
+            if name in seen:
+                problems.add(join_path(path, "name"), "duplicate %s name %r (first at %s)" % (what, name, seen[name]))
+            else:
+                seen[name] = path
+
+
 class SettingsReader(Reader):
     """A Reader of role variables, every one of which has its default in the role's defaults (`fallbacks`).
 

@@ -26,7 +26,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.promql im
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.naming import slo_identity
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_tiers
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo import parse_tiers
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import DEFAULT_TIERS, SLO, Service, Settings, Team, Tier, PAGE
 from typing import Any, Dict, List, Optional, Tuple
 

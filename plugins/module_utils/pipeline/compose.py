@@ -23,6 +23,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import lookalikes
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import settings as inventory_settings
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo as inventory_slo
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.releases import RELEASE_KEYS, ReleaseSpec, parse_release
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import DEFAULT_TIERS, TEAM_LIST_VAR, Settings, Team
@@ -185,7 +186,7 @@ def _team_settings(variables: Mapping[str, Any], defaults: Mapping[str, Any], cl
         platform_namespace=platform.platform_namespace,
         scrape_interval=scrape_interval,
         retention=platform.prometheus_retention,
-        tiers=inventory_teams.parse_tiers(tiers or [("default", t) for t in DEFAULT_TIERS], problems),
+        tiers=inventory_slo.parse_tiers(tiers or [("default", t) for t in DEFAULT_TIERS], problems),
         period=platform.slo_period,
         budget_interval=budget_interval,
         dashboard_label=platform.dashboard_label,
