@@ -28,23 +28,19 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-COLLECTIONS = REPO / ".venv" / "collections"
-if COLLECTIONS.is_dir():
-    sys.path.insert(0, str(COLLECTIONS))
 
-# pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards, golden, slo  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.core import limits  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as checks  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams  # noqa: E402
-from ansible.parsing.dataloader import DataLoader  # noqa: E402
-from baseline import extract  # noqa: E402
-from ansible.template import Templar  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render  # noqa: E402
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import build_plan  # noqa: E402
-from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars  # noqa: E402
-from ansible_collections.vigil.observability.plugins.plugin_utils.runtime import gc_paused  # noqa: E402
+from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards, golden, slo
+from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors
+from ansible_collections.vigil.observability.plugins.module_utils.core import limits
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as checks
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
+from ansible.parsing.dataloader import DataLoader
+from ansible_collections.vigil.observability.benchmarks.baseline import extract
+from ansible.template import Templar
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import build_plan
+from ansible_collections.vigil.observability.plugins.plugin_utils import inventory_vars
+from ansible_collections.vigil.observability.plugins.plugin_utils.runtime import gc_paused
 
 # Where build_plan spends its time: (label, module, function) wrapped with a CPU-time counter for one run.
 PARTS = (

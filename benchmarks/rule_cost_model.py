@@ -14,7 +14,7 @@ windows.
 
 Paths: the *alert path* is every rule the two burn-rate alerts depend on; the *budget path* is every rule only the 30d
 error budget depends on. For Sloth (its v0.16 output for the same SLO: its own generated file with --sloth-rules, else
-as rule_eval_cost.sloth_groups writes it) that is the 30d ratio, an average of the 5m ratio; for ours the period's sums
+as slo_rules.sloth_groups writes it) that is the 30d ratio, an average of the 5m ratio; for ours the period's sums
 of daily and weekly counts. rule_eval_cost.py measures the same counts on a real Prometheus with a month of history.
 """
 
@@ -25,11 +25,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import rule_eval_cost  # noqa: E402  pylint: disable=wrong-import-position
-# From tests/unit/plugins/module_utils, which rule_eval_cost puts on the path.
-import promql_ast  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.benchmarks import slo_rules
+from ansible_collections.vigil.observability.tests.support import promql_ast
 
 SCRAPE = 30
 ERROR_SHARE = (2, 5)
@@ -99,11 +96,11 @@ def cost(groups, series, eval_interval, alert_names, budget_names):
 
 def rule_sets(sloth_rules=None):
     """Ours and Sloth's for the getting-started SLO: Sloth's own generated file when given, else sloth_groups."""
-    ours, the_slo = rule_eval_cost.our_groups(99.9)
-    sloth = rule_eval_cost.load_sloth_rules(sloth_rules) if sloth_rules else rule_eval_cost.sloth_groups(the_slo)
+    ours, the_slo = slo_rules.our_groups(99.9)
+    sloth = slo_rules.load_sloth_rules(sloth_rules) if sloth_rules else slo_rules.sloth_groups(the_slo)
     return {
         "ours": (ours, ["SLOErrorBudgetFastBurn", "SLOErrorBudgetSlowBurn"], ["vigil:slo_error_budget_remaining:ratio"]),
-        "sloth": (sloth, rule_eval_cost.alert_names(sloth), ["slo:period_error_budget_remaining:ratio"]),
+        "sloth": (sloth, slo_rules.alert_names(sloth), ["slo:period_error_budget_remaining:ratio"]),
     }
 
 

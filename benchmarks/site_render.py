@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from baseline import extract  # noqa: E402
-from generation import team_vars  # noqa: E402
+from ansible_collections.vigil.observability.benchmarks.baseline import extract
+from ansible_collections.vigil.observability.benchmarks.generation import team_vars
 
 REPO = Path(__file__).resolve().parents[1]
 

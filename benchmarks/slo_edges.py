@@ -13,7 +13,7 @@ the measured phases: those of tests/integration/test_slo_timing_promtool.py, len
 history changes what fires (2x needs 36 hours to fill the 3d window); and 5xx series that appear with their
 first error, a 60-minute scrape gap, and a 60-minute Prometheus restart.
 Ours come from the collection's core; Sloth's are its own generated file with `myservice` renamed per scenario
-(or, without --sloth-rules, rule_eval_cost.sloth_groups).
+(or, without --sloth-rules, slo_rules.sloth_groups).
 
 1. Raw data, with `promtool tsdb create-blocks-from openmetrics`: each scenario's 1,000 counters scraped every 30s
    from 3 days and an hour before the measured phases (Sloth's longest raw window is 3d) to their end, with no
@@ -53,19 +53,17 @@ from pathlib import Path
 
 import yaml
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(BENCH.parent / "tests" / "integration"))
+from ansible_collections.vigil.observability.benchmarks import rule_eval_cost as rec
+from ansible_collections.vigil.observability.benchmarks import slo_rules
+from ansible_collections.vigil.observability.benchmarks.slo_timing import fmt_delta, fmt_time
+from ansible_collections.vigil.observability.plugins.module_utils.generators import slo
+from ansible_collections.vigil.observability.tests.support import slo_timing as timing
 
-# pylint: disable=wrong-import-position
-import rule_eval_cost as rec  # noqa: E402
-import test_slo_timing_promtool as timing  # noqa: E402
-from rule_eval_cost import slo  # noqa: E402
-from slo_timing import fmt_delta, fmt_time  # noqa: E402
+BENCH = Path(__file__).resolve().parent
 
 M, H, D = 60, 3600, 86400
 SCRAPE = timing.SCRAPE
-NAMESPACE = rec.NAMESPACE
+NAMESPACE = slo_rules.NAMESPACE
 SLOTH_NAME = "myservice"  # what Sloth's getting-started calls its service and job
 # Sloth's longest raw window, and an hour more, before the measured phases.
 RAW_BEFORE = 3 * D + H
@@ -133,7 +131,7 @@ def scenarios(history):
 
 def selectors(service):
     job = 'job="%s"' % service
-    return '%s{%s,code=~"(5..|429)"}' % (rec.METRIC, job), '%s{%s}' % (rec.METRIC, job)
+    return '%s{%s,code=~"(5..|429)"}' % (slo_rules.METRIC, job), '%s{%s}' % (slo_rules.METRIC, job)
 
 
 def our_rules(chosen):
@@ -145,7 +143,7 @@ def our_rules(chosen):
         if scen.min_events:
             the_slo["min_events"] = scen.min_events
         services.append({"name": scen.service, "slos": [the_slo]})
-    settings, teams, _alerting = rec.build.load_all({"observability_team_%s" % NAMESPACE: {"services": services}}, [], {})
+    settings, teams, _alerting = slo_rules.build.load_all({"observability_team_%s" % NAMESPACE: {"services": services}}, [], {})
     team = teams[0]
     return {service.name: slo.slo_groups(team, service, service.slos[0], settings) for service in team.services}
 
@@ -153,11 +151,11 @@ def our_rules(chosen):
 def sloth_rules(chosen, path):
     """Sloth's groups per scenario: its own file (checked to read getting-started's counters), renamed."""
     if path:
-        rec.load_sloth_rules(path)
+        slo_rules.load_sloth_rules(path)
         text = Path(path).read_text(encoding="utf-8")
     else:
-        _team, _service, the_slo, _settings = rec.our_slo(99.9)
-        text = yaml.safe_dump({"groups": rec.sloth_groups(the_slo)}, sort_keys=False, width=1000)
+        _team, _service, the_slo, _settings = slo_rules.our_slo(99.9)
+        text = yaml.safe_dump({"groups": slo_rules.sloth_groups(the_slo)}, sort_keys=False, width=1000)
     out = {}
     for scen in chosen.values():
         documents = yaml.safe_load_all(text.replace(SLOTH_NAME, scen.service))
@@ -189,10 +187,10 @@ def instance_weights(instances):
 def write_raw(path, scen, instances, h0, start, end):
     """The scenario's counters: summed by code over the history, the raw ones from RAW_BEFORE before `start`."""
     names, weights = instance_weights(instances)
-    codes = list(rec.GOOD) + (list(rec.BAD) if scen.error_counter else [])
-    raw = [('%s{code="%s",instance="%s",job="%s",namespace="%s"}' % (rec.METRIC, code, name, scen.service, NAMESPACE),
+    codes = list(slo_rules.GOOD) + (list(slo_rules.BAD) if scen.error_counter else [])
+    raw = [('%s{code="%s",instance="%s",job="%s",namespace="%s"}' % (slo_rules.METRIC, code, name, scen.service, NAMESPACE),
             weight * share, code.startswith("5")) for name, weight in zip(names, weights) for code, share in codes]
-    summed = [('%s{code="%s",instance="all",job="%s-history",namespace="%s"}' % (rec.METRIC, code, scen.service, NAMESPACE),
+    summed = [('%s{code="%s",instance="all",job="%s-history",namespace="%s"}' % (slo_rules.METRIC, code, scen.service, NAMESPACE),
                share, code.startswith("5")) for code, share in codes]
     count = 0
     with open(path, "w", encoding="utf-8") as out:
@@ -268,7 +266,7 @@ def firing_steps(prom, replay, rule, start, end, down):
     """The evaluations at which the alert fires: its expression returns a series for its whole `for`."""
     result = replay.query_range(prom, rule["expr"], start, end)
     true_at = {ts for values in result.values() for ts, _v in values}
-    hold = rec.seconds(rule["for"]) if rule.get("for") else 0
+    hold = slo_rules.seconds(rule["for"]) if rule.get("for") else 0
     fired, since = set(), None
     for t in range(start, end + 1, replay.step):
         if down and down[0] <= t < down[1]:
@@ -309,7 +307,7 @@ def exact_edges(scen, action, step):
 
 
 def run_interval(args, chosen, ours, sloth, raw_dir, interval, h0s, end):  # pylint: disable=too-many-locals
-    step = rec.seconds(interval)
+    step = slo_rules.seconds(interval)
     workdir = tempfile.mkdtemp(prefix="vigil-bench-edges-")
     data_dir = os.path.join(workdir, "data")
     shutil.copytree(raw_dir, data_dir)
@@ -475,7 +473,7 @@ def main(argv=None):  # pylint: disable=too-many-locals
     parser.add_argument("--instances", type=int, default=200, help="instances per SLO; 5 codes each make its raw series")
     parser.add_argument("--scenarios", nargs="+", help="run only these scenarios")
     parser.add_argument("--tolerance", type=int, default=2 * M, help="seconds an edge of ours may be off the exact one")
-    parser.add_argument("--sloth-rules", help="Sloth's generated examples/_gen/getting-started.yml (default: rule_eval_cost.sloth_groups)")
+    parser.add_argument("--sloth-rules", help="Sloth's generated examples/_gen/getting-started.yml (default: slo_rules.sloth_groups)")
     parser.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     parser.add_argument("--promtool", default=shutil.which("promtool") or "/usr/bin/promtool")
     parser.add_argument("--keep", action="store_true", help="keep the work dirs")
@@ -518,7 +516,7 @@ def main(argv=None):  # pylint: disable=too-many-locals
     problems = verdicts(rows, args.tolerance)
     print()
     print("%d scenarios x %d intervals, %d raw series per SLO, %.0f days of history: %s" % (
-        len(chosen), len(args.intervals), args.instances * (len(rec.GOOD) + len(rec.BAD)), args.history_days,
+        len(chosen), len(args.intervals), args.instances * (len(slo_rules.GOOD) + len(slo_rules.BAD)), args.history_days,
         "every edge of ours within %ds of the exact one, gaps counted" % args.tolerance if not problems else "MISSED"))
     for problem in problems:
         print("  " + problem)

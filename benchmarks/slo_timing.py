@@ -11,7 +11,7 @@ getting-started (99.9%), the Kubernetes API server availability (99.9%) and late
 and multifile's 99.99% SLO.
 
 The scenarios and the exact side are those of tests/integration/test_slo_timing_promtool.py (which asserts ours
-within 2 minutes); Sloth's rules are its v0.16 output for the same SLO (rule_eval_cost.sloth_groups). promtool
+within 2 minutes); Sloth's rules are its v0.16 output for the same SLO (slo_rules.sloth_groups). promtool
 cannot print a value, so each edge is read from a deliberately failing expression test: the first and last
 evaluation at which the alert was firing, `min_over_time` and `max_over_time` of `timestamp(ALERTS{...})` over the
 whole run; the resolve is the evaluation after the last firing one, when that is before the end. The gap scenario
@@ -30,14 +30,13 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+import yaml
 
-import rule_eval_cost  # noqa: E402  pylint: disable=wrong-import-position
-import test_slo_timing_promtool as timing  # noqa: E402  pylint: disable=wrong-import-position
-from promtool_helpers import for_promtool, write_scenario  # noqa: E402  pylint: disable=wrong-import-position
-import yaml  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.benchmarks import slo_rules
+from ansible_collections.vigil.observability.tests.support import slo_timing as timing
+from ansible_collections.vigil.observability.tests.support.promtool_helpers import for_promtool, write_scenario
+
+REPO = Path(__file__).resolve().parents[1]
 
 _HTTP = ('http_request_duration_seconds_count{namespace="shop",job="myservice",code="200"}',
          'http_request_duration_seconds_count{namespace="shop",job="myservice",code="500"}')
@@ -62,8 +61,8 @@ EXAMPLES = [
 
 SETS = {
     "ours": {"page": 'alertname="SLOErrorBudgetFastBurn"', "ticket": 'alertname="SLOErrorBudgetSlowBurn"'},
-    "sloth": {"page": 'alertname="%s",sloth_severity="page"' % rule_eval_cost.SLOTH_ALERT,
-              "ticket": 'alertname="%s",sloth_severity="ticket"' % rule_eval_cost.SLOTH_ALERT},
+    "sloth": {"page": 'alertname="%s",sloth_severity="page"' % slo_rules.SLOTH_ALERT,
+              "ticket": 'alertname="%s",sloth_severity="ticket"' % slo_rules.SLOTH_ALERT},
 }
 _GOT = re.compile(r'expr: "(?P<expr>(?:[^"\\]|\\.)*)".*?got: (?P<got>\[\]|\{[^\n]*\} (?P<value>\S+)|nil)', re.S)
 
@@ -73,8 +72,8 @@ def sloth_rules():
     team_vars = {"observability_team_shop": {"services": [{"name": "api", "slos": [{
         "name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
         "total": 'http_requests_total{job="api"}'}]}]}}
-    _settings, teams, _alerting = rule_eval_cost.build.load_all(team_vars, [], {})
-    return for_promtool(rule_eval_cost.sloth_groups(teams[0].services[0].slos[0]))
+    _settings, teams, _alerting = slo_rules.build.load_all(team_vars, [], {})
+    return for_promtool(slo_rules.sloth_groups(teams[0].services[0].slos[0]))
 
 
 def probes(traffic, step, sets=None):

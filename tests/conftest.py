@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-COLLECTIONS = REPO / ".venv" / "collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-# The unit helpers (team_build, promql_ast, reference_checks) for the integration tests too.
-UNIT_HELPERS = REPO / "tests" / "unit" / "plugins" / "module_utils"
-if str(UNIT_HELPERS) not in sys.path:
-    sys.path.insert(0, str(UNIT_HELPERS))
 
 REFERENCE_ENV = "VIGIL_REFERENCE_DIR"
 
@@ -76,7 +68,7 @@ def reference_dir():
 
 @pytest.fixture(scope="session")
 def crd_validator(reference_dir):
-    from reference_checks import CRDValidator
+    from ansible_collections.vigil.observability.tests.support.reference_checks import CRDValidator
 
     return CRDValidator(str(reference_dir / "crds"))
 

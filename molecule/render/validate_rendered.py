@@ -6,7 +6,7 @@ contract (<cluster>/manifests/<namespace>/<kind>-<name>.yaml) and its schema (Ku
 kubernetes-validate, custom resources with the reference CRDs when VIGIL_REFERENCE_DIR is set); the
 `spec.groups` of every PrometheusRule passes `promtool check rules`; every alertmanager.yaml passes
 `amtool check-config` (with amtool older than 0.26, after the documented rewrite of the two features it lacks,
-tests/integration/alertmanager_helpers.py); every dashboard in a ConfigMap is JSON with a uid. Prints one line
+tests/support/alertmanager_helpers.py); every dashboard in a ConfigMap is JSON with a uid. Prints one line
 per check and exits non-zero listing every problem.
 """
 

@@ -11,17 +11,14 @@ from __future__ import annotations
 import html
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import amtool_routes
 from conftest import CLUSTERS, REPO, gunzipped, rendered_objects
-
-sys.path.insert(0, str(REPO / "tests" / "integration"))
-from alertmanager_helpers import amtool_routes  # noqa: E402  pylint: disable=wrong-import-position
 
 PLATFORM = "monitoring"
 MONITOR_JOB = {"ServiceMonitor": "serviceMonitor", "PodMonitor": "podMonitor"}

@@ -28,19 +28,16 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
-sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
-from playbook_helpers import run_playbook  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from reference_checks import CRDValidator  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from ansible_collections.vigil.observability.plugins.module_utils.generators.gitops import CLUSTER_KINDS  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import run_playbook
+from ansible_collections.vigil.observability.tests.support.reference_checks import CRDValidator
+from ansible_collections.vigil.observability.plugins.module_utils.generators.gitops import CLUSTER_KINDS
 
 SITE = REPO / "playbooks" / "site.yml"
 KUBE_VERSION = "1.35.0"

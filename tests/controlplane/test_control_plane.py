@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.vigil.observability.scripts import control_plane
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "control_plane.py"
-sys.path.insert(0, str(SCRIPT.parent))
-import control_plane  # noqa: E402  pylint: disable=wrong-import-position
 TOOLS = Path(os.environ.get("VIGIL_TOOLS_CACHE", Path.home() / ".cache" / "vigil-observability" / "tools"))
 
 

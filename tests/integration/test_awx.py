@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playbook_helpers import REPO
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO
 
 ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is in requirements.txt: run make setup")
 
@@ -181,7 +181,7 @@ def test_the_surveys_follow_awx_rules_and_feed_the_playbooks(tmp_path):
 
 
 def test_awx_setup_refuses_a_kubeconfig_without_every_cluster_context(tmp_path):
-    from playbook_helpers import run_playbook  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vigil.observability.tests.support.playbook_helpers import run_playbook  # pylint: disable=import-outside-toplevel
 
     path = tmp_path / "kubeconfig"
     path.write_text(kubeconfig({"prod-eu": "https://eu.example:6443"}), encoding="utf-8")

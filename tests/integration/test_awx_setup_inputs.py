@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from playbook_helpers import REPO, run_playbook
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, run_playbook
 
 AWX_SETUP = REPO / "playbooks" / "awx_setup.yml"
 

@@ -10,15 +10,10 @@ same alerts, while ours query fewer samples.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-import generation  # noqa: E402  pylint: disable=wrong-import-position
-import rule_eval_cost  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.benchmarks import generation, rule_eval_cost
 
 
 def test_generation_renders_one_file_per_object_and_a_second_render_changes_nothing():
@@ -66,7 +61,7 @@ def test_rule_eval_cost_smoke(tmp_path):
 @pytest.mark.slow
 @pytest.mark.usefixtures("promtool", "prometheus_binary")
 def test_slo_edges_smoke_replays_both_rule_sets_in_prometheus(tmp_path):
-    import slo_edges  # noqa: E402  pylint: disable=import-outside-toplevel
+    from ansible_collections.vigil.observability.benchmarks import slo_edges  # pylint: disable=import-outside-toplevel
 
     out = tmp_path / "edges.json"
     assert slo_edges.main(["--smoke", "--json", str(out)]) == 0
@@ -104,7 +99,7 @@ def test_slo_edges_smoke_replays_both_rule_sets_in_prometheus(tmp_path):
 
 
 def test_the_side_by_side_baseline_is_a_collection_tree_of_the_commit(tmp_path):
-    import baseline  # noqa: E402  pylint: disable=import-outside-toplevel
+    from ansible_collections.vigil.observability.benchmarks import baseline  # pylint: disable=import-outside-toplevel
 
     root = baseline.extract("HEAD", tmp_path / "base")
     tree = root / "ansible_collections" / "vigil" / "observability"

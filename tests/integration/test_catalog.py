@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,15 +18,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alertmanager_helpers import amtool_routes, for_alertmanager_0_25
-from playbook_helpers import REPO, copy_example_inventory, run_playbook
+from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import amtool_routes, for_alertmanager_0_25
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, run_playbook
 
-sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
-from ansible_collections.vigil.observability.tests.support import plan as plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.generators import catalog  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams  # noqa: E402
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.generators import catalog
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
 from ansible_collections.vigil.observability.tests.support.plan import team_settings
 
 SITE = REPO / "playbooks" / "site.yml"

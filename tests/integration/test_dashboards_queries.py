@@ -10,10 +10,10 @@ import re
 import promql_parser
 import pytest
 
-import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
-from playbook_helpers import example_team_vars
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import example_team_vars
 
 SHOP = {
     "namespace": "shop-ns",

@@ -17,9 +17,9 @@ import time
 import pytest
 import yaml
 
-from alertmanager_helpers import for_alertmanager_0_25
-from e2e_helpers import Processes, WebhookSink, api, free_port, http, scrape_configs, start_exporter, wait_until
-from playbook_helpers import REPO, run_playbook
+from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import for_alertmanager_0_25
+from ansible_collections.vigil.observability.tests.support.e2e_helpers import Processes, WebhookSink, api, free_port, http, scrape_configs, start_exporter, wait_until
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, run_playbook
 
 SITE = REPO / "playbooks" / "site.yml"
 CLUSTER = "e2e"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playbook_helpers import REPO
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO
 
 BIN = REPO / ".venv" / "bin"
 EE_FILE = REPO / "execution-environment" / "execution-environment.yml"

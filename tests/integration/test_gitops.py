@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playbook_helpers import REPO, copy_example_inventory, example_team_vars, recap, run_playbook, tree
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, example_team_vars, recap, run_playbook, tree
 
-sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
-from ansible_collections.vigil.observability.tests.support import plan as plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.generators import gitops  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
+from ansible_collections.vigil.observability.plugins.module_utils.generators import gitops
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 
 SITE = REPO / "playbooks" / "site.yml"
 GIT = "https://git.example.com/platform/observability.git"

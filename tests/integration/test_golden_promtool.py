@@ -15,14 +15,14 @@ import subprocess
 import pytest
 import yaml
 
-import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.tests.support.plan import team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
-from playbook_helpers import example_team_vars
-from promtool_helpers import for_promtool
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import example_team_vars
+from ansible_collections.vigil.observability.tests.support.promtool_helpers import for_promtool
 
 TEAM_VARS = {
     "observability_team_shop": {

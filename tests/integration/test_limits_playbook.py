@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from playbook_helpers import REPO, copy_example_inventory, run_playbook
-from promtool_helpers import COMPONENT_LABEL
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, run_playbook
+from ansible_collections.vigil.observability.tests.support.promtool_helpers import COMPONENT_LABEL
 
 SITE = REPO / "playbooks" / "site.yml"
 OPERATOR_RULE_LIMIT = 512 * 1024  # prometheus-operator pkg/operator/rules.go: MaxConfigMapDataSize = MaxSecretSize / 2

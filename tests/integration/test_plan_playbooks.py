@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from playbook_helpers import REPO, copy_example_inventory, recap, run_playbook, tree
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, recap, run_playbook, tree
 
 pytestmark = pytest.mark.slow
 SITE = REPO / "playbooks" / "site.yml"

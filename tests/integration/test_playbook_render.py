@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from playbook_helpers import REPO, copy_example_inventory, recap, run_playbook, tree
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, recap, run_playbook, tree
 
 SITE = REPO / "playbooks" / "site.yml"
 

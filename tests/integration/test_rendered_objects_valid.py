@@ -12,7 +12,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from playbook_helpers import REPO, copy_example_inventory, run_playbook
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, run_playbook
 
 KUBERNETES_VERSION = "1.33"
 CRD_GROUPS = ("monitoring.coreos.com/", "opentelemetry.io/")

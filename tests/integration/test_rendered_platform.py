@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
-from reference_checks import linked_uids
+from ansible_collections.vigil.observability.tests.support.reference_checks import linked_uids
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.platform.opentelemetry import pipeline_problems
-from reference_checks import unknown_value_paths
-from playbook_helpers import REPO, copy_example_inventory, recap, run_playbook, tree
+from ansible_collections.vigil.observability.tests.support.reference_checks import unknown_value_paths
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, recap, run_playbook, tree
 
 SITE = REPO / "playbooks" / "site.yml"
 CLUSTERS = ("prod-eu", "staging-eu")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from alertmanager_helpers import assert_no_secret
-from playbook_helpers import REPO, copy_example_inventory, run_playbook
+from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import assert_no_secret
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, run_playbook
 from test_secrets_never_leak import SECRETS, VAULT
 
 pytestmark = pytest.mark.slow

@@ -14,9 +14,9 @@ import shutil
 
 import pytest
 
-import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
-from promtool_helpers import counter, for_promtool, run_parallel, write_scenario
+from ansible_collections.vigil.observability.tests.support.promtool_helpers import counter, for_promtool, run_parallel, write_scenario
 
 TIERS = [{"action": "page", "budget_percent": 2, "long_window": "1h", "short_window": "5m"},
          {"action": "ticket", "budget_percent": 10, "long_window": "6h", "short_window": "30m"}]

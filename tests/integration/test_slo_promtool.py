@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
-from promtool_helpers import (
+from ansible_collections.vigil.observability.tests.support.promtool_helpers import (
     DAY,
     SPEC_TIERS,
     burn_factor,

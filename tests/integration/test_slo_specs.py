@@ -10,18 +10,16 @@ promtool scenario under its own alert name and labels; site.yml reads spec files
 from __future__ import annotations
 
 import copy
-import sys
 
 import pytest
 import yaml
 
-from playbook_helpers import REPO, copy_example_inventory, run_playbook
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, run_playbook
 
-sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
 
-from ansible_collections.vigil.observability.tests.support import plan as plan_helpers  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs
 
 TEAM = "observability_team_shop"
 # As Sloth's README and examples/getting-started.yml write it, severities as the collection routes them.
@@ -277,7 +275,7 @@ def test_site_yml_reads_spec_files_from_the_inventory_directory(tmp_path):
 @pytest.mark.usefixtures("promtool")
 def test_a_converted_sloth_slo_pages_on_time_in_promtool(tmp_path, promtool):
     import test_slo_timing_promtool as timing  # pylint: disable=import-outside-toplevel
-    from promtool_helpers import run_parallel, write_scenario  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vigil.observability.tests.support.promtool_helpers import run_parallel, write_scenario  # pylint: disable=import-outside-toplevel
 
     spec = {"version": "prometheus/v1", "service": "api", "slos": [{
         "name": "availability", "objective": 99.9,

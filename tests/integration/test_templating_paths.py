@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import yaml
 
-from playbook_helpers import REPO, copy_example_inventory, recap, run_playbook
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, recap, run_playbook
 
 SITE = REPO / "playbooks" / "site.yml"
 PASTED = "sk-live-pasted-on-the-failing-line-4242"

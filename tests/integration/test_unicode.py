@@ -19,7 +19,7 @@ import subprocess
 import pytest
 import yaml
 
-from playbook_helpers import REPO, recap, run_playbook, tree
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, recap, run_playbook, tree
 from ansible_collections.vigil.observability.plugins.module_utils.core.yaml import dump, json_text
 
 SITE = REPO / "playbooks" / "site.yml"

@@ -11,7 +11,7 @@ import json
 
 import yaml
 
-from playbook_helpers import REPO, run_playbook
+from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, run_playbook
 
 VERIFY = REPO / "molecule" / "default" / "verify.yml"
 

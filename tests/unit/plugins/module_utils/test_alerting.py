@@ -17,7 +17,7 @@ import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
-import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.tests.support.plan import team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems

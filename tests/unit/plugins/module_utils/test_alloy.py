@@ -12,7 +12,7 @@ import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.platform.alloy import alloy_config, alloy_values
 from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
-from reference_checks import unknown_value_paths
+from ansible_collections.vigil.observability.tests.support.reference_checks import unknown_value_paths
 
 PUSH = "http://loki-gateway.monitoring.svc.cluster.local/loki/api/v1/push"
 

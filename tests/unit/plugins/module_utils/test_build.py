@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 
 MANAGED_BY = "app.kubernetes.io/managed-by"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from reference_checks import linked_uids
+from ansible_collections.vigil.observability.tests.support.reference_checks import linked_uids
 
 from ansible_collections.vigil.observability.plugins.module_utils.platform import datasources as ds
 from ansible_collections.vigil.observability.tests.support import plan as plan_helpers

@@ -10,7 +10,7 @@ import yaml
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.platform.kube_prometheus_stack import kps_values
 from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
-from reference_checks import unknown_value_paths
+from ansible_collections.vigil.observability.tests.support.reference_checks import unknown_value_paths
 
 
 def settings(cluster="c1", prometheus_retention=None, **raw):

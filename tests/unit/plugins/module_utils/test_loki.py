@@ -13,7 +13,7 @@ import yaml
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.plugins.module_utils.platform.loki import loki_values
 from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
-from reference_checks import unknown_value_paths
+from ansible_collections.vigil.observability.tests.support.reference_checks import unknown_value_paths
 
 S3 = {"type": "s3", "buckets": {"chunks": "logs-chunks", "ruler": "logs-ruler"}, "region": "eu-west-1", "credentials_secret": "loki-s3"}
 GCS = {"type": "gcs", "buckets": {"chunks": "logs-chunks"}, "credentials_secret": "loki-gcs"}

@@ -16,7 +16,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.platform impor
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from reference_checks import unknown_value_paths
+from ansible_collections.vigil.observability.tests.support.reference_checks import unknown_value_paths
 
 from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 

@@ -23,7 +23,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.promql im
     SelectorError,
 )
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
-from promql_ast import selectors
+from ansible_collections.vigil.observability.tests.support.promql_ast import selectors
 
 TRICKY = [
     'a"b', "a\\", '\\"', '"}', '",evil="1', '"} or vector(1) #', "x\ny", "cr\rlf", "tab\tx", "\u00fcn\u00efc\u00f6de \u2603",

@@ -16,7 +16,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
 from ansible_collections.vigil.observability.tests.support.plan import team_settings
-from promql_ast import functions, nodes, reads, selectors
+from ansible_collections.vigil.observability.tests.support.promql_ast import functions, nodes, reads, selectors
 
 VAR = "observability_team_shop"
 IDENT = {"namespace": "shop", "service": "api", "slo": "availability", "team": "shop"}

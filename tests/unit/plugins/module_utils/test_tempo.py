@@ -9,7 +9,7 @@ import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.platform.tempo import tempo_values
 from ansible_collections.vigil.observability.tests.support.plan import component_settings, problems
-from reference_checks import unknown_value_paths
+from ansible_collections.vigil.observability.tests.support.reference_checks import unknown_value_paths
 
 PROM = "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090/api/v1/write"
 S3 = {"bucket": "traces", "region": "eu-west-1", "credentials_secret": "tempo-s3"}

@@ -7,10 +7,10 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_build as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
-from team_build import BuildError
+from ansible_collections.vigil.observability.tests.support.team_build import BuildError
 
 KUBERNETES_VERSION = "1.33"
 
