@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import for_alertmanager_0_25
-from ansible_collections.vigil.observability.tests.support.e2e_helpers import Processes, WebhookSink, api, free_port, http, scrape_configs, start_exporter, wait_until
+from ansible_collections.vigil.observability.tests.support.e2e_helpers import (
+    Processes, WebhookSink, api, free_port, http, scrape_configs, start_exporter, wait_until)
 from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, run_playbook
 
 SITE = REPO / "playbooks" / "site.yml"

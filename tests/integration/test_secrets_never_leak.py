@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import amtool_check, assert_no_secret, digest, for_alertmanager_0_25, unknown_fields
+from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import (
+    amtool_check, assert_no_secret, digest, for_alertmanager_0_25, unknown_fields)
 from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, ansible_playbook, copy_example_inventory, recap, run_playbook
 
 pytestmark = pytest.mark.slow

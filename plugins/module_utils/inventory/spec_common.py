@@ -22,9 +22,9 @@ _WINDOW = r"(?:\{\{\s*\.window\s*\}\}|[0-9]+[smhdwy])"
 _MATCHERS = r'\{(?:[^{}"]|"(?:[^"\\]|\\.)*")*\}'
 _SELECTOR = r"(?:[a-zA-Z_:][a-zA-Z0-9_:]*\s*(?:" + _MATCHERS + r")?|" + _MATCHERS + r")"
 SUM_RATE = re.compile(r"\(?\s*sum\s*\(\s*(?:rate|increase)\s*\(\s*(?P<selector>" + _SELECTOR + r")\s*\[\s*" + _WINDOW
-                       + r"\s*\]\s*\)\s*\)\s*\)?", re.S)
+                      + r"\s*\]\s*\)\s*\)\s*\)?", re.S)
 NOT_SUM_RATE = ("is not sum(rate(<selector>[{{.window}}])) of one selector, the only query the collection counts as events "
-                 "(%s)")
+                "(%s)")
 
 
 class SpecDocument:

@@ -118,7 +118,7 @@ def alertmanager_config_problems(config: Mapping[str, Any], global_mode: bool, p
 
 
 def rule_problems(objects_by_scope: Dict[str, List[dict]], scope_paths: Dict[str, str], problems: Problems, mode: str,
-                   cache_dir: Optional[str] = None) -> bool:
+                  cache_dir: Optional[str] = None) -> bool:
     if mode == "skip":
         return False
     path = toolcheck.find_tool("promtool")

@@ -328,7 +328,7 @@ CASES = [
     # Every release's namespace follows the platform's (role defaults), so each says so at its own variable.
     pytest.param({}, None, {"platform_namespace": "Mon"}, ["observability_platform_namespace: " + KNAME + "'Mon'"] + [
         "%s_namespace: %s'Mon'" % (role, KNAME) for role in ("kube_prometheus_stack", "loki", "tempo", "opentelemetry", "alloy")],
-                 id="settings-namespace"),
+        id="settings-namespace"),
 ]
 
 
