@@ -53,6 +53,8 @@ test-kind: setup
 
 # Figures, not tests (docs/benchmarks.md): the plan and site.yml render side by side with 5a7f552 (before the plan),
 # rule evaluation cost and alert edges against Sloth-style rules (pass SLOTH_RULES=<its getting-started.yml> for its own).
+# The benchmarks import the collection, tests/support and each other as ansible_collections.vigil.observability.*.
+bench: export PYTHONPATH := $(CURDIR)/.venv/collections
 bench: setup
 	$(BIN)/python benchmarks/generation.py --baseline 5a7f552
 	$(BIN)/python benchmarks/site_render.py

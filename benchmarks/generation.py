@@ -3,6 +3,7 @@
 """Generation time of the core for many teams: the plan, then render to files.
 
 Usage: .venv/bin/python benchmarks/generation.py [--teams 500] [--services 10] [--target 5] [--profile 25] [--baseline REV]
+(with PYTHONPATH=.venv/collections, as `make bench` runs it: the benchmarks import the collection by name)
 
 Builds an in-memory inventory of N teams x M services x 2 SLOs (one ratio, one latency) on top of every role's
 defaults (templated by Ansible, as the plan action does), runs pipeline.plan.build_plan() as the plan action runs

@@ -3,6 +3,7 @@
 """Samples each SLO rule set reads per evaluation, counted from the rules themselves, at any number of raw series.
 
 Usage: .venv/bin/python benchmarks/rule_cost_model.py [--series 1000 10000 100000] [--json out.json]
+(with PYTHONPATH=.venv/collections, as `make bench` runs it: the benchmarks import the collection by name)
 
 The count is what Prometheus reports as a query's queryable samples once the history is there. A range selector
 `x[W]` reads W / interval samples of each series it matches: the scrape interval for raw series, the evaluation

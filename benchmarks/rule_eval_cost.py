@@ -3,6 +3,7 @@
 """Rule evaluation cost of one SLO on a real Prometheus with a month of history: our rules against Sloth's.
 
 Usage: .venv/bin/python benchmarks/rule_eval_cost.py [--intervals 30s 1m] [--history-days 31] [--instances 200]
+(with PYTHONPATH=.venv/collections, as `make bench` runs it: the benchmarks import the collection by name)
                                                      [--sloth-rules examples/_gen/getting-started.yml] [--smoke]
 
 The SLO is Sloth's getting-started example: 99.9% of `http_request_duration_seconds_count{job="myservice"}` without

@@ -3,6 +3,7 @@
 """Render time of playbooks/site.yml, side by side with an earlier commit, on the same inventory.
 
 Usage: .venv/bin/python benchmarks/site_render.py [--teams 200] [--services 10] [--small 20] [--baseline 5a7f552]
+(with PYTHONPATH=.venv/collections, as `make bench` runs it: the benchmarks import the collection by name)
 
 Writes a throw-away inventory (one file per team, as users keep them), then for this checkout and for the
 baseline commit (extracted with git archive and run by the same ansible-playbook through

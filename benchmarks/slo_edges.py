@@ -4,6 +4,7 @@
 1,000 raw series per SLO, at the 30s and the 1m evaluation interval, against the exact workbook arithmetic.
 
 Usage: .venv/bin/python benchmarks/slo_edges.py --sloth-rules <slok/sloth v0.16.0>/examples/_gen/getting-started.yml
+(with PYTHONPATH=.venv/collections, as `make bench` runs it: the benchmarks import the collection by name)
                                                 [--intervals 30s 1m] [--instances 200] [--scenarios NAME ...] [--smoke]
 
 Every scenario is one SLO, Sloth's getting-started (99.9% of `http_request_duration_seconds_count` without a 5xx

@@ -4,6 +4,7 @@
 against the exact workbook arithmetic on the true event counts.
 
 Usage: .venv/bin/python benchmarks/slo_timing.py [--json out.json] [--sloth-examples DIR]
+(with PYTHONPATH=.venv/collections, as `make bench` runs it: the benchmarks import the collection by name)
 
 With --sloth-examples (Sloth's examples/ directory of a release, e.g. `git archive v0.16.0 examples` of slok/sloth,
 never committed here), it also runs Sloth's own generated rules for its own examples against ours for the same SLOs:

@@ -43,11 +43,4 @@ if [ "$(readlink "$link" 2>/dev/null)" != "$root" ]; then
   rm -rf "$link"
   ln -s "$root" "$link"
 fi
-# ... and importable by the venv's Python as ansible_collections.vigil.observability (tests, tests/support, the
-# benchmarks), with no sys.path edits anywhere: a .pth file puts .venv/collections on the path.
-site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-pth="$site/vigil-collections.pth"
-if [ "$(cat "$pth" 2>/dev/null)" != "$venv/collections" ]; then
-  echo "$venv/collections" > "$pth"
-fi
 echo "setup: ready ($("$venv/bin/ansible" --version | head -1); $(promtool --version 2>/dev/null | head -1 || echo 'promtool missing'))"
