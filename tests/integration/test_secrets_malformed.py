@@ -13,7 +13,7 @@ import yaml
 
 from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import assert_no_secret
 from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, copy_example_inventory, run_playbook
-from test_secrets_never_leak import SECRETS, VAULT
+from ansible_collections.vigil.observability.tests.support.leak import SECRETS, VAULT
 
 pytestmark = pytest.mark.slow
 SITE = REPO / "playbooks" / "site.yml"

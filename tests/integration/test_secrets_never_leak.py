@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.vigil.observability.tests.support.leak import SECRETS, VAULT
 from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import (
     amtool_check, assert_no_secret, digest, for_alertmanager_0_25, unknown_fields)
 from ansible_collections.vigil.observability.tests.support.playbook_helpers import REPO, ansible_playbook, copy_example_inventory, recap, run_playbook
@@ -25,16 +26,6 @@ pytestmark = pytest.mark.slow
 SITE = REPO / "playbooks" / "site.yml"
 
 # Values of the example inventory's vault variables for this test; distinctive, so any appearance is detected.
-VAULT = {
-    "vault_platform_slack_url": "https://hooks.slack.example/services/LEAK/TEST/leaktest-platform-slack-9d2f",
-    "vault_smtp_password": "leaktest-smtp-password-41ce",
-    "vault_payments_pagerduty_key": "leaktest-payments-pagerduty-6b80",
-    "vault_payments_slack_url": "https://hooks.slack.example/services/LEAK/TEST/leaktest-payments-slack-c31a",
-    "vault_payments_webhook_url": "https://hooks.example.com/payments?token=leaktest-webhook-token-0f57",
-    "vault_checkout_opsgenie_key": "leaktest-checkout-opsgenie-e6d4",
-    "vault_checkout_msteams_url": "https://example.webhook.office.com/webhookb2/leaktest-checkout-teams-77a1",
-}
-SECRETS = set(VAULT.values())
 
 
 @pytest.fixture()

@@ -274,7 +274,7 @@ def test_site_yml_reads_spec_files_from_the_inventory_directory(tmp_path):
 
 @pytest.mark.usefixtures("promtool")
 def test_a_converted_sloth_slo_pages_on_time_in_promtool(tmp_path, promtool):
-    import test_slo_timing_promtool as timing  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vigil.observability.tests.support import slo_timing as timing  # pylint: disable=import-outside-toplevel
     from ansible_collections.vigil.observability.tests.support.promtool_helpers import run_parallel, write_scenario  # pylint: disable=import-outside-toplevel
 
     spec = {"version": "prometheus/v1", "service": "api", "slos": [{
