@@ -108,7 +108,7 @@ def test_the_side_by_side_baseline_is_a_collection_tree_of_the_commit(tmp_path):
 
 
 def test_the_cost_model_meets_the_targets_and_grows_only_through_raw_reads():
-    import rule_cost_model  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vigil.observability.benchmarks import rule_cost_model  # pylint: disable=import-outside-toplevel
 
     rows = {(r["series"], r["eval_interval_s"]): r for r in rule_cost_model.table([1000, 10000, 100000])}
     for interval in (30, 60):
