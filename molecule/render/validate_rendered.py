@@ -24,7 +24,6 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
 KUBERNETES_VERSION = "1.33"
 BUILT_IN_GROUPS = {"apps", "batch", "policy", "autoscaling"}
 
@@ -52,8 +51,8 @@ def check_alertmanager(path, amtool, tmp, problems, notes):
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     target = path
     if amtool_version(amtool) < (0, 26):
-        sys.path.insert(0, str(REPO / "tests" / "integration"))
-        from alertmanager_helpers import for_alertmanager_0_25  # pylint: disable=import-outside-toplevel,import-error
+        from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import (  # pylint: disable=import-outside-toplevel
+            for_alertmanager_0_25)
 
         config, changes = for_alertmanager_0_25(config)
         target = Path(tmp) / ("%s.alertmanager.yaml" % path.parts[-3])
@@ -115,8 +114,8 @@ def main(root):
     crds = None
     reference = os.environ.get("VIGIL_REFERENCE_DIR")
     if reference:
-        sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "module_utils"))
-        from reference_checks import CRDValidator  # pylint: disable=import-outside-toplevel,import-error
+        from ansible_collections.vigil.observability.tests.support.reference_checks import (  # pylint: disable=import-outside-toplevel
+            CRDValidator)
 
         crds = CRDValidator(str(Path(reference) / "crds"))
     else:
