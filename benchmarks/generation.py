@@ -2,14 +2,15 @@
 # -*- coding: utf-8 -*-
 """Generation time of the core for many teams: the plan, then render to files.
 
-Usage: .venv/bin/python benchmarks/generation.py [--teams 500] [--services 10] [--target 5] [--profile 25] [--baseline REV]
+Usage: .venv/bin/python benchmarks/generation.py [--teams 500] [--services 10] [--target 5] [--profile 25] [--baseline REV] [--repeat 3]
 (with PYTHONPATH=.venv/collections, as `make bench` runs it: the benchmarks import the collection by name)
 
 Builds an in-memory inventory of N teams x M services x 2 SLOs (one ratio, one latency) on top of every role's
 defaults (templated by Ansible, as the plan action does), runs pipeline.plan.build_plan() as the plan action runs
 it (garbage collector paused; promtool and amtool skipped, as they check rather than generate), then renders
 every scope to files in a temp dir with the render step's functions, and renders again with nothing changed.
-With --baseline, also runs that commit's own generation benchmark on the same inventory.
+With --baseline, also runs that commit's own generation benchmark on the same inventory. The plan (and the baseline)
+is built --repeat times and the fastest counts: on a shared machine the slower runs measure the neighbours.
 Prints wall and CPU time of each phase (CPU time is the steadier figure on a shared machine), the
 object and rule counts, and with --profile the hottest functions of the core.
 """
@@ -146,17 +147,22 @@ def timed(parts):
     return spent, lambda: [setattr(m, n, o) for m, n, o in undo]
 
 
-def run(teams, services, profiler=None):
+def run(teams, services, repeat=1, profiler=None):
     inventory, defaults = variables(teams, services)
     if profiler:
         profiler.enable()
-    spent, undo = timed(PARTS)
-    try:
-        with Timer() as gen:
-            with gc_paused():  # as the plan action runs it
-                result, _secrets = build_plan(inventory, defaults, "bench", ["bench"])
-    finally:
-        undo()
+    gen = None
+    for _ in range(repeat):  # the fastest of `repeat` builds: the others measure the machine's neighbours
+        spent, undo = timed(PARTS)
+        try:
+            with Timer() as this:
+                with gc_paused():  # as the plan action runs it
+                    result, _secrets = build_plan(inventory, defaults, "bench", ["bench"])
+        finally:
+            undo()
+        if gen is None or this.cpu < gen.cpu:
+            gen, best_spent = this, spent
+    spent = best_spent
     with tempfile.TemporaryDirectory(prefix="vigil-bench-gen-") as tmp:
         dest = os.path.join(tmp, "bench")
         with Timer() as first:
@@ -180,10 +186,11 @@ def main(argv=None):
     parser.add_argument("--target", type=float, default=5.0, help="CPU seconds allowed for the plan")
     parser.add_argument("--profile", type=int, metavar="N", default=0, help="print the N hottest functions (slower run)")
     parser.add_argument("--baseline", default="", help="also run this commit's generation benchmark on the same inventory")
+    parser.add_argument("--repeat", type=int, default=3, help="build the plan this many times (and the baseline's), keep the fastest")
     args = parser.parse_args(argv)
 
     profiler = cProfile.Profile() if args.profile else None
-    res = run(args.teams, args.services, profiler)
+    res = run(args.teams, args.services, args.repeat, profiler)
     kinds, groups, records, alerts = count(res["objects"])
     gen, first, second = res["generate"], res["render"], res["rerender"]
     print("inventory: %d teams x %d services x 2 SLOs (ratio + latency) = %d SLOs, %d CPUs"
@@ -191,7 +198,7 @@ def main(argv=None):
     print("objects: %d (%s)" % (len(res["objects"]), ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
     print("rules: %d groups, %d recording rules, %d alerting rules" % (groups, records, alerts))
     print("                                                    wall      CPU")
-    print("plan (build_plan, promtool/amtool skipped):       %6.2f s %6.2f s" % (gen.wall, gen.cpu))
+    print("plan (build_plan, promtool/amtool skipped):       %6.2f s %6.2f s  (fastest of %d)" % (gen.wall, gen.cpu, args.repeat))
     for label, _module, _name in PARTS:
         if label in res["parts"]:
             print("  %-47s          %6.2f s" % (label, res["parts"][label]))
@@ -208,8 +215,9 @@ def main(argv=None):
         stats.sort_stats("tottime").print_stats(args.profile)
         print(out.getvalue())
     if args.baseline:
-        old = baseline_cpu(args.baseline, args.teams, args.services)
-        print("baseline %s, same inventory: parse + generate %.2f s CPU -> %.2fx" % (args.baseline, old, old / gen.cpu))
+        old = min(baseline_cpu(args.baseline, args.teams, args.services) for _ in range(args.repeat))
+        print("baseline %s, same inventory, fastest of %d: parse + generate %.2f s CPU -> %.2fx"
+              % (args.baseline, args.repeat, old, old / gen.cpu))
     return 0 if gen.cpu < args.target else 1
 
 

@@ -10,7 +10,7 @@ import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo
 from ansible_collections.vigil.observability.tests.support import promql_ast
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 
 # Sloth's getting-started SLO (examples/getting-started.yml of slok/sloth).
 METRIC = "http_request_duration_seconds_count"

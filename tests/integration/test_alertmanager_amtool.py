@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import amtool_check, amtool_routes, for_alertmanager_0_25, unknown_fields
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.platform import kube_prometheus_stack as kps
 from ansible_collections.vigil.observability.tests.support.plan import component_settings
 

@@ -28,7 +28,7 @@ import yaml
 
 from ansible_collections.vigil.observability.tests.support.alertmanager_helpers import assert_no_secret, digest, for_alertmanager_0_25
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import re
 import promql_parser
 import pytest
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
 from ansible_collections.vigil.observability.tests.support.playbook_helpers import example_team_vars

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.tests.support.promtool_helpers import counter, for_promtool, run_parallel, write_scenario
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
 from ansible_collections.vigil.observability.tests.support.promtool_helpers import (
     DAY,

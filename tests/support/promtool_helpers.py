@@ -14,7 +14,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 
 COMPONENT_LABEL = "app.kubernetes.io/component"
 MINUTE = 60

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.tests.support.promtool_helpers import for_promtool
 
 

@@ -24,7 +24,6 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.generators import tenancy
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import monitors as inventory_monitors
-from ansible_collections.vigil.observability.plugins.module_utils.generators.alerting import SecretSpec
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.alerting import AlertmanagerSettings
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Service, Settings, Team
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -149,22 +148,12 @@ def team_secret_keys_file(team_name: str) -> str:
     return "alertmanager/teams/%s-secrets.yaml" % team_name
 
 
-def secret_scope(scope: str) -> str:
-    """Secrets with their values render to their own scopes, so that only an explicit request writes them."""
-    return "secrets/%s" % scope
-
-
 def secret_manifest(name: str, namespace: str, team: Any, data: Dict[str, str]) -> Dict[str, Any]:
     """A receivers' Secret, values in clear: only for a no_log apply or an explicit render."""
     labels = labels_for(None, "alerting")
     if team is not None:
         labels[TEAM_LABEL] = team
     return k8s_object("v1", "Secret", name, namespace, labels, type="Opaque", stringData=dict(sorted(data.items())))
-
-
-def secret_object(spec: SecretSpec) -> Dict[str, Any]:
-    """The Secret of an alerting.SecretSpec."""
-    return secret_manifest(spec.name, spec.namespace, spec.team, {key: value.reveal() for key, value in spec.values})
 
 
 def _add_alerting(bundle: Bundle, teams: List[Any], settings: Settings, alerting: AlertmanagerSettings, built: Set[str], namespace: str) -> None:
@@ -182,18 +171,6 @@ def _add_alerting(bundle: Bundle, teams: List[Any], settings: Settings, alerting
         bundle.add(scope, k8s_object(inventory_alerting.AMC_API_VERSION, "AlertmanagerConfig", name, namespace, labels_for(team, "alerting"), spec))
         if team.name in refs:
             bundle.files.setdefault(scope, {})[team_secret_keys_file(team.name)] = {"secrets": [refs[team.name]]}
-
-
-def secret_objects(bundle: Bundle) -> Dict[str, List[Dict[str, Any]]]:
-    """{secret scope: [Secret]} of the platform and of each built team."""
-    out = {}
-    if bundle.alerting is None:
-        return out
-    for spec in bundle.alerting.secrets:
-        scope = PLATFORM_SCOPE if spec.team is None else team_scope(spec.team)
-        if scope in bundle.scopes:
-            out.setdefault(secret_scope(scope), []).append(secret_object(spec))
-    return out
 
 
 def selected_teams(cluster: str, teams: List[Any], only_teams: Optional[Any] = None) -> List[Any]:

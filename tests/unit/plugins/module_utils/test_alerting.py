@@ -17,7 +17,8 @@ import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import plan as support_plan
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
 from ansible_collections.vigil.observability.tests.support.plan import team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
@@ -63,7 +64,10 @@ def team_vars(**teams):
 
 
 def load(team_vars_, alertmanager=None, mode=inventory_alerting.GLOBAL):
-    return build.load_all(team_vars_, [], {}, ALERTMANAGER if alertmanager is None else alertmanager, mode)
+    """(the teams' settings, the teams, the Alertmanager settings) of the run, as compose reads them."""
+    config = support_plan.config(build.variables(team_vars_, alertmanager=ALERTMANAGER if alertmanager is None else alertmanager,
+                                                 alertmanager_mode=mode))
+    return config.team_settings, config.teams, config.alertmanager
 
 
 def plan_of(team_vars_, alertmanager=None, mode=inventory_alerting.GLOBAL):
@@ -72,7 +76,7 @@ def plan_of(team_vars_, alertmanager=None, mode=inventory_alerting.GLOBAL):
 
 
 def problems_of(team_vars_, alertmanager=None, mode=inventory_alerting.GLOBAL):
-    with pytest.raises(build.BuildError) as info:
+    with pytest.raises(build.PlanError) as info:
         load(team_vars_, alertmanager, mode)
     return info.value.problems
 
@@ -388,7 +392,7 @@ def test_build_renders_the_configuration_and_returns_secrets_only_on_request():
     assert_no_secret(json.dumps(result, default=str))
     with_values = build.build("prod", tv, [], {"clusters": ["prod", "staging"]}, promtool="skip", alertmanager=ALERTMANAGER,
                               secret_values=True)
-    (secret,) = with_values["secrets"]["secrets/platform"]
+    (secret,) = with_values["secrets"]["platform"]
     assert (secret["kind"], secret["metadata"]["namespace"], secret["type"]) == ("Secret", "monitoring", "Opaque")
     assert digest(secret["stringData"]["payments-pagerduty.pagerduty.routing_key"]) == digest(PD_KEY)
     keys_file = yaml.safe_load(result["files"]["platform"]["alertmanager/secrets.yaml"])
@@ -418,7 +422,7 @@ def test_per_namespace_build_puts_alertmanagerconfigs_in_team_scopes_and_secrets
     assert sorted((o["metadata"]["namespace"], o["metadata"]["labels"]["vigil.observability/team"]) for o in amcs) == [
         ("checkout", "checkout"), ("payments", "payments")]
     assert not [o for o in result["objects"] if o["kind"] == "Secret"]
-    assert sorted(result["secrets"]) == ["secrets/platform", "secrets/team/checkout", "secrets/team/payments"]
+    assert sorted(result["secrets"]) == ["platform", "team/checkout", "team/payments"]
     assert "alertmanager/teams/payments-secrets.yaml" in result["files"]["team/payments"]
 
 

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""team_build.build(), the team part of the plan with the generators the plan uses: everything is validated before
+"""The teams' part of the plan (through tests.support.team_plan, the real build_plan): everything is validated before
 anything is returned, every problem at once; the same inventory in any order gives byte-identical files; promtool
 gates the rules."""
 
@@ -10,8 +10,9 @@ import random
 
 import pytest
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
+from ansible_collections.vigil.observability.tests.support import team_plan as build
+from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check, render
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 TEAM_LABEL = "vigil.observability/team"
@@ -116,7 +117,7 @@ def test_only_teams():
     team_vars, team_list = inventory()
     result = build.build("prod", team_vars, team_list, SETTINGS, only_teams=["checkout"], promtool="skip")
     assert result["teams"] == ["checkout"] and [k for k in result["scopes"] if k.startswith("team/")] == ["team/checkout"]
-    with pytest.raises(build.BuildError, match="observability_only_teams names unknown teams: nope"):
+    with pytest.raises(build.PlanError, match="observability_only_teams: names unknown team 'nope'"):
         build.build("prod", team_vars, team_list, SETTINGS, only_teams=["checkout", "nope"], promtool="skip")
 
 
@@ -126,7 +127,7 @@ def test_every_problem_at_once_and_nothing_built():
     team_vars["observability_team_checkout"]["services"][0]["slos"][0]["errors"] = 'x{a="1"'
     team_list[0]["services"][0]["slos"][0]["tiers"] = [{"action": "page"}]
     team_list.append({"name": "payments"})
-    with pytest.raises(build.BuildError) as info:
+    with pytest.raises(build.PlanError) as info:
         build.build("prod", team_vars, team_list, dict(SETTINGS, slo_period="a month"), promtool="skip")
     paths = [p.split(": ", 1)[0] for p in info.value.problems]
     assert paths == [
@@ -156,7 +157,7 @@ def test_promtool_gate(promtool, monkeypatch, tmp_path):
     assert build.build("prod", team_vars, team_list, SETTINGS, promtool="skip")["promtool_checked"] is False
     monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without promtool
     assert build.build("prod", team_vars, team_list, SETTINGS, promtool="auto")["promtool_checked"] is False
-    with pytest.raises(build.BuildError, match="promtool is required"):
+    with pytest.raises(build.PlanError, match="observability_promtool: is require, but promtool is not on PATH"):
         build.build("prod", team_vars, team_list, SETTINGS, promtool="require")
 
 
@@ -164,7 +165,9 @@ def test_rules_promtool_rejects_stop_the_build(promtool):
     bad = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
            "metadata": {"name": "broken", "namespace": "x", "labels": {}},
            "spec": {"groups": [{"name": "g", "rules": [{"record": "r", "expr": "sum(rate(x[5m])"}]}]}}
-    with pytest.raises(build.BuildError) as info:
-        build.check_rules([bad], promtool="require")
-    assert "x/broken" in str(info.value) and info.value.problems
-    assert build.check_rules([], promtool="require") is True
+    problems = Problems()
+    assert check.rule_problems({"team/x": [bad]}, {"team/x": "observability_team_x"}, problems, "require") is True
+    (item,) = problems.pairs
+    assert item[0] == "observability_team_x" and "fail promtool check rules" in item[1] and "x/broken" in item[1]
+    problems = Problems()
+    assert check.rule_problems({}, {}, problems, "require") is True and not problems

@@ -7,10 +7,10 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from ansible_collections.vigil.observability.tests.support import team_build as build
+from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
-from ansible_collections.vigil.observability.tests.support.team_build import BuildError
+from ansible_collections.vigil.observability.tests.support.team_plan import PlanError
 
 KUBERNETES_VERSION = "1.33"
 
@@ -60,7 +60,7 @@ def test_unmanaged_namespace_is_not_generated():
 
 
 def test_two_teams_cannot_both_manage_one_namespace():
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(PlanError) as err:
         build.build("c1", {"observability_team_a": {"namespace": "shared"}, "observability_team_b": {"namespace": "shared"}},
                     [], {}, promtool="skip")
     assert "observability_team_b.manage_namespace: namespace 'shared' is already managed by team 'a'" in str(err.value)
@@ -74,7 +74,7 @@ def test_two_teams_cannot_both_manage_one_namespace():
     ({"ok": "x" * 64}, "namespace_labels.ok: is not a valid Kubernetes label value"),
 ])
 def test_bad_namespace_labels_are_named(labels, problem):
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(PlanError) as err:
         team_objects({"namespace_labels": labels})
     assert "observability_team_payments." + problem in str(err.value)
 
