@@ -19,6 +19,7 @@ from ansible_collections.vigil.observability.tests.support.playbook_helpers impo
 
 from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs
 
 TEAM = "observability_team_shop"
@@ -182,7 +183,7 @@ WHERE = TEAM + ".slo_specs[0] (specs.yaml"
      WHERE + ", document 3).spec.objectives: must hold exactly one objective"),
     (_openslo_with(indicatorRef="nope"), WHERE + ", document 3).spec.indicatorRef: names no SLI of this spec entry ('nope')"),
     (_openslo_with(timeWindow=[{"duration": "1h", "isRolling": True}]),
-     WHERE + ", document 3).spec.period: is shorter than the page tier's long window"),
+     WHERE + ", document 3).spec.timeWindow: is shorter than the page tier's long window"),
 ])
 def test_what_cannot_be_expressed_is_refused_with_the_file_the_path_and_the_reason(documents, expected):
     found = _problems(documents)
@@ -227,7 +228,7 @@ def test_converted_slos_go_through_the_same_checks_as_native_ones():
 def test_convert_reports_every_problem_of_every_document_at_once():
     problems = Problems()
     docs = [_sloth_with(sli={"plugin": {"id": "x"}}), {"apiVersion": "openslo/v1alpha", "kind": "SLO"}, "not a mapping"]
-    slo_specs.convert([("t.slo_specs[0]", inline(docs, "many.yaml"))], problems)
+    slo_specs.convert([("t.slo_specs[0]", inline(docs, "many.yaml"))], problems, plan_helpers.team_settings())
     assert len(problems.items) == 3 and all(p.startswith("t.slo_specs[0] (many.yaml, document ") for p in problems.items), problems.items
 
 
@@ -282,10 +283,7 @@ def test_a_converted_sloth_slo_pages_on_time_in_promtool(tmp_path, promtool):
         "sli": {"events": {"error_query": 'sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))',
                            "total_query": 'sum(rate(http_requests_total{job="api"}[{{.window}}]))'}},
         "alerting": {"name": "ApiHighErrorRate", "page_alert": {"labels": {"routing_key": "shop"}}}}]}
-    problems = Problems()
-    [(_service, native, _where)] = slo_specs.convert([("t.slo_specs[0]", inline([spec]))], problems)
-    assert not problems.items
-    groups = timing.rule_groups(slo=native)
+    groups = timing.rule_groups(team={"slo_specs": [inline([spec])]})
     traffic, _min_events, _wants = timing.scenarios()["burn20"]
     fire, _resolve = traffic.edges("page", 30)
     labels = dict(timing.LABELS, severity="critical", routing_key="shop")
@@ -298,19 +296,22 @@ def test_a_converted_sloth_slo_pages_on_time_in_promtool(tmp_path, promtool):
     assert returncode == 0 and "SUCCESS" in output, output[-4000:]
 
 
-@pytest.mark.parametrize("selector", [
-    'x_total{code=~"[45]..",path="/a)b[c]"}',
-    'x_total{msg="sum(rate(y[5m]))",code!~"2.."}',
-    '{__name__="x_total",code=~"5.."}',
+@pytest.mark.parametrize("selector, expected", [
+    ('x_total{code=~"[45]..",path="/a)b[c]"}', Selector("x_total", (Matcher("code", "=~", "[45].."), Matcher("path", "=", "/a)b[c]")))),
+    ('x_total{msg="sum(rate(y[5m]))",code!~"2.."}', Selector("x_total", (Matcher("msg", "=", "sum(rate(y[5m]))"), Matcher("code", "!~", "2..")))),
+    ('x_total{msg="a\\"}b",code="5"}', Selector("x_total", (Matcher("msg", "=", 'a"}b'), Matcher("code", "=", "5")))),
+    # The metric named by __name__ is the metric: the same SLO as x_total{code=~"5.."}.
+    ('{__name__="x_total",code=~"5.."}', Selector("x_total", (Matcher("code", "=~", "5.."),))),
 ])
-def test_selectors_with_brackets_and_quotes_in_their_values_convert_exactly(selector):
+def test_selectors_with_brackets_and_quotes_in_their_values_convert_exactly(selector, expected):
     total = 'x_total{code!="0"}'
     spec = {"version": "prometheus/v1", "service": "api", "slos": [{"name": "a", "objective": 99, "sli": {"events": {
         "error_query": "sum(rate(%s[{{.window}}]))" % selector, "total_query": "sum(rate(%s[{{.window}}]))" % total}}}]}
     problems = Problems()
-    out = slo_specs.convert([("t.slo_specs[0]", inline([spec]))], problems)
+    [(service, slo)] = slo_specs.convert([("t.slo_specs[0]", inline([spec]))], problems, plan_helpers.team_settings())
     assert not problems.items
-    assert out[0][1]["errors"] == selector and out[0][1]["total"] == total
+    assert service == "api" and slo.errors == expected and slo.total == Selector("x_total", (Matcher("code", "!=", "0"),))
+    assert slo.path == "t.slo_specs[0] (specs.yaml).slos[0]"
 
 
 def test_a_secret_pasted_into_a_spec_is_refused_and_never_echoed():

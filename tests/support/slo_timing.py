@@ -123,13 +123,15 @@ def _num(value):
     return str(value.numerator) if value.denominator == 1 else repr(float(value))
 
 
-def rule_groups(min_events=None, budget_interval=None, slo=None):
+def rule_groups(min_events=None, budget_interval=None, slo=None, team=None):
+    """The SLO rule groups of team shop: service api with `slo` (a native SLO mapping), or `team` as given."""
     slo = dict(slo or {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
                        "total": 'http_requests_total{job="api"}'})
     if min_events:
         slo["min_events"] = min_events
     settings = {"slo_budget_interval": budget_interval} if budget_interval else {}
-    result = build.build("c1", {"observability_team_shop": {"services": [{"name": "api", "slos": [slo]}]}}, [], settings, promtool="skip")
+    team = team or {"services": [{"name": "api", "slos": [slo]}]}
+    result = build.build("c1", {"observability_team_shop": team}, [], settings, promtool="skip")
     groups = [g for o in result["objects"] if o["kind"] == "PrometheusRule" and o["metadata"]["name"].endswith("slos")
               for g in o["spec"]["groups"]]
     return for_promtool(groups)

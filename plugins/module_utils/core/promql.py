@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PromQL pieces built from inventory values.
+"""PromQL pieces built from inventory values, and the recognition of whole queries.
 
 Nothing from the inventory reaches an expression as raw text: selectors are
 parsed into `Selector` objects and printed back with every value escaped, so a
 value cannot close a string and add a matcher, a label or a rule.
+
+Whole queries (the SLIs of imported Sloth and OpenSLO specs) are read by promql-parser, the bindings of the Rust port
+of Prometheus' own parser, and recognised on its syntax tree (`counted_selector`, `sides`): what the collection
+counts as events comes back as a Selector, never as text cut out of the query.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ _FLAGS = re.compile(r"\(\?([a-zA-Z-]+)[:)]")
 RE2_MAX_REPEAT = 1000
 RE2_MAX_SIZE = (128 << 20) // 40
 RE2_MAX_DEPTH = 1000
+try:
+    import promql_parser as _promql
+except ImportError:  # pragma: no cover - only reading whole queries needs it (meta/ee-requirements.txt)
+    _promql = None
 try:
     from re import _parser as _sre_parse  # Python >= 3.11
 except ImportError:  # pragma: no cover - older controllers
@@ -371,3 +379,75 @@ def le_matcher(threshold: Rational) -> Matcher:
     if len(values) == 1:
         return eq("le", values[0])
     return Matcher("le", "=~", "|".join(re.escape(v) for v in values))
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole queries, on Prometheus' parser
+
+# Sloth's queries hold its window placeholder; any duration stands in for it (the window is never read back).
+_WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.window\s*\}\}")
+_MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+COUNTER_FUNCTIONS = ("rate", "increase")
+
+
+class QueryError(SelectorError):
+    """A whole query that does not parse as PromQL."""
+
+
+def parse_query(text: Any) -> Any:
+    """The syntax tree of a whole PromQL query (Sloth's {{.window}} allowed); QueryError when it does not parse."""
+    if not isinstance(text, str):
+        raise QueryError("a query must be a string, got %r" % (text,))
+    if _promql is None:
+        raise QueryError("reading whole PromQL queries needs the Python package promql-parser (meta/ee-requirements.txt)")
+    try:
+        return _promql.parse(_WINDOW_PLACEHOLDER.sub("5m", text))
+    except ValueError as exc:
+        raise QueryError("does not parse as PromQL: %s" % exc) from None
+
+
+def unwrapped(node: Any) -> Any:
+    """`node` without the parentheses around it."""
+    while _promql is not None and isinstance(node, _promql.ParenExpr):
+        node = node.expr
+    return node
+
+
+def sides(node: Any, op: str) -> Any:
+    """(left, right) of a plain binary `op` at the top of `node` (no bool, on or ignoring), else None."""
+    node = unwrapped(node)
+    if isinstance(node, _promql.BinaryExpr) and str(node.op) == op and node.modifier is None:
+        return node.lhs, node.rhs
+    return None
+
+
+def vector_selector(node: Any) -> Any:
+    """The Selector of an instant-vector selector node (no offset, @ or `or` matchers), else None.
+
+    SelectorError when a matcher is one the collection refuses (an RE2-incompatible regex)."""
+    node = unwrapped(node)
+    if not isinstance(node, _promql.VectorSelector) or node.offset is not None or node.at is not None or node.matchers.or_matchers:
+        return None
+    matchers = tuple(Matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers)
+    names = [m for m in matchers if m.name == "__name__"]
+    if not node.name and len(names) == 1 and names[0].op == "=":
+        # {__name__="x", ...} is x{...}: the metric named as the collection names it.
+        return Selector(names[0].value, tuple(m for m in matchers if m.name != "__name__"))
+    return Selector(node.name or "", matchers)
+
+
+def counted_selector(node: Any) -> Any:
+    """The selector of `sum(rate(<selector>[<window>]))` (or increase; in parentheses or not, `sum by ()` alike): a sum
+    of a counter's rates over one selector, what the collection counts as events. None for any other query."""
+    node = unwrapped(node)
+    if not isinstance(node, _promql.AggregateExpr) or str(node.op) != "sum" or node.param is not None:
+        return None
+    if node.modifier is not None and (str(node.modifier.type) != "AggModifierType.By" or node.modifier.labels):
+        return None
+    call = unwrapped(node.expr)
+    if not isinstance(call, _promql.Call) or call.func.name not in COUNTER_FUNCTIONS or len(call.args) != 1:
+        return None
+    matrix = call.args[0]
+    if not isinstance(matrix, _promql.MatrixSelector):
+        return None
+    return vector_selector(matrix.vector_selector)

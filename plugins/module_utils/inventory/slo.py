@@ -7,7 +7,7 @@ Output is inventory/types' SLO and Tier; every problem at its inventory path."""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import re
 from fractions import Fraction
@@ -151,36 +151,34 @@ def parse_slo(raw: Any, path: str, problems: Problems, settings: Settings) -> Op
         problems.add(path, "set either errors and total (a ratio SLO) or latency, not both")
     elif not r.has("latency") and (r.has("errors") != r.has("total") or not r.has("errors")):
         problems.add(path, "a ratio SLO needs both errors and total (counters of bad and of all events); a latency SLO needs latency")
+    tiers = parse_tiers(tier_items, problems, period) if tier_items else None
+    return build_slo(path, problems, settings, name=name, objective=objective, period=period, errors=errors, total=total,
+                     latency=latency, tiers=tiers, min_events=min_events, no_data=no_data, no_data_for=no_data_for,
+                     description=description, runbook_url=runbook_url, dashboard_url=dashboard_url, labels=labels,
+                     alerting=alerting)
+
+
+def build_slo(path: str, problems: Problems, settings: Settings, name: Optional[str], objective: Optional[Fraction],
+              period: Optional[Duration], errors: Any = None, total: Any = None, latency: Optional[Latency] = None,
+              tiers: Optional[Tuple[Tier, ...]] = None, paths: Optional[Dict[str, str]] = None, **rest: Any) -> Optional[SLO]:
+    """The SLO of parts already read and typed (by parse_slo, or a spec importer from its own fields): the checks
+    across fields every source needs, then the SLO, or None when a part is missing. `paths` says where `errors`,
+    `total` and `period` are when not at `<path>.<field>`; `tiers` None takes the team's tiers; `rest` the SLO's other
+    fields (min_events, no_data, labels, alerting...)."""
+    where = dict({key: join_path(path, key) for key in ("errors", "total", "period")}, **(paths or {}))
     for key, selector in (("errors", errors), ("total", total)):
         if selector is not None and not selector.metric:
-            problems.add(r.sub(key), "must name the counter, as in http_requests_total{job=\"api\"}")
-
-    tiers = parse_tiers(tier_items, problems, period) if tier_items else settings.tiers
-    if period and not tier_items:
-        for tier in tiers:
+            problems.add(where[key], "must name the counter, as in http_requests_total{job=\"api\"}")
+    if tiers is None:
+        tiers = settings.tiers
+        for tier in tiers if period else ():
             if tier.long_window > period:
-                problems.add(r.sub("period"), "is shorter than the %s tier's long window %s; set tiers for this SLO" % (tier.action, tier.long_window))
+                problems.add(where["period"], "is shorter than the %s tier's long window %s; set tiers for this SLO" % (tier.action, tier.long_window))
                 break
     if None in (name, objective, period):
         return None
-    return SLO(
-        name=name,
-        objective=objective,
-        period=period,
-        errors=errors,
-        total=total,
-        latency=latency,
-        tiers=tiers,
-        min_events=min_events,
-        no_data=no_data,
-        no_data_for=no_data_for,
-        description=description,
-        runbook_url=runbook_url,
-        dashboard_url=dashboard_url,
-        path=path,
-        labels=labels,
-        alerting=alerting,
-    )
+    return SLO(name=name, objective=objective, period=period, errors=errors, total=total, latency=latency, tiers=tiers,
+               path=path, **rest)
 
 
 _ALERT_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

@@ -4,8 +4,9 @@
 """SLOs from Sloth (prometheus/v1) and OpenSLO (openslo/v1) specs, as SLOs of the collection's own model.
 
 A team's `slo_specs` lists files (read by the plan action, relative to the inventory directory) and inline
-documents. Each SLO of a spec becomes the raw mapping of a native SLO (errors and total selectors, or latency),
-with its objective, period, labels and alert names, so that it behaves exactly as the same SLO written natively.
+documents. Each SLO of a spec becomes an SLO of the native model (inventory.types), read once from the spec's own
+fields (every problem at its place in the spec) and checked as a native one is (inventory.slo.build_slo), so that it
+behaves exactly as the same SLO written natively.
 What the model cannot express exactly is refused, naming the spec file, the document's path and the reason:
 a query that is not a sum of rates over one selector, calendar windows, Timeslices budgeting, single-window
 OpenSLO alert conditions, SLI plugins, labels the collection sets. The mapping, field by field, is in docs/slo.md.
@@ -13,7 +14,7 @@ OpenSLO alert conditions, SLI plugins, labels the collection sets. The mapping, 
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe
@@ -21,13 +22,14 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.reader im
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_common import SpecDocument
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_openslo import OPENSLO_VERSION, openslo_slos
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_sloth import sloth_slos
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import SLO, Settings
 
 FILE_KEY, DOCUMENTS_KEY, ERROR_KEY = "__file__", "__documents__", "__error__"
 
 
-def convert(items: List[Tuple[str, Any]], problems: Problems) -> List[Tuple[str, Dict[str, Any], str]]:
-    """(service name, native SLO mapping, path of the SLO in its spec) of every SLO of a team's slo_specs items."""
-    out: List[Tuple[str, Dict[str, Any], str]] = []
+def convert(items: List[Tuple[str, Any]], problems: Problems, settings: Settings) -> List[Tuple[str, SLO]]:
+    """(service name, SLO) of every SLO of a team's slo_specs items; the SLO's path is its place in its spec."""
+    out: List[Tuple[str, SLO]] = []
     for entry_path, entry in items:
         file_name, documents = _documents(entry_path, entry, problems)
         docs = [SpecDocument(entry_path, file_name, i, len(documents), problems) for i in range(len(documents))]
@@ -36,13 +38,13 @@ def convert(items: List[Tuple[str, Any]], problems: Problems) -> List[Tuple[str,
             if not isinstance(doc, dict):
                 where.fail("must be a Sloth (version: prometheus/v1) or OpenSLO (apiVersion: openslo/v1) document, got %s" % describe(doc))
             elif "version" in doc and "apiVersion" not in doc:
-                out.extend(sloth_slos(doc, where))
+                out.extend(sloth_slos(doc, where, settings))
             elif "apiVersion" in doc:
                 if doc.get("apiVersion") != OPENSLO_VERSION:
                     where.fail("%s is not supported: OpenSLO documents must be apiVersion openslo/v1 (Sloth's own converter reads only "
                                "openslo/v1alpha)" % describe(doc.get("apiVersion")), "apiVersion")
                 elif doc.get("kind") == "SLO":
-                    out.extend(openslo_slos(doc, where, openslo))
+                    out.extend(openslo_slos(doc, where, openslo, settings))
                 elif doc.get("kind") not in ("Service", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"):
                     where.fail("is not an OpenSLO kind the collection reads (Service, SLO, SLI, DataSource), got %s" % describe(doc.get("kind")),
                                "kind")

@@ -1,28 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the spec importers (spec_sloth, spec_openslo) share: where a problem is in a spec, the one query they count as
-events (a sum of rates over one selector), labels.
+"""What the spec importers (spec_sloth, spec_openslo) share: where a problem is in a spec, the queries they count as
+events (recognised on Prometheus' parser: core.promql), labels.
 """
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
-from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector, SelectorError, parse_selector
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.promql import (
+    LABEL_NAME_RE, Selector, SelectorError, counted_selector, parse_query, sides, vector_selector)
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe, to_fraction
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import Latency
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.monitors import RESERVED_ALERT_LABELS as RESERVED
 
-_WINDOW = r"(?:\{\{\s*\.window\s*\}\}|[0-9]+[smhdwy])"
-# sum(rate(<selector>[<window>])) or with increase, optionally in parentheses: a sum of rates over one selector.
-# A selector: a metric name with optional matchers, or matchers alone; quoted values may hold any character.
-_MATCHERS = r'\{(?:[^{}"]|"(?:[^"\\]|\\.)*")*\}'
-_SELECTOR = r"(?:[a-zA-Z_:][a-zA-Z0-9_:]*\s*(?:" + _MATCHERS + r")?|" + _MATCHERS + r")"
-SUM_RATE = re.compile(r"\(?\s*sum\s*\(\s*(?:rate|increase)\s*\(\s*(?P<selector>" + _SELECTOR + r")\s*\[\s*" + _WINDOW
-                      + r"\s*\]\s*\)\s*\)\s*\)?", re.S)
 NOT_SUM_RATE = ("is not sum(rate(<selector>[{{.window}}])) of one selector, the only query the collection counts as events "
                 "(%s)")
 
@@ -53,77 +46,86 @@ class SpecDocument:
 # Queries
 
 
-def selector_text(text: str) -> Optional[str]:
-    match = SUM_RATE.fullmatch(text.strip())
-    return match.group("selector") if match else None
-
-
-def parse_query(text: str, where: SpecDocument, *keys: Any) -> Optional[Selector]:
+def parse(text: Any, where: SpecDocument, *keys: Any) -> Any:
+    """The syntax tree of a spec's query, or None with the parser's reason at `keys`."""
     try:
-        return parse_selector(text)
+        return parse_query(text)
     except SelectorError as exc:
-        where.fail("holds %s, which is not a PromQL selector: %s" % (describe(text), exc), *keys)
+        where.fail("holds %s, which %s" % (describe(text), exc), *keys)
+        return None
+
+
+def selector_of(node: Any, where: SpecDocument, *keys: Any, bare: bool = False) -> Optional[Selector]:
+    """The counted selector of a query's tree (sum(rate(<selector>[w])); with `bare`, a plain selector too), or None;
+    a matcher the collection refuses (an RE2-incompatible regex) is a problem at `keys`."""
+    try:
+        selector = counted_selector(node)
+        if selector is None and bare:
+            selector = vector_selector(node)
+        return selector
+    except SelectorError as exc:
+        where.fail("holds a selector the collection cannot use: %s" % exc, *keys)
         return None
 
 
 def counted_events(error_query: Any, total_query: Any, where: SpecDocument, *keys: Any) -> Optional[Dict[str, Any]]:
-    """errors/total, or latency, of Sloth's (or OpenSLO's) error and total queries."""
+    """errors and total, or latency, of Sloth's (or OpenSLO's) error and total queries, as build_slo takes them."""
     if not isinstance(error_query, str) or not isinstance(total_query, str):
         where.fail("error_query and total_query must be strings", *keys)
         return None
-    total_text = selector_text(total_query)
-    if total_text is None:
-        where.fail(NOT_SUM_RATE % "total_query", *(keys + ("total_query",)))
+    error_keys, total_keys = keys + ("error_query",), keys + ("total_query",)
+    error_tree, total_tree = parse(error_query, where, *error_keys), parse(total_query, where, *total_keys)
+    total = selector_of(total_tree, where, *total_keys) if total_tree is not None else None
+    if total_tree is not None and total is None and where.ok:
+        where.fail(NOT_SUM_RATE % "total_query", *total_keys)
+    if error_tree is None:
         return None
-    error_text = selector_text(error_query)
-    if error_text is not None:
-        if parse_query(error_text, where, *(keys + ("error_query",))) and parse_query(total_text, where, *(keys + ("total_query",))):
-            return {"errors": error_text, "total": total_text}
-        return None
-    latency = latency_events(error_query, total_text, where, *(keys + ("error_query",)))
+    errors = selector_of(error_tree, where, *error_keys)
+    if errors is not None:
+        return {"errors": errors, "total": total} if total is not None else None
+    latency = latency_events(error_tree, total, where, *error_keys) if where.ok else None
     if latency is None and where.ok:
-        where.fail(NOT_SUM_RATE % "or the count minus one bucket of a histogram", *(keys + ("error_query",)))
-    return latency
+        where.fail(NOT_SUM_RATE % "or the count minus one bucket of a histogram", *error_keys)
+    return latency if total is not None else None
 
 
-def latency_events(error_query: str, total_text: str, where: SpecDocument, *keys: Any) -> Optional[Dict[str, Any]]:
-    """(sum(rate(h_count{m}[w])) - sum(rate(h_bucket{le="T",m}[w]))), total sum(rate(h_count{m}[w])): a latency SLO."""
-    body = error_query.strip()
-    while body.startswith("(") and body.endswith(")"):
-        body = body[1:-1].strip()
-    parts = split_top(body, "-")
-    if parts is None:
+def latency_events(error_tree: Any, total: Optional[Selector], where: SpecDocument, *keys: Any) -> Optional[Dict[str, Any]]:
+    """(sum(rate(h_count{m}[w])) - sum(rate(h_bucket{le="T",m}[w]))) over total sum(rate(h_count{m}[w])): a latency SLO."""
+    parts = sides(error_tree, "-")
+    if parts is None or total is None:
         return None
-    count_text, bucket_text = (selector_text(p) for p in parts)
-    if count_text is None or bucket_text is None:
-        return None
-    count, bucket, total = (parse_query(t, where, *keys) for t in (count_text, bucket_text, total_text))
-    if None in (count, bucket, total):
+    count, bucket = (selector_of(part, where, *keys) for part in parts)
+    if count is None or bucket is None:
         return None
     if not (count.metric.endswith("_count") and bucket.metric == count.metric[:-len("_count")] + "_bucket" and total.metric == count.metric):
         return None
     les = [m for m in bucket.matchers if m.name == "le"]
-    rest = frozenset((m.name, m.op, m.value) for m in bucket.matchers if m.name != "le")
-    if len(les) != 1 or les[0].op != "=" or rest != frozenset((m.name, m.op, m.value) for m in count.matchers) or rest != frozenset(
-            (m.name, m.op, m.value) for m in total.matchers):
+    rest = frozenset(m for m in bucket.matchers if m.name != "le")
+    if len(les) != 1 or les[0].op != "=" or rest != frozenset(count.matchers) or rest != frozenset(total.matchers):
         return None
     try:
-        threshold = Decimal(les[0].value)
-    except InvalidOperation:
+        threshold = to_fraction(les[0].value)
+    except OverflowError:
+        threshold = None
+    if threshold is None or threshold < 0:
         return None
-    latency = {"histogram": count.metric[:-len("_count")], "threshold": number(threshold)}
-    if count.matchers:
-        latency["selector"] = matchers_text(sorted(count.matchers, key=lambda m: (m.name, m.op, m.value)))
-    return {"latency": latency}
+    histogram = count.metric[:-len("_count")]
+    return {"latency": Latency(histogram, threshold, Selector(histogram, tuple(sorted(count.matchers))))}
 
 
-def matchers_text(matchers: Any) -> str:
-    """Label matchers alone, as a latency SLO's selector holds them (each value escaped by Matcher)."""
-    return "{%s}" % ",".join(str(m) for m in matchers)
-
-
-def number(value: Decimal) -> Any:
-    return int(value) if value == value.to_integral_value() else float(value)
+def ratio_events(query: Any, where: SpecDocument, *keys: Any) -> Optional[Dict[str, Any]]:
+    """errors and total of sum(rate(<errors>[w])) / sum(rate(<total>[w])), else None with the reason at `keys`."""
+    tree = parse(query, where, *keys)
+    if tree is None:
+        return None
+    parts = sides(tree, "/")
+    selectors = [selector_of(part, where, *keys) for part in parts] if parts else [None]
+    if len(selectors) != 2 or None in selectors:
+        if where.ok:
+            where.fail("is a ratio the collection cannot count as events: only sum(rate(<errors>[{{.window}}])) / "
+                       "sum(rate(<total>[{{.window}}])) maps to errors and total", *keys)
+        return None
+    return {"errors": selectors[0], "total": selectors[1]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,6 +133,7 @@ def number(value: Decimal) -> Any:
 
 
 def read_labels(raw: Any, where: SpecDocument, *keys: Any) -> Dict[str, str]:
+    """A spec's labels, as an SLO's alert labels: Prometheus label names, string values, none the collection sets."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -143,6 +146,8 @@ def read_labels(raw: Any, where: SpecDocument, *keys: Any) -> Dict[str, str]:
                        "another label (such as routing_key)" % describe(value), *(keys + (key,)))
         elif key == "cluster":
             where.fail("cluster is the label each Prometheus adds (its external label); a spec cannot set it", *(keys + (key,)))
+        elif not isinstance(key, str) or not LABEL_NAME_RE.match(key) or key.startswith("__"):
+            where.fail("is not a Prometheus label name the collection lets a spec set", *(keys + (str(key),)))
         elif key in RESERVED:
             where.fail("is set by the collection (routing and identity: %s): a spec cannot set it" % ", ".join(RESERVED), *(keys + (key,)))
         elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
@@ -150,36 +155,3 @@ def read_labels(raw: Any, where: SpecDocument, *keys: Any) -> Dict[str, str]:
         else:
             out[str(key)] = str(value)
     return out
-
-
-def balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def split_top(body: str, op: str) -> Optional[List[str]]:
-    """The two sides of the one `op` of `body` outside brackets and quotes, if it has exactly one."""
-    depth, quote, cuts, escaped = 0, None, [], False
-    for i, ch in enumerate(body):
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = None
-        elif ch in "\"'`":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == op and depth == 0:
-            cuts.append(i)
-    if len(cuts) != 1:
-        return None
-    return [body[:cuts[0]], body[cuts[0] + 1:]]

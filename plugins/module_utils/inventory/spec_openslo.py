@@ -7,15 +7,18 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, Selector
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, to_fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo import build_slo
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_common import (
-    NOT_SUM_RATE, SpecDocument, matchers_text, parse_query, read_labels, selector_text)
+    NOT_SUM_RATE, SpecDocument, parse, read_labels, selector_of)
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
+    PAGE, SLO, SLOAlert, TICKET, Latency, Settings, Tier)
 
 OPENSLO_VERSION = "openslo/v1"
 
@@ -24,7 +27,9 @@ OPENSLO_VERSION = "openslo/v1"
 # OpenSLO v1
 
 
-def openslo_slos(doc: Dict[str, Any], where: SpecDocument, siblings: List[Tuple[SpecDocument, Dict[str, Any]]]) -> List[Tuple[str, Dict[str, Any], str]]:
+def openslo_slos(doc: Dict[str, Any], where: SpecDocument, siblings: List[Tuple[SpecDocument, Dict[str, Any]]],
+                 settings: Settings) -> List[Tuple[str, SLO]]:
+    """(service, SLO) of an OpenSLO SLO document (its SLI, AlertPolicies and AlertConditions inline or among `siblings`)."""
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else None
     if spec is None:
@@ -36,51 +41,52 @@ def openslo_slos(doc: Dict[str, Any], where: SpecDocument, siblings: List[Tuple[
     service = spec.get("service")
     if not is_dns_label(service):
         where.fail("must be a service name (a Kubernetes name), got %s" % describe(service), "spec", "service")
-    native: Dict[str, Any] = {"name": name}
-    if spec.get("description"):
-        native["description"] = spec["description"]
+    description = spec.get("description") if isinstance(spec.get("description"), str) else ""
     method = spec.get("budgetingMethod")
     if method != "Occurrences":
         where.fail("%s cannot be counted: the collection's error budget is a share of events (Occurrences)" % describe(method),
                    "spec", "budgetingMethod")
-    native.update(_openslo_window(spec.get("timeWindow"), where))
+    period = _openslo_window(spec.get("timeWindow"), where, settings)
+    tiers, alerting, no_data = None, (), False
     if spec.get("alertPolicies"):
-        native.update(_openslo_alerting(spec["alertPolicies"], native.get("period"), where, siblings))
+        # Burn rates are shares of the SLO's own window: without one, the team's period would change their meaning.
+        own_period = period if spec.get("timeWindow") is not None else None
+        tiers, alerting, no_data = _openslo_alerting(spec["alertPolicies"], own_period, where, siblings)
     sli, sli_keys = _openslo_indicator(spec, where, siblings)
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or len(objectives) != 1 or not isinstance(objectives[0], dict):
         where.fail("must hold exactly one objective: write one SLO per objective", "spec", "objectives")
         return []
     objective = objectives[0]
-    native["objective"] = _openslo_target(objective, where)
-    if sli is not None:
-        native.update(_openslo_sli(sli, objective, where, sli_keys) or {})
+    target = _openslo_target(objective, where)
+    counted = _openslo_sli(sli, objective, where, sli_keys) if sli is not None else None
     labels = _openslo_labels(meta.get("labels"), where)
-    if labels:
-        native["labels"] = labels
-    if not where.ok or not {"errors", "latency"} & set(native):
+    if not where.ok or counted is None:
         return []
-    return [(service, native, where.at("spec"))]
+    slo = build_slo(where.at("spec"), where.problems, settings, name=name, objective=target, period=period, tiers=tiers,
+                    paths={"period": where.at("spec", "timeWindow")}, description=description, labels=tuple(sorted(labels.items())),
+                    alerting=alerting, no_data=no_data, **counted)
+    return [(service, slo)] if slo is not None else []
 
 
-def _openslo_window(windows: Any, where: SpecDocument) -> Dict[str, Any]:
+def _openslo_window(windows: Any, where: SpecDocument, settings: Settings) -> Optional[Duration]:
     if windows is None:
-        return {}  # the team's slo_period
+        return settings.period  # the team's slo_period
     if not isinstance(windows, list) or len(windows) != 1 or not isinstance(windows[0], dict):
         where.fail("must hold exactly one time window", "spec", "timeWindow")
-        return {}
+        return None
     window = windows[0]
     if window.get("calendar") or window.get("isRolling") is not True:
         where.fail("calendar windows cannot be expressed: the collection's SLO period is rolling (isRolling: true)", "spec", "timeWindow", 0)
-        return {}
+        return None
     try:
-        return {"period": str(Duration.parse(str(window.get("duration"))))}
+        return Duration.parse(str(window.get("duration")))
     except ValueError as exc:
         where.fail("is not a duration: %s" % exc, "spec", "timeWindow", 0, "duration")
-        return {}
+        return None
 
 
-_SEVERITY_ACTIONS = {"page": "page", "critical": "page", "ticket": "ticket", "warning": "ticket"}
+_SEVERITY_ACTIONS = {"page": PAGE, "critical": PAGE, "ticket": TICKET, "warning": TICKET}
 
 
 def _named(item: Any, kind: str, ref_key: str, siblings, where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
@@ -97,20 +103,22 @@ def _named(item: Any, kind: str, ref_key: str, siblings, where: SpecDocument, ke
     return None
 
 
-def _openslo_alerting(policies: Any, period_text: Optional[str], where: SpecDocument, siblings) -> Dict[str, Any]:
-    """AlertPolicies of burn-rate AlertConditions, as native tiers (single-window: short = long) and alert names.
+def _openslo_alerting(policies: Any, period: Optional[Duration], where: SpecDocument,
+                      siblings) -> Tuple[Optional[Tuple[Tier, ...]], Tuple[SLOAlert, ...], bool]:
+    """AlertPolicies of burn-rate AlertConditions, as native tiers (single-window: short = long), the alerts' names and
+    whether to alert on no data.
 
     A condition (severity, threshold burn rate, lookbackWindow, alertAfter) is a tier: page for a page or critical
     severity, ticket for ticket or warning; its budget share is threshold x lookbackWindow / period.
     """
     if not isinstance(policies, list):
         where.fail("must be a list", "spec", "alertPolicies")
-        return {}
-    if period_text is None:
+        return None, (), False
+    if period is None:
         where.fail("alert policies need the SLO's rolling timeWindow (their burn rates are shares of it)", "spec", "alertPolicies")
-        return {}
-    period = Duration.parse(period_text)
-    tiers: List[Dict[str, Any]] = []
+        return None, (), False
+    tiers: List[Tier] = []
+    first_for: Dict[str, Tuple[Tuple[Any, ...], Optional[Duration]]] = {}
     names: Dict[str, str] = {}
     no_data = False
     for i, item in enumerate(policies):
@@ -138,22 +146,25 @@ def _openslo_alerting(policies: Any, period_text: Optional[str], where: SpecDocu
             tier = _openslo_tier(condition, period, where, ckeys)
             if tier is None:
                 continue
+            # The tiers of one action make one alert rule: two alertAfter values would make two rules with the same labels.
+            first = first_for.setdefault(tier.action, (ckeys, tier.for_))
+            if first[1] != tier.for_:
+                where.fail("must be the same for every %s condition (%s has %s), got %s" % (
+                    tier.action, where.at(*first[0]), first[1] or "none", tier.for_ or "none"),
+                    *(ckeys + ("spec", "condition", "alertAfter")))
+                continue
             tiers.append(tier)
             if isinstance(name, str) and name:
-                if names.setdefault(tier["action"], name) != name:
+                if names.setdefault(tier.action, name) != name:
                     message = "names the %s alert %s, another policy %s: one name per action" % (
-                        tier["action"], describe(name), describe(names[tier["action"]]))
+                        tier.action, describe(name), describe(names[tier.action]))
                     where.fail(message, *keys)
-    out: Dict[str, Any] = {}
-    if tiers:
-        out["tiers"] = tiers
-        out["alerting"] = {action: {"name": _alert_name(n)} for action, n in sorted(names.items())}
-        for action in ("page", "ticket"):
-            if not any(t["action"] == action for t in tiers):
-                out["alerting"].setdefault(action, {})["enabled"] = False
-    if no_data:
-        out["no_data"] = True
-    return out
+    if not tiers:
+        return None, (), no_data
+    alerting = tuple(SLOAlert(action, _alert_name(names[action]) if action in names else "",
+                              enabled=any(t.action == action for t in tiers)) for action in (PAGE, TICKET)
+                     if action in names or not any(t.action == action for t in tiers))
+    return tuple(tiers), alerting, no_data
 
 
 def _alert_name(name: str) -> str:
@@ -161,7 +172,7 @@ def _alert_name(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part) or name
 
 
-def _openslo_tier(condition: Dict[str, Any], period: Duration, where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
+def _openslo_tier(condition: Dict[str, Any], period: Duration, where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Tier]:
     cspec = condition.get("spec") if isinstance(condition.get("spec"), dict) else {}
     severity = str(cspec.get("severity", "")).lower()
     action = _SEVERITY_ACTIONS.get(severity)
@@ -178,37 +189,47 @@ def _openslo_tier(condition: Dict[str, Any], period: Duration, where: SpecDocume
                    *(keys + ("spec", "condition", "op")))
         return None
     try:
-        threshold = Decimal(str(rule.get("threshold")))
+        threshold = to_fraction(rule.get("threshold"))
         window = Duration.parse(str(rule.get("lookbackWindow")))
-    except (InvalidOperation, ValueError):
-        where.fail("needs a numeric threshold and a lookbackWindow duration", *(keys + ("spec", "condition")))
+        after = Duration.parse(str(rule["alertAfter"])) if rule.get("alertAfter") else None
+    except (OverflowError, ValueError):
+        threshold = None
+    if threshold is None:
+        where.fail("needs a numeric threshold, a lookbackWindow duration and an alertAfter duration if any", *(keys + ("spec", "condition")))
         return None
-    share = threshold * Decimal(window.ms) / Decimal(period.ms) * 100
-    if not Decimal(0) < share <= Decimal(100):
+    share = threshold * Fraction(window.ms, period.ms) * 100
+    if not 0 < share <= 100:
         where.fail("burn rate %s over %s spends %s%% of the %s budget: it must spend more than 0 and at most 100" % (
-            threshold, window, share.normalize(), period), *(keys + ("spec", "condition", "threshold")))
+            _number(threshold), window, _number(share), period), *(keys + ("spec", "condition", "threshold")))
         return None
-    tier: Dict[str, Any] = {"action": action, "burn_rate": str(threshold), "long_window": str(window), "short_window": str(window)}
-    if rule.get("alertAfter"):
-        tier["for"] = str(rule["alertAfter"])
-    return tier
+    if window > period:
+        where.fail("must not be longer than the SLO's timeWindow (%s), got %s" % (period, window), *(keys + ("spec", "condition", "lookbackWindow")))
+        return None
+    return Tier(action, share, window, window, after)
 
 
-def _openslo_target(objective: Dict[str, Any], where: SpecDocument) -> Any:
+def _number(value: Fraction) -> str:
+    """An exact number as a user wrote it: 14.4, 2, 0.1 (to 6 decimals when it does not end)."""
+    text = ("%.6f" % value).rstrip("0").rstrip(".") if value.denominator != 1 else str(value.numerator)
+    return text
+
+
+def _openslo_target(objective: Dict[str, Any], where: SpecDocument) -> Optional[Fraction]:
+    """The objective in percent, as the native model holds it (target is a share, targetPercent a percentage)."""
     keys = ("spec", "objectives", 0)
+    problems_before = len(where.problems)
+    r = Reader(objective, where.at(*keys), where.problems)
     if "target" in objective and "targetPercent" not in objective:
-        try:
-            value = Decimal(str(objective["target"]))
-        except InvalidOperation:
-            value = None
-        if value is None or not Decimal(0) < value < Decimal(1):
-            where.fail("must be a number in (0, 1), got %s" % describe(objective["target"]), *(keys + ("target",)))
-            return None
-        return str(value * 100)
-    if "targetPercent" in objective and "target" not in objective:
-        return objective["targetPercent"]
-    where.fail("needs exactly one of target and targetPercent", *keys)
-    return None
+        value = r.decimal("target", low=0, high=1)
+        percent = value * 100 if value is not None else None
+    elif "targetPercent" in objective and "target" not in objective:
+        percent = r.decimal("targetPercent", low=0, high=100)
+    else:
+        where.fail("needs exactly one of target and targetPercent", *keys)
+        return None
+    if len(where.problems) != problems_before:
+        where.ok = False
+    return percent
 
 
 def _openslo_indicator(spec: Dict[str, Any], where: SpecDocument, siblings) -> Tuple[Optional[Dict[str, Any]], Tuple[Any, ...]]:
@@ -241,13 +262,13 @@ def _query(metric: Any, where: SpecDocument, *keys: Any) -> Optional[str]:
     return query.strip()
 
 
-def _counter(query: str, where: SpecDocument, *keys: Any):
+def _counter(query: str, where: SpecDocument, *keys: Any) -> Optional[Selector]:
     """The counter selector of an OpenSLO query: a bare selector, or a sum of its rates."""
-    text = selector_text(query)
-    parsed = parse_query(text if text is not None else query, where, *keys)
-    if parsed is None and where.ok:
+    tree = parse(query, where, *keys)
+    selector = selector_of(tree, where, *keys, bare=True) if tree is not None else None
+    if tree is not None and selector is None and where.ok:
         where.fail(NOT_SUM_RATE % "or a counter selector", *keys)
-    return parsed, text if text is not None else query
+    return selector
 
 
 def _openslo_sli(sli: Any, objective: Dict[str, Any], where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
@@ -272,21 +293,21 @@ def _openslo_ratio(ratio: Dict[str, Any], where: SpecDocument, keys: Tuple[Any, 
     total_query = _query(ratio.get("total"), where, *(keys + ("total",)))
     if total_query is None:
         return None
-    total, total_text = _counter(total_query, where, *(keys + ("total",)))
+    total = _counter(total_query, where, *(keys + ("total",)))
     if "bad" in ratio and "good" not in ratio:
         bad_query = _query(ratio.get("bad"), where, *(keys + ("bad",)))
         if bad_query is None:
             return None
-        bad, bad_text = _counter(bad_query, where, *(keys + ("bad",)))
-        return {"errors": bad_text, "total": total_text} if bad is not None and total is not None else None
+        bad = _counter(bad_query, where, *(keys + ("bad",)))
+        return {"errors": bad, "total": total} if bad is not None and total is not None else None
     if "good" in ratio and "bad" not in ratio:
         good_query = _query(ratio.get("good"), where, *(keys + ("good",)))
         if good_query is None:
             return None
-        good, _good_text = _counter(good_query, where, *(keys + ("good",)))
+        good = _counter(good_query, where, *(keys + ("good",)))
         if good is None or total is None:
             return None
-        return _complement(good, total, total_text, where, keys + ("good",))
+        return _complement(good, total, where, keys + ("good",))
     where.fail("needs exactly one of good and bad, with total", *keys)
     return None
 
@@ -294,7 +315,7 @@ def _openslo_ratio(ratio: Dict[str, Any], where: SpecDocument, keys: Tuple[Any, 
 _NEGATE = {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}
 
 
-def _complement(good, total, total_text: str, where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
+def _complement(good: Selector, total: Selector, where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
     """Bad events = total events that are not good: exact when good is total plus one matcher, which is negated."""
     good_set = {(m.name, m.op, m.value) for m in good.matchers}
     total_set = {(m.name, m.op, m.value) for m in total.matchers}
@@ -304,16 +325,18 @@ def _complement(good, total, total_text: str, where: SpecDocument, keys: Tuple[A
                    "(total minus good is not one selector otherwise): give bad instead", *keys)
         return None
     name, op, value = extra.pop()
-    text = str(Selector(total.metric, tuple(total.matchers) + (Matcher(name, _NEGATE[op], value),)))
-    return {"errors": text, "total": total_text}
+    return {"errors": Selector(total.metric, tuple(total.matchers) + (Matcher(name, _NEGATE[op], value),)), "total": total}
 
 
 def _openslo_threshold(metric: Dict[str, Any], objective: Dict[str, Any], where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
     query = _query(metric, where, *keys)
     if query is None:
         return None
-    parsed = parse_query(selector_text(query) or query, where, *keys)
+    tree = parse(query, where, *keys)
+    parsed = selector_of(tree, where, *keys, bare=True) if tree is not None else None
     if parsed is None:
+        if tree is not None and where.ok:
+            where.fail(NOT_SUM_RATE % "or a histogram's bucket selector", *keys)
         return None
     if not parsed.metric.endswith("_bucket") or any(m.name == "le" for m in parsed.matchers):
         where.fail("a threshold on a query's value is a Timeslices SLI: only a histogram's buckets (<name>_bucket{...}, no le) count "
@@ -324,10 +347,12 @@ def _openslo_threshold(metric: Dict[str, Any], objective: Dict[str, Any], where:
         where.fail("a latency objective needs op lte (or lt) and a numeric value: the events at or under a bucket bound are good",
                    "spec", "objectives", 0)
         return None
-    latency: Dict[str, Any] = {"histogram": parsed.metric[:-len("_bucket")], "threshold": value}
-    if parsed.matchers:
-        latency["selector"] = matchers_text(parsed.matchers)
-    return {"latency": latency}
+    histogram = parsed.metric[:-len("_bucket")]
+    threshold = to_fraction(value)
+    if threshold is None or threshold < 0:
+        where.fail("a latency objective's value must be a number of seconds, at least 0", "spec", "objectives", 0, "value")
+        return None
+    return {"latency": Latency(histogram, threshold, Selector(histogram, parsed.matchers))}
 
 
 def _openslo_labels(raw: Any, where: SpecDocument) -> Dict[str, str]:

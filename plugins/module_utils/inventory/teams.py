@@ -104,7 +104,7 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
     no_duplicate_names(service_items, "service", problems)
-    services = _with_imported(services, slo_specs.convert(spec_items, problems), r.sub("slo_specs"), problems, settings)
+    services = _with_imported(services, slo_specs.convert(spec_items, problems, settings), r.sub("slo_specs"), problems)
     if name is None or namespace is None:
         return None
     for service in services:
@@ -127,17 +127,14 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
     )
 
 
-def _with_imported(services: Tuple[Service, ...], imported: List[Tuple[str, Dict[str, Any], str]], path: str, problems: Problems,
-                   settings: Settings) -> Tuple[Service, ...]:
-    """The team's services with the SLOs of its slo_specs, each parsed as a native SLO at its place in its spec."""
+def _with_imported(services: Tuple[Service, ...], imported: List[Tuple[str, SLO]], path: str, problems: Problems) -> Tuple[Service, ...]:
+    """The team's services with the SLOs of its slo_specs (each at its place in its spec)."""
     if not imported:
         return services
     by_name = {service.name: service for service in services}
     added: Dict[str, List[SLO]] = {}
-    for service_name, raw, where in imported:
-        slo = parse_slo(raw, where, problems, settings)
-        if slo is None:
-            continue
+    for service_name, slo in imported:
+        where = slo.path
         existing = [s.name for s in by_name[service_name].slos] if service_name in by_name else []
         if slo.name in existing or slo.name in [s.name for s in added.get(service_name, [])]:
             problems.add(where, "defines SLO %s of service %s a second time (in the inventory or another spec)" % (slo.name, service_name))
