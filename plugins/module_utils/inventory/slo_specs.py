@@ -19,9 +19,9 @@ from typing import Any, List, Optional, Tuple
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import describe
 
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_common import SpecDocument
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_openslo import OPENSLO_VERSION, openslo_slos
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_sloth import sloth_slos
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.common import SpecDocument
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.openslo import OPENSLO_VERSION, openslo_slos
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.sloth import sloth_slos
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import SLO, Settings
 
 FILE_KEY, DOCUMENTS_KEY, ERROR_KEY = "__file__", "__documents__", "__error__"

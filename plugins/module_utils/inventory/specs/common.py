@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the spec importers (spec_sloth, spec_openslo) share: where a problem is in a spec, the queries they count as
+"""What the spec importers (specs.sloth, specs.openslo) share: where a problem is in a spec, the queries they count as
 events (recognised on Prometheus' parser: core.promql), labels.
 """
 

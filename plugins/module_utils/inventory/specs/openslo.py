@@ -15,7 +15,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.promql im
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, to_fraction
 from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo import build_slo
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_common import (
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.common import (
     NOT_SUM_RATE, SpecDocument, parse, read_labels, selector_of)
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
     PAGE, SLO, SLOAlert, TICKET, Latency, Settings, Tier)

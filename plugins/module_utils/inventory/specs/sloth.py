@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
 from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo import build_slo
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.spec_common import (
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.common import (
     SpecDocument, counted_events, ratio_events, read_labels)
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import PAGE, SLO, SLOAlert, TICKET, Settings
 
