@@ -34,15 +34,15 @@ class ObjectStorage:
     type: str
     chunks_bucket: str
     ruler_bucket: str
-    credentials_secret: str = ""
-    region: str = ""
-    endpoint: str = ""
-    force_path_style: bool = False
-    access_key_id_key: str = "AWS_ACCESS_KEY_ID"
-    secret_access_key_key: str = "AWS_SECRET_ACCESS_KEY"
-    account_name: str = ""
-    account_key_key: str = "AZURE_ACCOUNT_KEY"
-    service_account_key: str = "key.json"
+    credentials_secret: str
+    region: str
+    endpoint: str
+    force_path_style: bool
+    access_key_id_key: str
+    secret_access_key_key: str
+    account_name: str
+    account_key_key: str
+    service_account_key: str
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,9 @@ class LokiSettings:
     values: dict
 
 
-def _parse_object_storage(raw: Dict[str, Any], path: str, problems: Problems) -> Any:
-    r = Reader(raw, path, problems)
+def _parse_object_storage(raw: Dict[str, Any], path: str, problems: Problems, secret_keys: Dict[str, Any]) -> Any:
+    """The object storage block; its Secret's key names default to `secret_keys` (loki_object_storage_secret_keys)."""
+    r = SettingsReader(raw, path, problems, fallbacks=secret_keys)
     kind = r.string("type", required=True, choices=STORAGE_TYPES)
     buckets = Reader(r.raw("buckets"), r.sub("buckets"), problems)
     chunks = buckets.string("chunks", required=True, pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", what="a bucket name")
@@ -73,11 +74,11 @@ def _parse_object_storage(raw: Dict[str, Any], path: str, problems: Problems) ->
         region=r.string("region", default=""),
         endpoint=r.string("endpoint", default="", pattern=r"\S*", what="a host or URL without spaces"),
         force_path_style=r.boolean("force_path_style", default=False),
-        access_key_id_key=r.string("access_key_id_key", default="AWS_ACCESS_KEY_ID"),
-        secret_access_key_key=r.string("secret_access_key_key", default="AWS_SECRET_ACCESS_KEY"),
+        access_key_id_key=r.string("access_key_id_key", required=True),
+        secret_access_key_key=r.string("secret_access_key_key", required=True),
         account_name=r.string("account_name", default=""),
-        account_key_key=r.string("account_key_key", default="AZURE_ACCOUNT_KEY"),
-        service_account_key=r.string("service_account_key", default="key.json"),
+        account_key_key=r.string("account_key_key", required=True),
+        service_account_key=r.string("service_account_key", required=True),
     )
     r.done()
     if kind == "azure" and not storage.account_name:
@@ -105,13 +106,14 @@ def parse_loki_settings(
     retention_hours, rest = divmod(retention.seconds, 3600)
     if rest or retention_hours < 24 or retention_hours % 24:
         problems.add(r.sub("retention"), "must be whole days (Loki's index period is 24h), got %s" % retention)
+    secret_keys = r.mapping("object_storage_secret_keys")
     settings = LokiSettings(
         profile=profile,
         retention_hours=retention_hours,
         multi_tenant=r.boolean("multi_tenant", required=True),
         storage_class=r.string("storage_class"),
         storage_size=r.string("storage_size", pattern=_QUANTITY, what="a Kubernetes quantity such as 10Gi"),
-        object_storage=_parse_object_storage(r.raw("object_storage"), r.sub("object_storage"), problems) if r.has("object_storage") else None,
+        object_storage=_parse_object_storage(r.raw("object_storage"), r.sub("object_storage"), problems, secret_keys) if r.has("object_storage") else None,
         replicas=_parse_replicas(r, problems),
         values=r.mapping("values"),
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, SettingsReader
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import SettingsReader
 
 PROFILES = ("small", "production")
 _QUANTITY = r"^\d+(\.\d+)?([KMGTPE]i?)?$"
@@ -36,13 +36,13 @@ _PROFILE_RESOURCES = {
 @dataclass(frozen=True)
 class S3Storage:
     bucket: str
-    region: str = ""
-    endpoint: str = ""
-    insecure: bool = False
-    force_path_style: bool = False
-    credentials_secret: str = ""
-    access_key_id_key: str = "AWS_ACCESS_KEY_ID"
-    secret_access_key_key: str = "AWS_SECRET_ACCESS_KEY"
+    region: str
+    endpoint: str
+    insecure: bool
+    force_path_style: bool
+    credentials_secret: str
+    access_key_id_key: str
+    secret_access_key_key: str
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,9 @@ class TempoSettings:
     values: dict
 
 
-def _parse_s3(raw, path, problems):
-    r = Reader(raw, path, problems)
+def _parse_s3(raw, path, problems, secret_keys):
+    """The S3 block; its Secret's key names default to `secret_keys` (tempo_s3_secret_keys)."""
+    r = SettingsReader(raw, path, problems, fallbacks=secret_keys)
     storage = S3Storage(
         bucket=r.string("bucket", required=True, pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", what="a bucket name"),
         region=r.string("region", default=""),
@@ -65,8 +66,8 @@ def _parse_s3(raw, path, problems):
         insecure=r.boolean("insecure", default=False),
         force_path_style=r.boolean("force_path_style", default=False),
         credentials_secret=r.name("credentials_secret", default="", max_len=253),
-        access_key_id_key=r.string("access_key_id_key", default="AWS_ACCESS_KEY_ID"),
-        secret_access_key_key=r.string("secret_access_key_key", default="AWS_SECRET_ACCESS_KEY"),
+        access_key_id_key=r.string("access_key_id_key", required=True),
+        secret_access_key_key=r.string("secret_access_key_key", required=True),
     )
     r.done()
     if storage.bucket is None:
@@ -86,7 +87,8 @@ def parse_tempo_settings(raw: Any, problems: Problems, fallbacks: Mapping[str, A
     hours, rest = divmod(retention.seconds, 3600)
     if rest or hours < 1:
         problems.add(r.sub("retention"), "must be whole hours (at least 1h), got %s" % retention)
-    s3 = _parse_s3(r.raw("s3"), r.sub("s3"), problems) if r.has("s3") else None
+    secret_keys = r.mapping("s3_secret_keys")
+    s3 = _parse_s3(r.raw("s3"), r.sub("s3"), problems, secret_keys) if r.has("s3") else None
     settings = TempoSettings(
         profile=profile,
         retention_hours=hours,
