@@ -23,6 +23,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.type
 )
 
 
+_ERROR_PATTERN = "5.."  # the 5xx statuses
+
 def parse_metrics(raw: Any, path: str, problems: Problems) -> Metrics:
     r = Reader(raw, path, problems)
     selector = r.selector("selector")
@@ -31,7 +33,8 @@ def parse_metrics(raw: Any, path: str, problems: Problems) -> Metrics:
                          ("queue_depth", "http_request_queue_depth")):
         names[key] = r.string(key, default=default, pattern=_METRIC_NAME, what="a metric name")
     status_label = r.string("status_label", default="status", pattern=_LABEL_NAME, what="a label name")
-    error_pattern = r.string("error_pattern", default="5..")
+    # An empty pattern would match no status at all: it reads as the default, as when left out.
+    error_pattern = r.string("error_pattern", default=_ERROR_PATTERN) or _ERROR_PATTERN
     r.done()
     if selector is not None and selector.metric:
         problems.add(r.sub("selector"), "must hold only label matchers such as '{job=\"api\"}'; metric names are set by requests, "
@@ -54,11 +57,12 @@ def parse_metrics(raw: Any, path: str, problems: Problems) -> Metrics:
             problems.add(r.sub("error_pattern"), str(exc))
     return Metrics(
         selector=selector,
-        requests=names["requests"] or "http_requests_total",
-        status_label=status_label or "status",
-        error_pattern=error_pattern or "5..",
-        duration_histogram=histogram or "http_request_duration_seconds",
-        queue_depth=names["queue_depth"] or "http_request_queue_depth",
+        # A wrong value has been reported and reads as its default (Reader), so the other problems are still found.
+        requests=names["requests"],
+        status_label=status_label,
+        error_pattern=error_pattern,
+        duration_histogram=histogram,
+        queue_depth=names["queue_depth"],
         explicit=tuple(sorted(str(k) for k, v in r.data.items() if v is not None)),
     )
 

@@ -275,10 +275,10 @@ def parse_monitor(raw: Dict[str, Any], path: str, problems: Problems, service_na
         problems.add(r.sub("scrape_timeout"), "must not be longer than the scrape interval (%s%s), got %s" % (
             effective, "" if interval else ", Prometheus' global interval", scrape_timeout))
     return Monitor(
-        kind=kind or SERVICE_MONITOR,
+        kind=kind,
         selector=tuple(sorted(selector.items())),
-        port=port or "metrics",
-        path=metrics_path or "/metrics",
+        port=port,
+        path=metrics_path,
         interval=interval,
         scrape_timeout=scrape_timeout,
         scheme=scheme or "",
