@@ -25,6 +25,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.type
 
 _ERROR_PATTERN = "5.."  # the 5xx statuses
 
+
 def parse_metrics(raw: Any, path: str, problems: Problems) -> Metrics:
     r = Reader(raw, path, problems)
     selector = r.selector("selector")
