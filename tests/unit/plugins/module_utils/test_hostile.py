@@ -298,17 +298,6 @@ def test_namespaces_are_marked_as_created_only_when_the_collection_creates_them(
     assert ours[0]["metadata"]["annotations"][mark] == "shop"
 
 
-@pytest.mark.parametrize("annotations, deleted", [({"vigil.observability/created-for-team": "shop"}, True),
-                                                  ({}, False), ({"vigil.observability/created-for-team": "other"}, False)])
-def test_offboarding_deletes_only_a_namespace_created_for_that_team(annotations, deleted):
-    found = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {
-        "name": "shop", "annotations": annotations,
-        "labels": {"app.kubernetes.io/managed-by": "vigil.observability", "vigil.observability/team": "shop"}}}]
-    stale = prune.stale_objects(found, [], delete_namespaces=True)
-    assert bool(stale) is deleted
-    assert not prune.stale_objects(found, [], delete_namespaces=False)
-
-
 def test_three_hundred_teams_with_hostile_neighbours_fail_together_and_quickly():
     items = [team("t%03d" % i, services=[{"name": "api", "monitor": {}, "slos": [with_slo()]}]) for i in range(300)]
     items[7]["namespace"] = "kube-system"

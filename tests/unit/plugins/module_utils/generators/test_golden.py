@@ -1,20 +1,26 @@
 # -*- coding: utf-8 -*-
-"""Golden-signal alerts and the platform self-check: which alerts exist with which labels, what series they read
-(checked by parsing the expressions, not by comparing text), settings and their errors."""
+"""generators/golden: golden-signal alerts and the platform self-check: which alerts exist with which labels, what series
+they read (checked by parsing the expressions, not by comparing text), and that every self-check alert reads series a
+monitor of the platform scrapes, in both profiles."""
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import promql_parser
 import pytest
+import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
+from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
+from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
+from ansible_collections.vigil.observability.tests.support.golden_inputs import load
 from ansible_collections.vigil.observability.tests.support.plan import team_settings
+from ansible_collections.vigil.observability.tests.support.profiles import PROFILES
 
-VAR = "observability_team_shop"
 # Each signal's alert and default severity (docs/monitors-and-alerts.md); saturation has no alert until a threshold is set.
 SPEC = {
     "error_rate": ("HighErrorRate", "critical"),
@@ -22,16 +28,6 @@ SPEC = {
     "saturation": ("RequestQueueDepthHigh", None),
     "traffic_drop": ("TrafficDropped", "warning"),
 }
-
-
-def load(service, team_extra=None, settings_raw=None, extra_teams=()):
-    problems = Problems()
-    settings = team_settings(settings_raw or {}, problems)
-    raw = {"namespace": "shop-ns", "services": [service]}
-    raw.update(team_extra or {})
-    inputs = [(VAR, raw, "shop")] + [("observability_team_%s" % t["name"], t, None) for t in extra_teams]
-    teams = parse_teams(inputs, settings, problems)
-    return teams, settings, problems.items
 
 
 def rules_of(service, team_extra=None, settings_raw=None):
@@ -132,29 +128,6 @@ def test_thresholds_windows_and_for_are_adjustable():
     assert str(lat.op) == ">" and float(lat.rhs.val) == 0.25 and float(lat.lhs.args[0].val) == 0.95
     drop = alerts["TrafficDropped"]["expr"]
     assert "offset 1d" in drop and "[30m]" in drop and "> 2" in drop and "< 0.3 *" in drop
-
-
-@pytest.mark.parametrize("service, where, message", [
-    ({"golden_signals": {"error_rate": {"threshold_percent": 120}}}, "golden_signals.error_rate.threshold_percent", "between 0 and 100"),
-    ({"golden_signals": {"latency": {"quantile": 1}}}, "golden_signals.latency.quantile", "between 0 and 1"),
-    ({"golden_signals": {"latency": {"threshold": 0}}}, "golden_signals.latency.threshold", "greater than 0"),
-    ({"golden_signals": {"traffic_drop": {"window": "2h"}}}, "golden_signals.traffic_drop.window", "must not be longer than offset"),
-    ({"golden_signals": {"error_rate": {"severity": "page"}}}, "golden_signals.error_rate.severity", "must be one of"),
-    ({"golden_signals": {"error_rate": "yes"}}, "golden_signals.error_rate", "must be true, false or a mapping"),
-    ({"golden_signals": {"errors": False}}, "golden_signals.errors", "unknown key"),
-    ({"golden_signals": {"latency": {"for": "soon"}}}, "golden_signals.latency.for", "Prometheus duration"),
-    ({"metrics": {"selector": 'http_requests_total{job="x"}'}}, "metrics.selector", "only label matchers"),
-    ({"metrics": {"selector": '{job="x"} or vector(1)'}}, "metrics.selector", "is not a PromQL selector"),
-    ({"metrics": {"requests": "http-requests"}}, "metrics.requests", "a metric name"),
-    ({"metrics": {"status_label": "status code"}}, "metrics.status_label", "a label name"),
-    ({"metrics": {"error_pattern": "5(.."}}, "metrics.error_pattern", "does not parse"),
-    ({"metrics": {"duration_histogram": "latency_bucket"}}, "metrics.duration_histogram", "base name"),
-])
-def test_bad_golden_settings_are_clear_errors(service, where, message):
-    service = dict(service, name="api")
-    _teams, _settings, problems = load(service)
-    path = "%s.services[0].%s" % (VAR, where)
-    assert any(p.startswith(path + ":") and message in p for p in problems), problems
 
 
 def test_inventory_text_cannot_inject_go_templates_or_promql():
@@ -262,3 +235,144 @@ def test_a_monitor_scraping_other_namespaces_still_reads_the_team_namespace():
         for rule in group["rules"]:
             for _name, matchers, _o in selectors(rule["expr"]):
                 assert matchers["namespace"] == ("Equal", "shop-ns") and matchers["job"] == ("Equal", "api")
+
+
+# ---------------------------------------------------------------- the platform watches itself
+# Every self-check alert reads series that a monitor of the platform scrapes, in both profiles.
+#
+# The table below is written from the upstream sources and the pinned charts, not from the code under test: which
+# metric families each alert reads, and which release's values switch (or which custom resource field) makes the
+# monitor that scrapes them. The chart gate (`make test-charts`, tests/charts/test_charts.py) proves on the templated
+# charts that those monitors select real Services and pods on ports they name. That the OpenTelemetry collectors serve
+# their own metrics where the operator's monitoring Service points: platform/test_opentelemetry.py.
+
+# A monitor: the release whose chart makes it and the values key that turns it on, or (release "collectors") the field
+# of every OpenTelemetryCollector with which the operator makes a ServiceMonitor for its monitoring Service.
+Monitor = namedtuple("Monitor", "release switch")
+PROMETHEUS = Monitor("kube_prometheus_stack", "prometheus.serviceMonitor.selfMonitor")
+ALERTMANAGER = Monitor("kube_prometheus_stack", "alertmanager.serviceMonitor.selfMonitor")
+LOKI = Monitor("loki", "monitoring.serviceMonitor.enabled")
+TEMPO = Monitor("tempo", "serviceMonitor.enabled")  # the single-binary `tempo` chart in both profiles
+ALLOY = Monitor("alloy", "serviceMonitor.enabled")
+COLLECTORS = Monitor("collectors", "spec.observability.metrics.enableMetrics")
+# Not read by any alert, but scraped all the same (their targets count in ScrapeTargetDown).
+OPERATOR = Monitor("opentelemetry", "manager.serviceMonitor.enabled")
+GRAFANA = Monitor("kube_prometheus_stack", "grafana.serviceMonitor.enabled")
+
+# alert -> {metric family: the monitor whose targets expose it}. Sources: Prometheus (`up` is written by Prometheus
+# for every target of every monitor; its own rule metrics), Alertmanager notify metrics, Loki v3.7.6
+# pkg/validation/validate.go, Alloy v1.18.1 internal/component/common/loki/client/metrics.go (loki.write), the
+# collector v0.158.0 exporter/exporterhelper/metadata.yaml (otelcol_ prefix; `_total` only with type suffixes),
+# Tempo v2.10.8 modules/overrides/discarded_spans.go and modules/distributor/distributor.go, Tempo v3.0.3
+# pkg/ingest/writer_client.go (distributor to Kafka).
+SELF_CHECK_SOURCES = {
+    "ScrapeTargetDown": {"up": PROMETHEUS},
+    "PrometheusRuleEvaluationFailures": {"prometheus_rule_evaluation_failures_total": PROMETHEUS},
+    "PrometheusRuleEvaluationsMissed": {"prometheus_rule_group_iterations_missed_total": PROMETHEUS},
+    "AlertmanagerNotificationsFailing": {"alertmanager_notifications_failed_total": ALERTMANAGER},
+    "LokiLinesDiscarded": {"loki_discarded_samples_total": LOKI},
+    "AlloyLogEntriesDropped": {"loki_write_dropped_entries_total": ALLOY},
+    "AlloyLogWritesFailing": {"loki_write_request_duration_seconds_count": ALLOY},
+    "OtelCollectorExportFailing": {
+        "otelcol_exporter_send_failed_spans": COLLECTORS, "otelcol_exporter_send_failed_spans_total": COLLECTORS,
+        "otelcol_exporter_send_failed_metric_points": COLLECTORS, "otelcol_exporter_send_failed_metric_points_total": COLLECTORS,
+        "otelcol_exporter_send_failed_log_records": COLLECTORS, "otelcol_exporter_send_failed_log_records_total": COLLECTORS,
+    },
+    "TempoSpansDiscarded": {"tempo_discarded_spans_total": TEMPO},
+    "TempoIngestionFailing": {"tempo_distributor_ingester_append_failures_total": TEMPO, "tempo_distributor_produce_failures_total": TEMPO},
+}
+EVERY_MONITOR = sorted({m for reads in SELF_CHECK_SOURCES.values() for m in reads.values()} | {OPERATOR, GRAFANA})
+CHART_DEFAULTS = {"kube_prometheus_stack": "kube-prometheus-stack", "loki": "loki", "tempo": "tempo", "alloy": "alloy",
+                  "opentelemetry": "opentelemetry-operator"}
+
+
+def families(expr):
+    """Metric families a PromQL expression reads: each selector's name, or each alternative of its __name__ regex."""
+    found = set()
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                found.add(node.name)
+            for matcher in node.matchers.matchers:
+                if matcher.name == "__name__":
+                    assert str(matcher.op) in ("MatchOp.Equal", "MatchOp.Re"), expr
+                    alternatives = matcher.value.split("|")
+                    assert all(a.replace("_", "").isalnum() for a in alternatives), "not a plain list of names: %s" % matcher.value
+                    found.update(alternatives)
+
+    promql_parser.walk(promql_parser.parse(expr), visit, None)
+    return found
+
+
+def by_clause(expr):
+    """Labels of the outermost aggregation's `by`, the labels an alert is grouped by."""
+    node = promql_parser.parse(expr)
+    while not isinstance(node, promql_parser.AggregateExpr):
+        node = node.lhs
+    return set(node.modifier.labels)
+
+
+def self_check_rules(plan):
+    rules = [o for o in plan["scopes"]["platform"]["objects"] if o["kind"] == "PrometheusRule"]
+    return [r for rule in rules for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+
+
+@pytest.fixture(scope="module", params=sorted(PROFILES))
+def plan(request):
+    return plan_helpers.build(PROFILES[request.param])
+
+
+def test_every_alert_reads_exactly_the_families_the_table_names(plan):
+    rules = self_check_rules(plan)
+    read = {}
+    for rule in rules:
+        read.setdefault(rule["alert"], set()).update(families(rule["expr"]))
+    assert read == {alert: set(sources) for alert, sources in SELF_CHECK_SOURCES.items()}
+
+
+def test_every_alert_is_grouped_by_the_job_and_namespace_the_monitors_give_their_targets(plan):
+    # Every monitor labels its targets with job (the Service's name, Loki's <namespace>/<Service>) and namespace.
+    for rule in self_check_rules(plan):
+        assert {"job", "namespace"} <= by_clause(rule["expr"]), rule["alert"]
+
+
+def _lookup(values, dotted):
+    for key in dotted.split("."):
+        if not isinstance(values, dict) or key not in values:
+            return None
+        values = values[key]
+    return values
+
+
+@pytest.fixture(scope="module")
+def chart_defaults(reference_dir):
+    charts = reference_dir / "charts"
+    defaults = {release: yaml.safe_load((charts / name / "values.yaml").read_text()) for release, name in CHART_DEFAULTS.items()}
+    # Grafana is kube-prometheus-stack's subchart: its defaults, with the stack's section on top.
+    grafana = yaml.safe_load((charts / "grafana" / "values.yaml").read_text())
+    defaults["kube_prometheus_stack"]["grafana"] = deep_merge(grafana, defaults["kube_prometheus_stack"]["grafana"])
+    return defaults
+
+
+@pytest.mark.parametrize("monitor", EVERY_MONITOR, ids=lambda m: "%s:%s" % m)
+def test_each_monitor_is_switched_on_in_both_profiles(plan, chart_defaults, monitor):
+    if monitor.release == "collectors":
+        collectors = [o for o in plan["scopes"]["release/opentelemetry-operator"]["objects"] if o["kind"] == "OpenTelemetryCollector"]
+        assert sorted(c["metadata"]["name"] for c in collectors) == ["vigil-agent", "vigil-events"]
+        for collector in collectors:
+            assert _lookup(collector, monitor.switch) is True, collector["metadata"]["name"]
+            # The operator makes no ServiceMonitor for a sidecar (it makes a PodMonitor instead).
+            assert collector["spec"]["mode"] in ("daemonset", "deployment", "statefulset")
+        return
+    rendered = plan["releases"][monitor.release]["values"]
+    # What Helm renders with: the chart's defaults, then these values; a key we leave unset keeps the chart's default.
+    assert _lookup(deep_merge(chart_defaults[monitor.release], rendered), monitor.switch) is True
+    assert _lookup(rendered, monitor.switch) in (True, None)
+
+
+def test_both_profiles_run_the_charts_whose_switches_the_table_names(plan):
+    # tempo-distributed would take metaMonitoring.serviceMonitor instead of serviceMonitor.
+    assert {k: r["chart"] for k, r in plan["releases"].items()} == {
+        "kube_prometheus_stack": "kube-prometheus-stack", "loki": "loki", "tempo": "tempo", "opentelemetry": "opentelemetry-operator",
+        "alloy": "alloy"}

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-"""Dashboards as ConfigMaps: sidecar label and folder, placement, stable UIDs, datasources by UID, deterministic JSON,
-the panels docs/dashboards.md lists, a team's own dashboards, and kubernetes-validate on every ConfigMap."""
+"""generators/dashboards: dashboards as ConfigMaps: sidecar label and folder, placement, stable UIDs, datasources by UID,
+deterministic JSON, the panels docs/dashboards.md lists, a team's own dashboards, and kubernetes-validate on every
+ConfigMap."""
 
 from __future__ import annotations
 
@@ -13,25 +14,9 @@ import pytest
 from ansible_collections.vigil.observability.plugins.module_utils.generators import dashboards
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as manifests
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import parse_teams
-from ansible_collections.vigil.observability.tests.support.plan import TEAM_SETTING_VARIABLES, team_settings
+from ansible_collections.vigil.observability.tests.support.dashboard_inputs import SHOP, SLO_AVAILABILITY, load
 
 KUBERNETES_VERSION = "1.33"  # a version kubernetes-validate ships schemas for
-SLO_AVAILABILITY = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",status=~"5.."}',
-                    "total": 'http_requests_total{job="api"}'}
-SLO_LATENCY = {"name": "latency", "objective": 99, "period": "7d", "latency": {
-    "histogram": "http_request_duration_seconds", "threshold": 0.5, "selector": '{job="api"}'},
-    "tiers": [{"action": "page", "budget_percent": 5, "long_window": "1h", "short_window": "5m"},
-              {"action": "ticket", "budget_percent": 10, "long_window": "6h", "short_window": "30m"}]}
-
-
-def load(teams_raw, settings_raw=None):
-    problems = Problems()
-    settings = team_settings(settings_raw or {}, problems)
-    inputs = [("observability_team_%s" % name.replace("-", "_"), raw, name) for name, raw in teams_raw.items()]
-    teams = parse_teams(inputs, settings, problems)
-    return teams, settings, problems.items
 
 
 def configmaps(teams_raw, settings_raw=None):
@@ -48,12 +33,6 @@ def configmaps(teams_raw, settings_raw=None):
 def dashboard_of(cm):
     (text,) = cm["data"].values()
     return json.loads(text)
-
-
-SHOP = {"namespace": "shop-ns", "services": [
-    {"name": "api", "slos": [SLO_AVAILABILITY, SLO_LATENCY], "golden_signals": {"saturation": {"threshold": 10}}},
-    {"name": "worker", "golden_signals": {"latency": False}},
-]}
 
 
 def test_one_slo_dashboard_per_team_and_one_red_dashboard_per_service():
@@ -78,20 +57,6 @@ def test_configmaps_carry_the_sidecar_label_and_the_team_folder():
         assert meta["labels"]["example.com/dashboard"] == "yes" and "grafana_dashboard" not in meta["labels"]
         assert meta["annotations"] == {"example.com/folder": "shop"}
         assert meta["namespace"] == "obs"
-
-
-@pytest.mark.parametrize("settings, where", [
-    ({"dashboard_label": "not a key"}, "dashboard_label"),
-    ({"dashboard_label_value": "x" * 64}, "dashboard_label_value"),
-    ({"dashboard_placement": "cluster"}, "dashboard_placement"),
-    ({"prometheus_datasource_uid": "a" * 41}, "prometheus_datasource_uid"),
-    ({"tempo_datasource_uid": "has space"}, "tempo_datasource_uid"),
-    ({"runbook_base_url": "runbooks"}, "runbook_base_url"),
-])
-def test_bad_dashboard_settings_are_errors(settings, where):
-    problems = Problems()
-    team_settings(settings, problems)
-    assert any(p.startswith("%s:" % TEAM_SETTING_VARIABLES[where]) for p in problems.items), problems.items
 
 
 def test_uids_are_short_stable_and_distinct():
@@ -215,29 +180,6 @@ def test_team_dashboards_from_the_inventory_keep_or_get_a_uid():
     assert business["uid"] == dashboard_of(configmaps({"shop": team})["shop-custom-business-dashboard"])["uid"]
     assert business["uid"] not in {dashboard_of(cm)["uid"] for n, cm in cms.items() if n != "shop-custom-business-dashboard"}
     assert cms["shop-custom-ops-dashboard"]["metadata"]["annotations"] == {"grafana_folder": "shop"}
-
-
-@pytest.mark.parametrize("entry, where, message", [
-    ({"name": "x", "json": "{not json"}, "dashboards[0].json", "is not valid JSON"),
-    ({"name": "x", "json": "[1, 2]"}, "dashboards[0].json", "must be a JSON object"),
-    ({"name": "x", "json": '{"title": "t", "v": NaN}'}, "dashboards[0].json", "is not valid JSON"),
-    ({"name": "x", "json": {"title": "t", "uid": "u" * 41}}, "dashboards[0].json.uid", "Grafana UID"),
-    ({"name": "x", "json": {"panels": []}}, "dashboards[0].json.title", "is required"),
-    ({"name": "x", "json": {"title": "t", "panels": {}}}, "dashboards[0].json.panels", "must be a list"),
-    ({"name": "x"}, "dashboards[0].json", "is required"),
-    ({"name": "Bad Name", "json": {"title": "t"}}, "dashboards[0].name", "valid Kubernetes name"),
-    ({"name": "x", "json": {"title": "t"}, "file": "x.json"}, "dashboards[0].file", "unknown key"),
-])
-def test_bad_team_dashboards_are_clear_errors(entry, where, message):
-    _teams, _settings, problems = load({"shop": dict(SHOP, dashboards=[entry])})
-    path = "observability_team_shop.%s" % where
-    assert any(p.startswith(path + ":") and message in p for p in problems), problems
-
-
-def test_two_teams_cannot_claim_one_dashboard_uid():
-    dash = [{"name": "overview", "json": {"title": "Overview", "uid": "overview"}}]
-    _teams, _settings, problems = load({"shop": dict(SHOP, dashboards=dash), "cart": {"dashboards": dash}})
-    assert any("json.uid" in p and "'overview' is also the uid" in p for p in problems), problems
 
 
 def test_every_configmap_passes_kubernetes_validate():

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-"""OpenTelemetry: operator values valid for the pinned chart's schema, collectors valid for the CRD with pipelines
-that only name defined components, the RBAC their processors and receivers need, and teams' Instrumentation."""
+"""platform/opentelemetry: operator values valid for the pinned chart's schema, collectors valid for the CRD with
+pipelines that only name defined components, the RBAC their processors and receivers need, and their own metrics
+served where the operator's monitoring Service points, in both profiles (the platform's self-check scrapes them)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ import jsonschema
 import pytest
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.generators import instrumentation as generators_instrumentation
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import instrumentation as inventory_instrumentation
 from ansible_collections.vigil.observability.plugins.module_utils.platform import opentelemetry as platform_opentelemetry
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.core.merge import deep_merge
 from ansible_collections.vigil.observability.tests.support.reference_checks import unknown_value_paths
 
 from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
+from ansible_collections.vigil.observability.tests.support.profiles import PROFILES
 
 ENDPOINTS = {"tempo_otlp_endpoint": "tempo.monitoring.svc.cluster.local:4317",
              "prometheus_remote_write_url": "http://prometheus.monitoring.svc:9090/api/v1/write",
@@ -141,45 +140,6 @@ def test_an_override_that_breaks_a_pipeline_is_refused():
     assert "opentelemetry_agent_spec.config.service.pipelines.traces.exporters: otlp/jaeger is not defined under exporters" in str(err.value)
 
 
-def team(instrumentation):
-    class Team:  # the two fields instrumentation_object reads
-        name = "payments"
-        namespace = "payments"
-
-    Team.instrumentation = instrumentation
-    return Team
-
-
-@pytest.mark.parametrize("languages", [["python"], ["dotnet", "go", "java", "nodejs", "python"]])
-def test_instrumentation_fits_the_crd(crd_validator, languages):
-    problems = Problems()
-    parsed = inventory_instrumentation.parse_team_instrumentation({"languages": languages, "sampling_ratio": 0.25}, "t.instrumentation", problems)
-    assert not problems
-    obj = generators_instrumentation.instrumentation_object(team(parsed), "http://vigil-agent-collector.monitoring.svc.cluster.local:4318")
-    assert crd_validator.errors(obj) == []
-    spec = obj["spec"]
-    assert spec["propagators"] == ["tracecontext", "baggage"]
-    assert spec["exporter"]["endpoint"] == "http://vigil-agent-collector.monitoring.svc.cluster.local:4318"
-    assert spec["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.25"}
-    assert set(languages) <= set(spec)
-    assert obj["metadata"]["labels"]["vigil.observability/team"] == "payments"
-
-
-def test_bad_instrumentation_is_named():
-    problems = Problems()
-    raw = {"languages": ["python", "ruby", "python"], "sampling_ratio": 2, "lang": 1}
-    inventory_instrumentation.parse_team_instrumentation(raw, "t.instrumentation", problems)
-    text = "\n".join(problems.items)
-    for expected in ("t.instrumentation.languages[1]: must be one of dotnet, go, java, nodejs, python, got 'ruby'",
-                     "t.instrumentation.languages[2]: is listed twice",
-                     "t.instrumentation.sampling_ratio: must be between 0 and 1 (inclusive), got 2",
-                     "t.instrumentation.lang: unknown key"):
-        assert expected in text
-    problems = Problems()
-    inventory_instrumentation.parse_team_instrumentation({"languages": []}, "t.instrumentation", problems)
-    assert problems.items == ["t.instrumentation.languages: must list at least one language"]
-
-
 def test_bad_settings_are_named():
     text = "\n".join(plan_helpers.problems({"opentelemetry_tempo_otlp_endpoint": "http://tempo:4317", "opentelemetry_cert_manager": "maybe",
                                             "opentelemetry_loki_otlp_url": "loki"}))
@@ -188,19 +148,54 @@ def test_bad_settings_are_named():
         assert expected in text
 
 
-def test_a_team_asking_for_instrumentation_gets_it_in_its_scope(crd_validator):
-    team_vars = {"observability_team_payments": {"namespace": "pay", "instrumentation": {"languages": ["python"]}},
-                 "observability_team_checkout": {}, "opentelemetry_namespace": "otel"}
-    plan = plan_helpers.build(team_vars)
-    found = [o for o in plan["scopes"]["team/payments"]["objects"] if o["kind"] == "Instrumentation"]
-    assert len(found) == 1 and crd_validator.errors(found[0]) == []
-    assert found[0]["metadata"]["namespace"] == "pay"
-    assert found[0]["metadata"]["labels"]["app.kubernetes.io/component"] == "instrumentation"
-    # The agent's Service, where the opentelemetry role runs it.
-    assert found[0]["spec"]["exporter"]["endpoint"] == "http://vigil-agent-collector.otel.svc.cluster.local:4318"
-    assert not [o for o in plan["scopes"]["team/checkout"]["objects"] if o["kind"] == "Instrumentation"]
-    explicit = plan_helpers.build(dict(team_vars, teams_otlp_endpoint="http://otel.example:4318"))
-    assert [o["spec"]["exporter"]["endpoint"] for o in explicit["scopes"]["team/payments"]["objects"]
-            if o["kind"] == "Instrumentation"] == ["http://otel.example:4318"]
-    text = "\n".join(plan_helpers.problems({"observability_team_payments": {"instrumentation": {"languages": ["cobol"]}}}))
-    assert "observability_team_payments.instrumentation.languages[0]: must be one of" in text
+# The collectors' own metrics, which the platform's self-check alerts read (generators/test_golden.py), served where the
+# operator's monitoring Service points.
+def operator_metrics_port(config):
+    """The port of the operator's <collector>-collector-monitoring Service, as opentelemetry-operator v0.158.0 derives it
+    (internal/otelconfig/config.go MetricsEndpoint): service.telemetry.metrics.address when set without readers, else the
+    first pull reader's Prometheus port, else 8888 (helpers.go defaultServicePort)."""
+    metrics = ((config.get("service") or {}).get("telemetry") or {}).get("metrics") or {}
+    readers = metrics.get("readers") or []
+    if metrics.get("address") and not readers:
+        return int(str(metrics["address"]).rsplit(":", 1)[1])
+    for reader in readers:
+        prometheus = ((reader.get("pull") or {}).get("exporter") or {}).get("prometheus")
+        if prometheus is not None:
+            return prometheus.get("port") or 8888
+    return 8888
+
+
+def collector_listens_on(config):
+    """(host, port) the collector's own Prometheus endpoint binds to (collector v0.158.0, otelconftelemetry): its
+    configured pull reader, else the default reader on localhost:8888."""
+    metrics = ((config.get("service") or {}).get("telemetry") or {}).get("metrics") or {}
+    for reader in metrics.get("readers") or []:
+        prometheus = ((reader.get("pull") or {}).get("exporter") or {}).get("prometheus")
+        if prometheus is not None:
+            return prometheus.get("host"), prometheus.get("port")
+    return "localhost", 8888
+
+
+@pytest.mark.parametrize("spec_vars", [{}, {"opentelemetry_agent_spec": {"config": {"service": {"telemetry": {"metrics": {"level": "detailed"}}}}},
+                                            "opentelemetry_events_spec": {"config": {"service": {"telemetry": {"logs": {"level": "warn"}}}}}}],
+                         ids=["default", "telemetry-overridden"])
+def test_each_collector_serves_its_metrics_on_the_port_the_monitoring_service_names(spec_vars):
+    for profile in sorted(PROFILES):
+        plan = plan_helpers.build(dict(PROFILES[profile], **spec_vars))
+        for obj in plan["scopes"]["release/opentelemetry-operator"]["objects"]:
+            if obj["kind"] != "OpenTelemetryCollector":
+                continue
+            config = obj["spec"]["config"]
+            host, port = collector_listens_on(config)
+            assert port == operator_metrics_port(config), (profile, obj["metadata"]["name"])
+            # Prometheus scrapes from another pod: the endpoint must listen beyond the loopback interface.
+            assert host in ("0.0.0.0", "::", ""), (profile, obj["metadata"]["name"], host)
+            assert obj["spec"]["observability"]["metrics"]["enableMetrics"] is True
+
+
+def test_the_port_derivation_follows_the_operator():
+    # The helpers above are the tests' reading of the operator and the collector: checked on the cases they tell apart.
+    assert operator_metrics_port({}) == 8888 and collector_listens_on({}) == ("localhost", 8888)
+    assert operator_metrics_port({"service": {"telemetry": {"metrics": {"address": "0.0.0.0:9999"}}}}) == 9999
+    pull = {"service": {"telemetry": {"metrics": {"readers": [{"periodic": {}}, {"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 9464}}}}]}}}}
+    assert operator_metrics_port(pull) == 9464 and collector_listens_on(pull) == ("0.0.0.0", 9464)

@@ -1,10 +1,16 @@
 # -*- coding: utf-8 -*-
 """The plan: one build of everything, every problem at once by variable, and each shared setting read by every
-consumer from its one definition (changed here, followed everywhere)."""
+consumer from its one definition (changed here, followed everywhere).
+
+Its teams' part (through tests.support.team_plan, the real build_plan): everything is validated before anything is
+returned, every problem at once; the same inventory in any order gives byte-identical files. Its alerting part: the
+Alertmanager configuration rendered, by cluster and by scope, its secrets returned only on request."""
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -13,8 +19,21 @@ import yaml
 from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
 from ansible_collections.vigil.observability.plugins.module_utils.core.objects import FIELD_MANAGER, MANAGED_KINDS
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.plan import PlanError
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import render
+from ansible_collections.vigil.observability.tests.support import team_plan
+from ansible_collections.vigil.observability.tests.support.team_inventory import SETTINGS, inventory, ratio_slo
+from ansible_collections.vigil.observability.tests.support.alerting_inputs import (
+    ALERTMANAGER,
+    PD_KEY,
+    assert_no_secret,
+    checkout,
+    digest,
+    payments,
+    receivers_by_name,
+    team_vars,
+)
 
-ROLES = Path(__file__).resolve().parents[4] / "roles"
+ROLES = Path(__file__).resolve().parents[5] / "roles"
 TEAM = {"observability_team_shop": {"services": [{"name": "api", "monitor": {"port": "metrics"}, "slos": [
     {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
      "total": 'http_requests_total{job="api"}'}]}], "instrumentation": {"languages": ["python"]}}}
@@ -207,3 +226,168 @@ def test_a_team_named_like_a_reserved_namespace_is_refused_by_its_default_namesp
 def test_known_keys_hints_list_every_key_the_reader_accepts():
     lines = plan_helpers.problems({"observability_team_a": {"rbac": {"group": ["x"]}}})
     assert lines == ["observability_team_a.rbac.group: unknown key (known keys: groups, users)"]
+
+
+# ---------------------------------------------------------------- the teams' part
+
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+TEAM_LABEL = "vigil.observability/team"
+
+
+def shuffled(team_vars, team_list, seed):
+    """The same inventory with every order that carries no meaning changed."""
+    rng = random.Random(seed)
+    team_vars = copy.deepcopy(team_vars)
+    team_list = copy.deepcopy(team_list)
+    for team in list(team_vars.values()) + team_list:
+        rng.shuffle(team.get("services", []))
+        for service in team.get("services", []):
+            rng.shuffle(service.get("slos", []))
+            for slo in service.get("slos", []):
+                rng.shuffle(slo.get("tiers", []))
+        if "labels" in team:
+            team["labels"] = dict(rng.sample(sorted(team["labels"].items()), len(team["labels"])))
+        if "clusters" in team:
+            rng.shuffle(team["clusters"])
+    team_vars = dict(rng.sample(sorted(team_vars.items()), len(team_vars)))
+    rng.shuffle(team_list)
+    return team_vars, team_list
+
+
+def rendered(result):
+    """Every file the render mode would write, as bytes."""
+    return {scope: {path: text.encode("utf-8") for path, text in render.object_files(objects).items()}
+            for scope, objects in result["scopes"].items()}
+
+
+def test_same_input_byte_identical_output_in_any_order():
+    team_vars, team_list = inventory()
+    reference = rendered(team_plan.build("prod", team_vars, team_list, SETTINGS, promtool="skip"))
+    assert reference["team/payments"]
+    assert rendered(team_plan.build("prod", team_vars, team_list, SETTINGS, promtool="skip")) == reference
+    for seed in range(4):
+        assert rendered(team_plan.build("prod", *shuffled(team_vars, team_list, seed), SETTINGS, promtool="skip")) == reference
+
+
+def test_scopes_teams_and_labels():
+    team_vars, team_list = inventory()
+    staging = team_plan.build("staging", team_vars, team_list, SETTINGS, promtool="skip")
+    assert staging["teams"] == ["idle", "payments", "search"]  # checkout only runs on prod
+    assert sorted(k for k in staging["scopes"] if k.startswith("team/")) == ["team/idle", "team/payments", "team/search"]
+    # A team without services has no rules, but is a scope (so what it had before is pruned).
+    assert [o for o in staging["scopes"]["team/idle"] if o["kind"] == "PrometheusRule"] == []
+    rules = [o for o in staging["objects"] if o["kind"] == "PrometheusRule" and o["metadata"]["labels"].get("app.kubernetes.io/component") == "slo"]
+    # One PrometheusRule per service with SLOs: <team>-<service>-slos.
+    assert sorted((o["metadata"]["namespace"], o["metadata"]["name"]) for o in rules) == [
+        ("payments", "payments-ledger-slos"), ("payments", "payments-payment-service-slos"), ("search", "search-query-slos")]
+    for obj in staging["objects"]:
+        labels = obj["metadata"]["labels"]
+        assert labels[MANAGED_BY] == "vigil.observability"
+    for obj in rules:
+        assert obj["metadata"]["labels"][TEAM_LABEL] == obj["metadata"]["name"].split("-")[0]
+    assert sorted(team_plan.rule_files(rules)) == ["payments/payments-ledger-slos", "payments/payments-payment-service-slos",
+                                                   "search/search-query-slos"]
+    # Each holds exactly its service's SLOs, two groups per SLO.
+    by_name = {o["metadata"]["name"]: [g["name"] for g in o["spec"]["groups"]] for o in rules}
+    assert by_name["payments-ledger-slos"] == ["slo/payments/ledger/availability", "slo/payments/ledger/availability/budget"]
+    assert len(by_name["payments-payment-service-slos"]) == 6
+
+
+def test_only_teams():
+    team_vars, team_list = inventory()
+    result = team_plan.build("prod", team_vars, team_list, SETTINGS, only_teams=["checkout"], promtool="skip")
+    assert result["teams"] == ["checkout"] and [k for k in result["scopes"] if k.startswith("team/")] == ["team/checkout"]
+    with pytest.raises(team_plan.PlanError, match="observability_only_teams: names unknown team 'nope'"):
+        team_plan.build("prod", team_vars, team_list, SETTINGS, only_teams=["checkout", "nope"], promtool="skip")
+
+
+def test_every_problem_at_once_and_nothing_built():
+    team_vars, team_list = inventory()
+    team_vars["observability_team_payments"]["services"][0]["slos"][0]["objective"] = 120
+    team_vars["observability_team_checkout"]["services"][0]["slos"][0]["errors"] = 'x{a="1"'
+    team_list[0]["services"][0]["slos"][0]["tiers"] = [{"action": "page"}]
+    team_list.append({"name": "payments"})
+    with pytest.raises(team_plan.PlanError) as info:
+        team_plan.build("prod", team_vars, team_list, dict(SETTINGS, slo_period="a month"), promtool="skip")
+    paths = [p.split(": ", 1)[0] for p in info.value.problems]
+    assert paths == [
+        "observability_slo_period",
+        "observability_team_checkout.services[0].slos[0].errors",
+        "observability_team_payments.services[0].slos[0].objective",
+        "observability_teams[0].services[0].slos[0].tiers[0].budget_percent",
+        "observability_teams[0].services[0].slos[0].tiers[0].long_window",
+        "observability_teams[0].services[0].slos[0].tiers[0].short_window",
+        "observability_teams[2]",
+    ]
+    assert "observability_team_payments.services[0].slos[0].objective: must be between 0 and 100 (exclusive), got 120" in str(info.value)
+    assert str(info.value).startswith("7 problems in the observability inventory:")
+
+
+def test_lint_warnings_are_returned():
+    team_vars = {"observability_team_a": {"services": [{"name": "s", "slos": [ratio_slo(objective=90)]}]}}
+    result = team_plan.build("c", team_vars, [], {"retention": "15d"}, promtool="skip")
+    assert any("can never fire" in w for w in result["warnings_lint"])
+    assert any("retention" in w for w in result["warnings_lint"])
+
+
+# ---------------------------------------------------------------- the alerting part
+
+
+def test_build_renders_the_configuration_and_returns_secrets_only_on_request():
+    tv = team_vars(payments=dict(payments(), clusters=["prod"]), checkout=checkout())
+    result = team_plan.build("prod", tv, [], {"clusters": ["prod", "staging"]}, promtool="skip", alertmanager=ALERTMANAGER)
+    text = result["files"]["platform"]["alertmanager/alertmanager.yaml"]
+    assert yaml.safe_load(text) == result["alertmanager_config"]
+    assert "secrets" not in result
+    assert_no_secret(json.dumps(result, default=str))
+    with_values = team_plan.build("prod", tv, [], {"clusters": ["prod", "staging"]}, promtool="skip", alertmanager=ALERTMANAGER,
+                                  secret_values=True)
+    (secret,) = with_values["secrets"]["platform"]
+    assert (secret["kind"], secret["metadata"]["namespace"], secret["type"]) == ("Secret", "monitoring", "Opaque")
+    assert digest(secret["stringData"]["payments-pagerduty.pagerduty.routing_key"]) == digest(PD_KEY)
+    keys_file = yaml.safe_load(result["files"]["platform"]["alertmanager/secrets.yaml"])
+    assert keys_file["secrets"][0]["keys"] == sorted(secret["stringData"])
+
+
+def test_a_team_on_another_cluster_has_no_route_there():
+    tv = team_vars(payments=dict(payments(), clusters=["prod"]), checkout=checkout())
+    result = team_plan.build("staging", tv, [], {"clusters": ["prod", "staging"]}, promtool="skip", alertmanager=ALERTMANAGER)
+    routes = result["alertmanager_config"]["route"]["routes"]
+    assert [r["matchers"] for r in routes[1:]] == [['namespace="checkout"', 'team="checkout"']]
+
+
+def test_onboarding_some_teams_keeps_every_team_in_the_alertmanager_configuration():
+    tv = team_vars(payments=payments(), checkout=checkout())
+    full = team_plan.build("prod", tv, [], {}, promtool="skip", alertmanager=ALERTMANAGER)
+    partial = team_plan.build("prod", tv, [], {}, only_teams=["checkout"], promtool="skip", alertmanager=ALERTMANAGER)
+    assert partial["files"]["platform"] == full["files"]["platform"]
+    assert partial["teams"] == ["checkout"]
+
+
+def test_per_namespace_build_puts_alertmanagerconfigs_in_team_scopes_and_secrets_apart():
+    tv = team_vars(payments=payments(), checkout=checkout())
+    result = team_plan.build("prod", tv, [], {}, promtool="skip", alertmanager=ALERTMANAGER, alertmanager_mode="per_namespace",
+                             secret_values=True)
+    amcs = [o for o in result["objects"] if o["kind"] == "AlertmanagerConfig"]
+    assert sorted((o["metadata"]["namespace"], o["metadata"]["labels"]["vigil.observability/team"]) for o in amcs) == [
+        ("checkout", "checkout"), ("payments", "payments")]
+    assert not [o for o in result["objects"] if o["kind"] == "Secret"]
+    assert sorted(result["secrets"]) == ["platform", "team/checkout", "team/payments"]
+    assert "alertmanager/teams/payments-secrets.yaml" in result["files"]["team/payments"]
+
+
+def test_configuration_does_not_depend_on_the_order_of_teams():
+    tv = team_vars(payments=payments(), checkout=checkout(), search={})
+    reordered = dict(reversed(list(copy.deepcopy(tv).items())))
+    first = team_plan.build("prod", tv, [], {}, promtool="skip", alertmanager=ALERTMANAGER)
+    second = team_plan.build("prod", reordered, [], {}, promtool="skip", alertmanager=ALERTMANAGER)
+    assert first["files"] == second["files"]
+
+
+def test_without_any_alerting_input_alerts_go_to_an_empty_default_receiver():
+    result = team_plan.build("prod", team_vars(search={}), [], {}, promtool="skip")
+    config = result["alertmanager_config"]
+    assert config["route"]["receiver"] == "platform"
+    assert receivers_by_name(config)["platform"] == {"name": "platform"}
+    assert result["secret_refs"] == []

@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
-"""Offboarding in apply mode: only objects carrying both the managed-by and the team label can ever be stale."""
+"""pipeline/prune: offboarding in apply mode: only objects carrying both the managed-by and the team label can ever be
+stale, and a team's namespace only when deleting namespaces is asked for and the collection created it for that team;
+and what a check-mode run can dry-run now (what is not in a namespace the run would create)."""
 
 from __future__ import annotations
 
 import pytest
 
+from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.prune import stale_objects
+from ansible_collections.vigil.observability.tests.support.team_inventory import team_objects
 
 MANAGED = {"app.kubernetes.io/managed-by": "vigil.observability"}
 
@@ -67,3 +71,35 @@ def test_order_is_stable():
     found = [obj(n, labels=team_labels("a")) for n in ("c", "a", "b")]
     assert [o["metadata"]["name"] for o in stale_objects(found, [])] == ["a", "b", "c"]
     assert stale_objects(found, []) == stale_objects(list(reversed(found)), [])
+
+
+def test_check_mode_dry_runs_only_what_the_api_server_can_judge_now():
+    from ansible_collections.vigil.observability.plugins.module_utils.pipeline.prune import in_new_namespaces
+
+    found = [{"metadata": {"name": "payments"}}, {"metadata": {"name": "monitoring"}}]
+    objects = [{"kind": "Namespace", "metadata": {"name": "checkout"}},
+               {"kind": "PrometheusRule", "metadata": {"name": "a", "namespace": "checkout"}},
+               {"kind": "Secret", "metadata": {"name": "b", "namespace": "payments"}},
+               {"kind": "ClusterRole", "metadata": {"name": "c"}}]
+    split = in_new_namespaces(objects, found)
+    assert [o["metadata"]["name"] for o in split["ready"]] == ["checkout", "b", "c"]
+    assert [o["metadata"]["name"] for o in split["pending"]] == ["a"]
+    assert in_new_namespaces([], found) == {"ready": [], "pending": []}
+
+
+def test_offboarding_in_apply_mode_keeps_the_namespace():
+    found = team_objects({})
+    stale = prune.stale_objects(found, [])
+    assert {o["kind"] for o in stale} == {o["kind"] for o in found} - {"Namespace"}
+    assert "Namespace" in {o["kind"] for o in prune.stale_objects(found, [], delete_namespaces=True)}
+
+
+@pytest.mark.parametrize("annotations, deleted", [({"vigil.observability/created-for-team": "shop"}, True),
+                                                  ({}, False), ({"vigil.observability/created-for-team": "other"}, False)])
+def test_offboarding_deletes_only_a_namespace_created_for_that_team(annotations, deleted):
+    found = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "shop", "annotations": annotations,
+        "labels": {"app.kubernetes.io/managed-by": "vigil.observability", "vigil.observability/team": "shop"}}}]
+    stale = prune.stale_objects(found, [], delete_namespaces=True)
+    assert bool(stale) is deleted
+    assert not prune.stale_objects(found, [], delete_namespaces=False)

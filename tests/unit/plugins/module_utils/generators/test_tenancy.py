@@ -1,23 +1,15 @@
 # -*- coding: utf-8 -*-
-"""A team's namespace, Role and RoleBinding: valid Kubernetes objects, scoped to the team's namespace,
-granting monitors, rules and dashboards only, and never pruned by GitOps tools."""
+"""generators/tenancy: a team's namespace, Role and RoleBinding: valid Kubernetes objects, scoped to the team's
+namespace, granting monitors, rules and dashboards only, and never pruned by GitOps tools."""
 
 from __future__ import annotations
 
 import kubernetes_validate
-import pytest
 
-from ansible_collections.vigil.observability.tests.support import team_plan as build
 from ansible_collections.vigil.observability.plugins.module_utils.core import objects
-from ansible_collections.vigil.observability.plugins.module_utils.pipeline import prune
-from ansible_collections.vigil.observability.tests.support.team_plan import PlanError
+from ansible_collections.vigil.observability.tests.support.team_inventory import team_objects
 
 KUBERNETES_VERSION = "1.33"
-
-
-def team_objects(team, cluster="c1"):
-    result = build.build(cluster, {"observability_team_payments": team}, [], {"clusters": [cluster]}, promtool="skip")
-    return result["scopes"]["team/payments"]
 
 
 def by_kind(objs):
@@ -57,30 +49,3 @@ def test_default_group_is_the_team_name():
 
 def test_unmanaged_namespace_is_not_generated():
     assert "Namespace" not in by_kind(team_objects({"manage_namespace": False}))
-
-
-def test_two_teams_cannot_both_manage_one_namespace():
-    with pytest.raises(PlanError) as err:
-        build.build("c1", {"observability_team_a": {"namespace": "shared"}, "observability_team_b": {"namespace": "shared"}},
-                    [], {}, promtool="skip")
-    assert "observability_team_b.manage_namespace: namespace 'shared' is already managed by team 'a'" in str(err.value)
-    build.build("c1", {"observability_team_a": {"namespace": "shared", "shares_namespace_with": ["b"]},
-                       "observability_team_b": {"namespace": "shared", "manage_namespace": False}}, [], {}, promtool="skip")
-
-
-@pytest.mark.parametrize("labels,problem", [
-    ({"bad key!": "x"}, "namespace_labels.bad key!: is not a valid Kubernetes label key"),
-    ({"ok": "not ok!"}, "namespace_labels.ok: is not a valid Kubernetes label value"),
-    ({"ok": "x" * 64}, "namespace_labels.ok: is not a valid Kubernetes label value"),
-])
-def test_bad_namespace_labels_are_named(labels, problem):
-    with pytest.raises(PlanError) as err:
-        team_objects({"namespace_labels": labels})
-    assert "observability_team_payments." + problem in str(err.value)
-
-
-def test_offboarding_in_apply_mode_keeps_the_namespace():
-    found = team_objects({})
-    stale = prune.stale_objects(found, [])
-    assert {o["kind"] for o in stale} == {o["kind"] for o in found} - {"Namespace"}
-    assert "Namespace" in {o["kind"] for o in prune.stale_objects(found, [], delete_namespaces=True)}

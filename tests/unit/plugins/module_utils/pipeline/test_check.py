@@ -1,15 +1,19 @@
 # -*- coding: utf-8 -*-
 """pipeline/check.py through the real plan builder: rule objects cut to fit with stable names, a changed service
-touching only its own objects, every object within the limits, and what cannot fit refused at its inventory path."""
+touching only its own objects, every object within the limits, what cannot fit refused at its inventory path, and
+promtool's gate on the rules."""
 
 from __future__ import annotations
 
 import copy
 import json
 
+import pytest
 import yaml
 
 from ansible_collections.vigil.observability.tests.support import plan as plan_helpers
+from ansible_collections.vigil.observability.tests.support import team_plan as build
+from ansible_collections.vigil.observability.tests.support.team_inventory import SETTINGS, inventory
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import check as checks
 
@@ -119,3 +123,26 @@ def test_a_global_alertmanager_configuration_over_a_secrets_data_is_refused():
     checks.alertmanager_config_problems(large, True, problems)
     ((path, message),) = problems.pairs
     assert path == "observability_alertmanager_mode" and "its data would take" in message and "per_namespace" in message
+
+
+def test_promtool_gate(promtool, monkeypatch, tmp_path):
+    team_vars, team_list = inventory()
+    assert build.build("prod", team_vars, team_list, SETTINGS, promtool="require")["promtool_checked"] is True
+    assert build.build("prod", team_vars, team_list, SETTINGS, promtool="auto")["promtool_checked"] is True
+    assert build.build("prod", team_vars, team_list, SETTINGS, promtool="skip")["promtool_checked"] is False
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without promtool
+    assert build.build("prod", team_vars, team_list, SETTINGS, promtool="auto")["promtool_checked"] is False
+    with pytest.raises(build.PlanError, match="observability_promtool: is require, but promtool is not on PATH"):
+        build.build("prod", team_vars, team_list, SETTINGS, promtool="require")
+
+
+def test_rules_promtool_rejects_stop_the_build(promtool):
+    bad = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+           "metadata": {"name": "broken", "namespace": "x", "labels": {}},
+           "spec": {"groups": [{"name": "g", "rules": [{"record": "r", "expr": "sum(rate(x[5m])"}]}]}}
+    problems = Problems()
+    assert checks.rule_problems({"team/x": [bad]}, {"team/x": "observability_team_x"}, problems, "require") is True
+    (item,) = problems.pairs
+    assert item[0] == "observability_team_x" and "fail promtool check rules" in item[1] and "x/broken" in item[1]
+    problems = Problems()
+    assert checks.rule_problems({}, {}, problems, "require") is True and not problems

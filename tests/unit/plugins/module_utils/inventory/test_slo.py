@@ -1,62 +1,18 @@
 # -*- coding: utf-8 -*-
-"""The team model: the defaults docs/slo.md documents, exact arithmetic, and every validation problem of teams, services,
-SLOs, tiers and settings, each with its variable path, all reported at once. (Monitors, golden signals and
-dashboards have their own tests.)"""
+"""inventory/slo: a service's SLOs as the inventory gives them: the defaults docs/slo.md documents, settings and SLOs
+overriding them, exact objectives and thresholds, and every validation problem of SLOs, latency and tiers, each with its
+variable path."""
 
 from __future__ import annotations
 
-import copy
-import random
 from fractions import Fraction
 
 import pytest
 
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import naming as inventory_naming
-from ansible_collections.vigil.observability.plugins.module_utils.inventory import teams as inventory_teams
-from ansible_collections.vigil.observability.tests.support.plan import problems as plan_problems, team_settings
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
-from ansible_collections.vigil.observability.plugins.module_utils.core.errors import ModelError, Problems
+from ansible_collections.vigil.observability.tests.support.team_inputs import KNAME, SLO_PATH, VAR, latency_slo, parse, problems_of, ratio_slo, team_with
 
-VAR = "observability_team_payments"
-SLO_PATH = VAR + ".services[0].slos[0]"
-KNAME = ("must be a valid Kubernetes name (lower-case letters, digits and '-', starting and ending with a letter or "
-         "digit, at most 63 characters), got ")
 HOUR, DAY = 3600, 24 * 3600
-
-
-def ratio_slo(**changes):
-    slo = {"name": "availability", "objective": 99.9, "errors": 'http_requests_total{job="api",code=~"5.."}',
-           "total": 'http_requests_total{job="api"}'}
-    slo.update(changes)
-    return {k: v for k, v in slo.items() if v is not None}
-
-
-def latency_slo(**changes):
-    latency = {"histogram": "http_request_duration_seconds", "threshold": 0.5, "selector": '{job="api"}'}
-    latency.update(changes)
-    return {"name": "latency", "objective": 99, "latency": {k: v for k, v in latency.items() if v is not None}}
-
-
-def team_with(slos=None, **team_changes):
-    body = {"services": [{"name": "api", "slos": slos if slos is not None else [ratio_slo()]}]}
-    body.update(team_changes)
-    return body
-
-
-def problems_of(team_vars=None, team_list=None, settings=None):
-    problems = Problems()
-    parsed_settings = team_settings(settings or {}, problems)
-    inputs = inventory_teams.collect_team_inputs(team_vars or {}, team_list)
-    inventory_teams.parse_teams(inputs, parsed_settings, problems)
-    return problems.items
-
-
-def parse(team_vars=None, team_list=None, settings=None):
-    problems = Problems()
-    parsed_settings = team_settings(settings or {}, problems)
-    teams = inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars or {}, team_list), parsed_settings, problems)
-    assert problems.items == []
-    return teams, parsed_settings
 
 
 # ---------------------------------------------------------------- defaults and arithmetic
@@ -75,20 +31,6 @@ def test_defaults_documented_in_slo_md():
     assert [(t.action, t.budget_percent, t.long_window.ms // 1000, t.short_window.ms // 1000, t.for_, t.min_events)
             for t in slo.tiers] == [s + (None, None) for s in spec]
     assert settings.tiers == slo.tiers
-
-
-@pytest.mark.parametrize("period_days", [30, 28, 7])
-def test_burn_factors_follow_the_period(period_days):
-    """Spending p% of the budget within W is a burn of p/100 x period / W, for any period."""
-    teams, _settings = parse({VAR: team_with([ratio_slo(period="%dd" % period_days, tiers=[
-        {"action": "page", "budget_percent": 2, "long_window": "1h", "short_window": "5m"},
-        {"action": "ticket", "budget_percent": 10, "long_window": "3d", "short_window": "6h"},
-    ])])})
-    slo = teams[0].services[0].slos[0]
-    assert [t.burn_factor(slo.period) for t in slo.tiers] == [
-        Fraction(2, 100) * period_days * 24, Fraction(10, 100) * Fraction(period_days, 3)]
-    if period_days == 30:
-        assert [t.burn_factor(slo.period) for t in slo.tiers] == [Fraction("14.4"), 1]
 
 
 def test_settings_override_period_and_tiers_and_slos_override_settings():
@@ -123,44 +65,6 @@ def test_objective_and_threshold_are_exact():
     assert [str(m) for m in slos["latency"].latency.selector.matchers] == ['job="api"']
 
 
-def test_team_names_from_variables_and_the_list():
-    teams, _settings = parse({
-        "observability_team_payments_eu": {},
-        "observability_team_x": {"name": "renamed", "namespace": "shared", "labels": {"tier": 1}, "clusters": ["b", "a", "a"]},
-        "not_a_team": {"name": "ignored"},
-    }, [{"name": "listed"}], settings={"clusters": ["a", "b"]})
-    assert [(t.name, t.namespace, t.path) for t in teams] == [
-        ("listed", "listed", "observability_teams[0]"),
-        ("payments-eu", "payments-eu", "observability_team_payments_eu"),
-        ("renamed", "shared", "observability_team_x"),
-    ]
-    renamed = teams[2]
-    assert renamed.labels == (("tier", "1"),) and renamed.clusters == ("a", "b")
-    assert renamed.on_cluster("a") and not renamed.on_cluster("c")
-
-
-def test_input_order_does_not_matter():
-    team_vars = {
-        "observability_team_b": team_with([ratio_slo(name="z"), ratio_slo(name="a")]),
-        "observability_team_a": {"services": [{"name": "s2"}, {"name": "s1", "slos": [latency_slo()]}]},
-    }
-    team_list = [{"name": "d"}, {"name": "c", "labels": {"y": "1", "x": "2"}}]
-    reference = parse(team_vars, team_list)[0]
-    rng = random.Random(7)
-    for _attempt in range(5):
-        shuffled_vars = dict(rng.sample(sorted(team_vars.items()), len(team_vars)))
-        shuffled_list = rng.sample(team_list, len(team_list))
-        shuffled = copy.deepcopy(shuffled_vars)
-        for body in shuffled.values():
-            rng.shuffle(body["services"])
-        teams = parse(shuffled, shuffled_list)[0]
-        # Paths name where each item came from; everything else is the same.
-        strip = [(t.name, t.namespace, t.labels, t.clusters, [(s.name, sorted(o.name for o in s.slos)) for s in t.services])
-                 for t in teams]
-        assert strip == [(t.name, t.namespace, t.labels, t.clusters, [(s.name, sorted(o.name for o in s.slos)) for s in t.services])
-                         for t in reference]
-
-
 # ---------------------------------------------------------------- every validation problem
 
 def slo_case(case_id, expected, **changes):
@@ -185,49 +89,6 @@ LAT = SLO_PATH + ".latency"
 RATIO_NEEDS = "a ratio SLO needs both errors and total (counters of bad and of all events); a latency SLO needs latency"
 
 CASES = [
-    # teams
-    pytest.param({}, {"a": {"name": "x"}}, None, ["observability_teams: must be a list of team mappings, got {'a': {'name': 'x'}}"],
-                 id="team-list-not-a-list"),
-    pytest.param({}, "payments", None, ["observability_teams: must be a list of team mappings, got 'payments'"], id="team-list-string"),
-    pytest.param({"observability_team_Pay": {}}, None, None, [
-        "observability_team_Pay: the variable name gives team name 'Pay', which is not a valid Kubernetes name; set `name`"],
-        id="team-var-name-invalid"),
-    pytest.param({VAR: ["x"]}, None, None, [VAR + ": must be a mapping, got ['x']"], id="team-not-a-mapping"),
-    pytest.param({}, [{"namespace": "x"}], None, ["observability_teams[0].name: is required"], id="team-list-name-required"),
-    pytest.param({}, ["x"], None, ["observability_teams[0]: must be a mapping, got 'x'"], id="team-list-item-not-mapping"),
-    pytest.param({VAR: {"name": "Pay"}}, None, None, [VAR + ".name: " + KNAME + "'Pay'"], id="team-name-invalid"),
-    pytest.param({VAR: {"name": "p\n"}}, None, None, [VAR + ".name: " + KNAME + "'p\\n'"], id="team-name-trailing-newline"),
-    pytest.param({VAR: {"namespace": "a_b"}}, None, None, [VAR + ".namespace: " + KNAME + "'a_b'"], id="team-namespace-invalid"),
-    pytest.param({VAR: {"labels": {"1x": "a", "ok": [1]}}}, None, None, [
-        VAR + ".labels.1x: is not a valid Prometheus label name", VAR + ".labels.ok: must be a string, got [1]"], id="team-labels-invalid"),
-    pytest.param({VAR: {"labels": "a=b"}}, None, None, [VAR + ".labels: must be a mapping, got 'a=b'"], id="team-labels-not-mapping"),
-    *[pytest.param({VAR: {"labels": {name: "x"}}}, None, None, [VAR + ".labels.%s: is set by the platform and cannot be overridden" % name],
-                   id="team-label-reserved-" + name) for name in ("alertname", "namespace", "service", "severity", "slo", "team")],
-    pytest.param({VAR: {"clusters": ["prod", "mars"]}}, None, {"clusters": ["prod"]}, [
-        VAR + ".clusters: names 'mars', which is not a host of observability_clusters (prod)"], id="team-cluster-unknown"),
-    pytest.param({VAR: {"clusters": "prod"}}, None, None, [VAR + ".clusters: must be a list, got 'prod'"], id="team-clusters-not-list"),
-    pytest.param({VAR: {"clusters": [1]}}, None, None, [VAR + ".clusters[0]: must be a string, got 1"], id="team-cluster-not-string"),
-    pytest.param({VAR: {"services": {"name": "a"}}}, None, None, [VAR + ".services: must be a list, got {'name': 'a'}"],
-                 id="team-services-not-list"),
-    pytest.param({VAR: {"onwer": "me"}}, None, None, [
-        VAR + ".onwer: unknown key (known keys: alerting, clusters, dashboards, instrumentation, labels, manage_namespace, name, "
-        "namespace, namespace_labels, rbac, services, shares_namespace_with, slo_specs)"], id="team-unknown-key"),
-    pytest.param({VAR: {}}, [{"name": "payments"}], None, [
-        "observability_teams[0]: duplicate team name 'payments' (also defined by %s)" % VAR], id="team-duplicate-var-and-list"),
-    pytest.param({}, [{"name": "a"}, {"name": "a"}], None, [
-        "observability_teams[1]: duplicate team name 'a' (also defined by observability_teams[0])"], id="team-duplicate-in-list"),
-    # services
-    pytest.param({VAR: {"services": [{}]}}, None, None, [VAR + ".services[0].name: is required"], id="service-name-required"),
-    pytest.param({VAR: {"services": [{"name": "API"}]}}, None, None, [VAR + ".services[0].name: " + KNAME + "'API'"], id="service-name-invalid"),
-    pytest.param({VAR: {"services": ["api"]}}, None, None, [VAR + ".services[0]: must be a mapping, got 'api'"], id="service-not-mapping"),
-    pytest.param({VAR: {"services": [{"name": "a"}, {"name": "b"}, {"name": "a"}]}}, None, None, [
-        VAR + ".services[2].name: duplicate service name 'a' (first at %s.services[0])" % VAR], id="service-duplicate"),
-    pytest.param({VAR: {"services": [{"name": "a", "slos": "x"}]}}, None, None, [VAR + ".services[0].slos: must be a list, got 'x'"],
-                 id="service-slos-not-list"),
-    pytest.param({VAR: {"services": [{"name": "a", "runbook_url": 5}]}}, None, None, [VAR + ".services[0].runbook_url: must be a string, got 5"],
-                 id="service-runbook-not-string"),
-    pytest.param({VAR: team_with([ratio_slo(), ratio_slo()])}, None, None, [
-        VAR + ".services[0].slos[1].name: duplicate SLO name 'availability' (first at %s)" % SLO_PATH], id="slo-duplicate"),
     # SLOs
     pytest.param({VAR: team_with(["x"])}, None, None, [P + ": must be a mapping, got 'x'"], id="slo-not-mapping"),
     slo_case("slo-name-required", [P + ".name: is required"], name=None),
@@ -313,22 +174,6 @@ CASES = [
         {"action": "page", "budget_percent": 5, "long_window": "6h", "short_window": "30m"},
     ])])}, None, None, [SLO_PATH + ".tiers[2].for: must be the same for every page tier (%s.tiers[0] has 2m), got none" % SLO_PATH],
         id="tier-for-differs-within-action"),
-    # settings
-    pytest.param({}, None, {"slo_period": "month"}, [
-        "observability_slo_period: must be a Prometheus duration such as 30s, 5m or 1h30m, got 'month'"], id="settings-period"),
-    pytest.param({}, None, {"scrape_interval": 30}, [
-        "kube_prometheus_stack_scrape_interval: must be a Prometheus duration such as 30s, 5m or 1h (a string), got 30"], id="settings-scrape"),
-    pytest.param({}, None, {"retention": "15 d"}, [
-        "observability_prometheus_retention: must be a Prometheus duration such as 30s, 5m or 1h30m, got '15 d'"], id="settings-retention"),
-    pytest.param({}, None, {"slo_budget_interval": "0s"}, [
-        "teams_slo_budget_interval: must be longer than zero, got '0s'"], id="settings-budget-interval"),
-    pytest.param({}, None, {"slo_tiers": [{"action": "page"}]}, [
-        "observability_slo_tiers[0].budget_percent: is required", "observability_slo_tiers[0].long_window: is required",
-        "observability_slo_tiers[0].short_window: is required"], id="settings-tiers"),
-    # Every release's namespace follows the platform's (role defaults), so each says so at its own variable.
-    pytest.param({}, None, {"platform_namespace": "Mon"}, ["observability_platform_namespace: " + KNAME + "'Mon'"] + [
-        "%s_namespace: %s'Mon'" % (role, KNAME) for role in ("kube_prometheus_stack", "loki", "tempo", "opentelemetry", "alloy")],
-        id="settings-namespace"),
 ]
 
 
@@ -341,44 +186,3 @@ def test_the_issue_example_message():
     team = {"services": [{"name": "api", "slos": [ratio_slo(), ratio_slo(name="latency", objective=120)]}]}
     assert problems_of({VAR: team}) == [
         "observability_team_payments.services[0].slos[1].objective: must be between 0 and 100 (exclusive), got 120"]
-
-
-def test_unknown_settings_key():
-    [problem] = plan_problems({"observability_slo_perod": "30d"})
-    assert problem.startswith("observability_slo_perod: is not a variable of this collection (known: "), problem
-
-
-def test_every_problem_at_once():
-    """One run reports the problems of every team, service and SLO, in input order, and raises once."""
-    team_vars = {
-        "observability_team_a": {"namespace": "A", "services": [
-            {"name": "s", "slos": [ratio_slo(objective=120), latency_slo(threshold=-1)]},
-            {"name": "S"},
-        ]},
-        "observability_team_b": {"services": [{"name": "t", "slos": [ratio_slo(period="1 day", errors="up{")]}], "extra": 1},
-    }
-    problems = Problems()
-    settings = team_settings({}, problems)
-    with pytest.raises(ModelError) as info:
-        inventory_teams.parse_teams(inventory_teams.collect_team_inputs(team_vars, [{"name": "c", "services": [{"slos": []}]}]), settings)
-    found = info.value.problems
-    assert [p.split(":", 1)[0] for p in found] == [
-        "observability_team_a.namespace",
-        "observability_team_a.services[0].slos[0].objective",
-        "observability_team_a.services[0].slos[1].latency.threshold",
-        "observability_team_a.services[1].name",
-        "observability_team_b.extra",
-        "observability_team_b.services[0].slos[0].period",
-        "observability_team_b.services[0].slos[0].errors",
-        "observability_teams[0].services[0].name",
-    ]
-
-
-def test_identity_labels():
-    teams, _settings = parse({VAR: team_with(namespace="pay-ns")})
-    team = teams[0]
-    service = team.services[0]
-    slo = service.slos[0]
-    assert dict(inventory_naming.slo_identity(team, service, slo)) == {"namespace": "pay-ns", "service": "api", "slo": "availability", "team": "payments"}
-    assert {(m.name, m.op, m.value) for m in inventory_naming.identity_matchers(team, service, slo)} == {
-        ("namespace", "=", "pay-ns"), ("service", "=", "api"), ("slo", "=", "availability"), ("team", "=", "payments")}
