@@ -152,7 +152,7 @@ def run(teams, services, repeat=1, profiler=None):
     if profiler:
         profiler.enable()
     gen = None
-    for _ in range(repeat):  # the fastest of `repeat` builds: the others measure the machine's neighbours
+    for _attempt in range(repeat):  # the fastest of `repeat` builds: the others measure the machine's neighbours
         spent, undo = timed(PARTS)
         try:
             with Timer() as this:
@@ -215,7 +215,7 @@ def main(argv=None):
         stats.sort_stats("tottime").print_stats(args.profile)
         print(out.getvalue())
     if args.baseline:
-        old = min(baseline_cpu(args.baseline, args.teams, args.services) for _ in range(args.repeat))
+        old = min(baseline_cpu(args.baseline, args.teams, args.services) for _attempt in range(args.repeat))
         print("baseline %s, same inventory, fastest of %d: parse + generate %.2f s CPU -> %.2fx"
               % (args.baseline, args.repeat, old, old / gen.cpu))
     return 0 if gen.cpu < args.target else 1

@@ -16,7 +16,7 @@ selector and monitor namespace selector), select a Service (label selector, name
 endpoint's port, whose targetPort a container of the pods that Service selects really declares; and every workload of
 every release (pods the operator makes for Prometheus and Alertmanager included) must be reached by such a monitor,
 and every PrometheusRule in a platform namespace (the self-check) must be selected by a Prometheus (ruleSelector).
-The OpenTelemetry collectors' monitors are made by the operator at run time: tests/unit/.../test_self_check.py.
+The OpenTelemetry collectors' monitors are made by the operator at run time: tests/unit/plugins/module_utils/platform/test_opentelemetry.py.
 
 Needs helm (`scripts/install-helm.sh`) and VIGIL_CHART_SOURCES (`tests/charts/chart_sources.py`); skips, saying why,
 without them. Not part of `make test`: CI has neither.

@@ -16,9 +16,9 @@ from ansible_collections.vigil.observability.plugins.module_utils.pipeline impor
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR
 from ansible_collections.vigil.observability.plugins.plugin_utils.secret_values import secret_objects
 from ansible_collections.vigil.observability.tests.support.plan import TEAM_SETTING_VARIABLES, PlanError, build as build_plan
-from ansible_collections.vigil.observability.tests.support.plan import resolve
+from ansible_collections.vigil.observability.tests.support.plan import config, resolve
 
-__all__ = ["PlanError", "build", "rule_files", "variables"]
+__all__ = ["PlanError", "build", "load_all", "rule_files", "variables"]
 
 RELEASE_SCOPE = "release/"
 
@@ -72,6 +72,15 @@ def build(cluster, team_vars, team_list, settings_raw, only_teams=None, promtool
         loader = DataLoader()
         result["secrets"] = secret_objects(plan["secret_refs"], resolved, Templar(loader=loader, variables=resolved))
     return result
+
+
+def load_all(team_vars, team_list=(), settings_raw=None, alertmanager=None, alertmanager_mode=None):
+    """(the teams' settings, every team, the Alertmanager settings) as the plan's compose stage reads them from these
+    inputs (PlanError on any problem)."""
+    inventory = variables(team_vars, team_list, settings_raw, alertmanager=alertmanager, alertmanager_mode=alertmanager_mode)
+    clusters = tuple((settings_raw or {}).get("clusters") or ("c1",))
+    run = config(inventory, clusters[0], clusters)
+    return run.team_settings, run.teams, run.alertmanager
 
 
 def rule_files(objects):

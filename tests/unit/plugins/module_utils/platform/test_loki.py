@@ -117,3 +117,16 @@ def test_bad_settings_are_named():
         "loki_object_storage.bogus: unknown key (known keys: access_key_id_key, account_key_key, account_name, buckets, credentials_secret, "
         "endpoint, force_path_style, region, secret_access_key_key, service_account_key, type)",
         "loki_object_storage.account_name: is required for Azure storage"])
+
+
+def test_the_secret_key_names_come_from_the_role_defaults_and_the_block_overrides_them():
+    # loki_object_storage_secret_keys (a role default) names the Secret's keys; a block's own *_key wins.
+    renamed = {"access_key_id_key": "id", "secret_access_key_key": "secret", "account_key_key": "azure", "service_account_key": "sa.json"}
+    values = loki_values(settings({"profile": "production", "object_storage": dict(S3, secret_access_key_key="mine"),
+                                   "object_storage_secret_keys": renamed}))
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in values["defaults"]["extraEnv"]}
+    assert refs == {"AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "mine"}
+    gcs = loki_values(settings({"profile": "production", "object_storage": GCS, "object_storage_secret_keys": renamed}))
+    assert gcs["defaults"]["extraEnv"][0]["value"].endswith("/sa.json")
+    assert "loki_object_storage.access_key_id_key: must be a string, got 3" in problems(
+        {"loki_profile": "production", "loki_object_storage": dict(S3, access_key_id_key=3)})

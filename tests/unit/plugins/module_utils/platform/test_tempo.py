@@ -81,3 +81,11 @@ def test_bad_settings_are_named():
     assert problems({"tempo_s3": {"bucket": "traces", "endpoint": "https://minio:9000"}}) == [
         "tempo_s3.endpoint: must be a host[:port] without scheme (Tempo's s3.endpoint), got 'https://minio:9000'",
         "tempo_s3.region: S3 storage needs a region or an endpoint"]
+
+
+def test_the_secret_key_names_come_from_the_role_defaults_and_the_block_overrides_them():
+    # tempo_s3_secret_keys (a role default) names the Secret's keys; the block's own *_key wins.
+    values = tempo_values(settings({"profile": "production", "s3": dict(S3, secret_access_key_key="mine"),
+                                    "s3_secret_keys": {"access_key_id_key": "id", "secret_access_key_key": "secret"}}))
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in values["tempo"]["extraEnv"]}
+    assert refs == {"AWS_ACCESS_KEY_ID": {"name": "tempo-s3", "key": "id"}, "AWS_SECRET_ACCESS_KEY": {"name": "tempo-s3", "key": "mine"}}
