@@ -15,7 +15,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, List, Tuple
 
+from ansible.utils.unsafe_proxy import wrap_var
+
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import join_path
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR, TEAM_VAR_PREFIX
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.settings import (
     COMPONENT_PREFIXES,
     PLAN_VAR,
@@ -81,6 +84,8 @@ def resolve(task_vars: Mapping, templar, loader) -> Tuple[Dict[str, Any], List[T
     for name in setting_names(task_vars, defaults):
         value = task_vars[name] if name in task_vars else defaults[name]
         raw[name] = value
+        if name.startswith(TEAM_VAR_PREFIX) or name == TEAM_LIST_VAR:
+            value = _prometheus_templates_as_written(name, value)
         try:
             templated = env.template(value)
         except Exception as exc:  # undefined variables, template syntax errors: reported at each failing field
@@ -93,6 +98,52 @@ def resolve(task_vars: Mapping, templar, loader) -> Tuple[Dict[str, Any], List[T
         except (ValueError, RecursionError) as exc:
             problems.append((name, str(exc)))
     return resolved, problems, raw
+
+
+def _prometheus_templates_as_written(name: str, value: Any) -> Any:
+    """A team variable whose rules' labels and annotations, and rule tests, are kept from Jinja: they hold Prometheus'
+    own templates (`{{ $value | humanizePercentage }}`), which a team pastes as it has them (docs/rules.md). A value
+    with a Jinja raw block (`{% raw %}...{% endraw %}`, Ansible's usual escape, which ansible-lint accepts) is left to
+    Jinja, which takes the block away."""
+    teams = value if name == TEAM_LIST_VAR and isinstance(value, list) else [value]
+    out = [_team_as_written(team) for team in teams]
+    return out if name == TEAM_LIST_VAR and isinstance(value, list) else out[0]
+
+
+def _team_as_written(team: Any) -> Any:
+    if not isinstance(team, Mapping):
+        return team
+    team = dict(team)
+    if isinstance(team.get("rules"), list):
+        team["rules"] = [_rule_as_written(rule) for rule in team["rules"]]
+    if "rule_tests" in team:
+        team["rule_tests"] = _as_written(team["rule_tests"])
+    if isinstance(team.get("services"), list):
+        team["services"] = [dict(service, rules=[_rule_as_written(rule) for rule in service["rules"]])
+                            if isinstance(service, Mapping) and isinstance(service.get("rules"), list) else service
+                            for service in team["services"]]
+    return team
+
+
+def _rule_as_written(rule: Any) -> Any:
+    if not isinstance(rule, Mapping):
+        return rule
+    return dict(rule, **{key: _as_written(rule[key]) for key in ("labels", "annotations") if key in rule})
+
+
+_RAW_BLOCK = re.compile(r"\{%-?\s*raw\s*-?%\}")
+
+
+def _as_written(value: Any, depth: int = 0) -> Any:
+    if depth > 200:
+        return value
+    if isinstance(value, Mapping):
+        return {key: _as_written(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_written(item, depth + 1) for item in value]
+    if isinstance(value, str) and not _RAW_BLOCK.search(value):
+        return wrap_var(value)
+    return value
 
 
 def _field_problems(env, path: str, value: Any, depth: int = 0) -> List[Tuple[str, str]]:

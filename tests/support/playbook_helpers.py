@@ -27,13 +27,15 @@ def copy_example_inventory(dest):
 def example_team_vars():
     """The example inventory's team variables as plain data, for in-process builds.
 
-    Their alerting blocks are left out: their vault references are only templated by Ansible.
+    Their alerting blocks are left out: their vault references are only templated by Ansible. The files are loaded as
+    Ansible loads group_vars (trusted as templates), so their Jinja is read as a run reads it.
     """
-    import yaml  # pylint: disable=import-outside-toplevel
+    from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
 
+    loader = DataLoader()
     team_vars = {}
     for path in sorted((EXAMPLE_INVENTORY / "group_vars" / "all").glob("team_*.yml")):
-        team_vars.update(yaml.safe_load(path.read_text(encoding="utf-8")))
+        team_vars.update(loader.load_from_file(str(path), trusted_as_template=True))
     for team in team_vars.values():
         team.pop("alerting", None)
     return team_vars

@@ -451,3 +451,24 @@ def counted_selector(node: Any) -> Any:
     if not isinstance(matrix, _promql.MatrixSelector):
         return None
     return vector_selector(matrix.vector_selector)
+
+
+def query_selectors(tree: Any) -> List[Selector]:
+    """Every instant-vector selector of a query's tree (in ranges, subqueries and under offset or @ too), as Selectors.
+
+    SelectorError for `or` matchers (several selectors in one) or a matcher the collection refuses."""
+    found: List[Selector] = []
+    refused: List[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, _promql.VectorSelector):
+            if node.matchers.or_matchers:
+                refused.append("%s uses `or` between matchers; write one selector per alternative" % (node.name or "a selector"))
+                return
+            matchers = tuple(Matcher(m.name, _MATCH_OPS[str(m.op)], m.value) for m in node.matchers.matchers)
+            found.append(Selector(node.name or "", matchers))
+
+    _promql.walk(tree, visit, None)
+    if refused:
+        raise SelectorError(refused[0])
+    return found

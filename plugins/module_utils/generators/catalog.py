@@ -22,7 +22,9 @@ from fractions import Fraction
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.durations import Duration
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import COMPONENT_LABEL
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Matcher, parse_selector
+from ansible_collections.vigil.observability.plugins.module_utils.generators.rules import TEAM_RULES_COMPONENT
 
 CATALOG_FILE = "catalog/index.html"
 SCOPE = "catalog"
@@ -206,8 +208,10 @@ _STYLE = (
 )
 
 
-def _team_rules(objects: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
-    return [rule for obj in objects if obj.get("kind") == "PrometheusRule" for group in obj["spec"]["groups"]
+def _team_rules(objects: Sequence[Mapping[str, Any]]) -> List[Tuple[Dict[str, Any], bool]]:
+    """(alerting rule, whether the team wrote it) of every PrometheusRule of a team."""
+    return [(rule, obj["metadata"].get("labels", {}).get(COMPONENT_LABEL) == TEAM_RULES_COMPONENT)
+            for obj in objects if obj.get("kind") == "PrometheusRule" for group in obj["spec"]["groups"]
             for rule in group["rules"] if "alert" in rule]
 
 
@@ -262,12 +266,14 @@ def _team(team, objects, route, warnings, grafana_url, charts, tier_sets) -> str
         for service, slo in slos:
             out.append(_slo(team, service, slo, charts, tier_sets))
     rules = _team_rules(objects)
-    out.append("<h3>Alerts and where they go</h3><table><tr><th>alert</th><th>severity</th><th>service</th><th>SLO</th><th>receivers</th></tr>")
-    for rule in sorted(rules, key=lambda r: (r["labels"].get("service", ""), r["labels"].get("slo", ""), r["alert"], r["labels"].get("severity", ""))):
+    out.append("<h3>Alerts and where they go</h3><table><tr><th>alert</th><th>severity</th><th>service</th><th>SLO</th><th>receivers</th>"
+               "<th>written by</th></tr>")
+    for rule, own in sorted(rules, key=lambda ro: (ro[0]["labels"].get("service", ""), ro[0]["labels"].get("slo", ""), ro[0]["alert"],
+                                                   ro[0]["labels"].get("severity", ""), ro[1])):
         labels = dict(rule["labels"], alertname=rule["alert"])
-        out.append('<tr class="alert"><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+        out.append('<tr class="alert"><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
             esc(rule["alert"]), esc(labels.get("severity", "")), esc(labels.get("severity", "")), esc(labels.get("service", "")),
-            esc(labels.get("slo", "")), esc(", ".join(route(labels) if route else []))))
+            esc(labels.get("slo", "")), esc(", ".join(route(labels) if route else [])), "the team" if own else "the platform"))
     out.append("</table>")
     dashboards = _dashboards(objects)
     if dashboards:

@@ -20,6 +20,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.generators imp
 from ansible_collections.vigil.observability.plugins.module_utils.generators import golden
 from ansible_collections.vigil.observability.plugins.module_utils.generators import monitors as generators_monitors
 from ansible_collections.vigil.observability.plugins.module_utils.generators import instrumentation as generators_instrumentation
+from ansible_collections.vigil.observability.plugins.module_utils.generators import rules as team_rules
 from ansible_collections.vigil.observability.plugins.module_utils.generators import slo as slo_rules
 from ansible_collections.vigil.observability.plugins.module_utils.generators import tenancy
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
@@ -64,12 +65,13 @@ def prometheus_rule(name: str, namespace: str, labels: Dict[str, str], groups: L
     return k8s_object("monitoring.coreos.com/v1", "PrometheusRule", name, namespace, labels, {"groups": groups})
 
 
-def rule_name(team: Team, service: Service, what: str, part: int = 1) -> str:
-    """`<team>-<service>-<what>`, then `-2`, `-3` for the further parts of a service too large for one object."""
-    return "%s-%s-%s" % (team.name, service.name, what) + ("-%d" % part if part > 1 else "")
+def rule_name(team: Team, service: Optional[Service], what: str, part: int = 1) -> str:
+    """`<team>-<service>-<what>` (`<team>-<what>` for the team's own), then `-2`, `-3` for the further parts of a service
+    too large for one object."""
+    return "-".join([team.name] + ([service.name] if service else []) + [what]) + ("-%d" % part if part > 1 else "")
 
 
-def rule_objects(team: Team, service: Service, what: str, component: str, groups: List[Dict[str, Any]],
+def rule_objects(team: Team, service: Optional[Service], what: str, component: str, groups: List[Dict[str, Any]],
                  measured: Optional[Dict[Tuple[str, str, str], int]] = None) -> List[Dict[str, Any]]:
     """A service's rule groups as PrometheusRules: one per service, so that a change to one service touches only its
     own objects, cut further where one would be over what the Prometheus Operator accepts (core/limits.py).
@@ -117,6 +119,10 @@ def team_objects_and_origins(team: Team, settings: Settings, measured: Optional[
         for obj in rule_objects(team, service, "golden-signals", "golden-signals", golden.service_groups(team, service, settings),
                                 measured):
             add(obj, join_path(service.path, "golden_signals"))
+        for obj in rule_objects(team, service, "rules", team_rules.TEAM_RULES_COMPONENT, team_rules.service_groups(team, service), measured):
+            add(obj, join_path(service.path, "rules"))
+    for obj in rule_objects(team, None, "rules", team_rules.TEAM_RULES_COMPONENT, team_rules.team_groups(team), measured):
+        add(obj, join_path(team.path, "rules"))
     for service in team.services:
         spec = generators_monitors.monitor_spec(team, service)
         if spec:

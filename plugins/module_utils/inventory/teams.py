@@ -25,6 +25,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.moni
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import slo_specs
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.dashboards import parse_dashboards, unique_dashboard_uids
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.golden import parse_golden, parse_metrics, series_read
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.rules import parse_rule_tests, parse_rules
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo import parse_slo
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.tenancy import monitored_namespaces, namespace_owners
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import (
@@ -39,7 +40,8 @@ from ansible_collections.vigil.observability.plugins.module_utils.inventory.type
 )
 
 
-def parse_service(raw: Any, path: str, problems: Problems, settings: Settings) -> Optional[Service]:
+def parse_service(raw: Any, path: str, problems: Problems, settings: Settings, team: str = "", namespace: str = "") -> Optional[Service]:
+    """A service of team `team` (whose rules read namespace `namespace`)."""
     r = Reader(raw, path, problems)
     name = r.name("name", required=True)
     monitor = parse_monitor(r.raw("monitor"), r.sub("monitor"), problems, name, settings.scrape_interval) if r.has("monitor") else None
@@ -48,12 +50,14 @@ def parse_service(raw: Any, path: str, problems: Problems, settings: Settings) -
     runbook_url = r.string("runbook_url", default="")
     metrics = parse_metrics(r.raw("metrics"), r.sub("metrics"), problems)
     golden = parse_golden(r.raw("golden_signals"), r.sub("golden_signals"), problems)
+    rules = parse_rules(r.items("rules"), problems, team, namespace, (), name or "")
     r.done()
     slos = tuple(s for s in (parse_slo(raw_slo, p, problems, settings) for p, raw_slo in slo_items) if s)
     no_duplicate_names(list(slo_items), "SLO", problems)
     if name is None:
         return None
-    service = Service(name=name, monitor=monitor, slos=slos, runbook_url=runbook_url, path=path, metrics=metrics, golden=golden)
+    service = Service(name=name, monitor=monitor, slos=slos, runbook_url=runbook_url, path=path, metrics=metrics, golden=golden,
+                      rules=rules)
     if monitor is not None:
         readers = {}
         for series, reader in series_read(service):
@@ -84,6 +88,8 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
         r.raw("clusters")
     service_items = r.items("services")
     spec_items = r.items("slo_specs")
+    rule_items = r.items("rules")
+    test_items = r.items("rule_tests")
     dashboards = parse_dashboards(r.items("dashboards"), problems)
     alerting = parse_team_alerting(r.raw("alerting"), r.sub("alerting"), problems)
     manage_namespace = r.boolean("manage_namespace", default=True)
@@ -102,13 +108,15 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
         elif item not in shares:
             shares.append(item)
     r.done()
-    services = tuple(s for s in (parse_service(item, p, problems, settings) for p, item in service_items) if s)
+    services = tuple(s for s in (parse_service(item, p, problems, settings, name or "", namespace or "") for p, item in service_items) if s)
     no_duplicate_names(service_items, "service", problems)
     services = _with_imported(services, slo_specs.convert(spec_items, problems, settings), r.sub("slo_specs"), problems)
     if name is None or namespace is None:
         return None
     for service in services:
         _own_namespace_selectors(service, namespace, problems)
+    rules = parse_rules(rule_items, problems, name, namespace, [s.name for s in services])
+    rule_tests = parse_rule_tests(test_items, problems, name, namespace)
     return Team(
         name=name,
         namespace=namespace,
@@ -124,6 +132,8 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
         rbac_users=rbac_users,
         instrumentation=instrumentation,
         shares_namespace_with=tuple(sorted(shares)),
+        rules=rules,
+        rule_tests=rule_tests,
     )
 
 

@@ -178,6 +178,29 @@ class GoldenSignal:
 
 
 @dataclass(frozen=True)
+class TeamRule:
+    """A rule a team writes itself, in Prometheus' rule format: an alert or a recording rule."""
+
+    kind: str  # "alert" or "record"
+    name: str  # the alert's name, or the recorded series' name
+    expr: str  # as written (parsed and checked: every selector reads the team's namespace only)
+    for_: Duration | None = None
+    keep_firing_for: Duration | None = None
+    labels: tuple = ()  # sorted (name, value) pairs, as written (the platform adds team, namespace and service)
+    annotations: tuple = ()  # sorted (name, value) pairs
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class RuleTest:
+    """A promtool unit test a team attaches to its rules, in promtool's own format, with the team's namespace written
+    into its input series (the series a team's rules can read)."""
+
+    test: Any  # the test mapping, as promtool reads it
+    path: str = ""
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     monitor: Monitor | None
@@ -186,6 +209,7 @@ class Service:
     path: str = ""
     metrics: Metrics = field(default_factory=Metrics)
     golden: tuple = ()  # enabled GoldenSignal, in GOLDEN_SIGNALS order
+    rules: tuple = ()  # TeamRule, labelled with the service
 
     def signal(self, name: str) -> Any:
         return next((g for g in self.golden if g.signal == name), None)
@@ -217,6 +241,8 @@ class Team:
     rbac_users: tuple = ()
     instrumentation: object = None  # inventory/instrumentation.TeamInstrumentation; None: no Instrumentation object
     shares_namespace_with: tuple = ()  # sorted names of the teams the owner lets use its namespace
+    rules: tuple = ()  # TeamRule of the team as a whole
+    rule_tests: tuple = ()  # RuleTest, run against every rule the team's objects hold
 
     def on_cluster(self, cluster: str) -> bool:
         return self.clusters is None or cluster in self.clusters

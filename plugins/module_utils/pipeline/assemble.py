@@ -65,7 +65,8 @@ class Plan:
             "secret_refs": self.secret_refs,
             "endpoints": self.endpoints,
             "warnings": self.warnings,
-            "checks": {"promtool": self.checked.promtool, "amtool": self.checked.amtool, "amtool_swapped": self.checked.amtool_swapped},
+            "checks": {"promtool": self.checked.promtool, "amtool": self.checked.amtool, "amtool_swapped": self.checked.amtool_swapped,
+                       "rule_tests": self.checked.rule_tests},
         }
 
 
@@ -97,7 +98,7 @@ def assemble(config: RunConfig, registry: endpoints.Registry, generated: Generat
         alertmanager_config=am_plan.config,
         secret_refs=refs,
         endpoints=registry.as_dict(),
-        warnings=list(generated.bundle.warnings),
+        warnings=list(generated.bundle.warnings) + list(checked.warnings),
         checked=checked,
         secrets=frozenset(value.reveal() for spec in am_plan.secrets for _key, value in spec.values),
     )

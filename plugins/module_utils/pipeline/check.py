@@ -15,8 +15,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core import limits
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
+from ansible_collections.vigil.observability.plugins.module_utils.core.objects import COMPONENT_LABEL
 from ansible_collections.vigil.observability.plugins.module_utils.generators import alerting as generators_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.generators import cluster as generators_cluster
+from ansible_collections.vigil.observability.plugins.module_utils.generators.rules import TEAM_RULES_COMPONENT
 from ansible_collections.vigil.observability.plugins.module_utils.generators.cluster import object_key as _key
 from ansible_collections.vigil.observability.plugins.module_utils.inventory import alerting as inventory_alerting
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline import toolcheck
@@ -32,6 +34,8 @@ class Checked:
     promtool: bool
     amtool: bool
     amtool_swapped: List[str]
+    rule_tests: int  # the teams' promtool unit tests run (and passed)
+    warnings: List[str]
 
 
 def check(config: RunConfig, generated: Generated, problems: Problems, tool_cache: Optional[str] = None) -> Checked:
@@ -45,9 +49,58 @@ def check(config: RunConfig, generated: Generated, problems: Problems, tool_cach
     alertmanager_config_problems(am_plan.config, am_plan.mode == inventory_alerting.GLOBAL, problems)
     rule_scopes = {scope: objects for scope, objects in all_objects.items()
                    if scope.startswith("team/") or scope == generators_cluster.PLATFORM_SCOPE}
-    promtool_checked = rule_problems(rule_scopes, scope_paths, problems, config.platform.promtool, tool_cache)
+    team_rule_name_problems(config.build_teams, rule_scopes, problems)
+    promtool_checked = rule_problems(rule_scopes, scope_paths, problems, config.platform.promtool, tool_cache, bundle.origins)
+    warnings: List[str] = []
+    tested = rule_test_problems(config.build_teams, rule_scopes, problems, config.platform.promtool, warnings) if not problems else 0
     amtool_checked, swapped = alertmanager_problems(am_plan.config, problems, config.platform.amtool, config.teams)
-    return Checked(promtool=promtool_checked, amtool=amtool_checked, amtool_swapped=swapped)
+    return Checked(promtool=promtool_checked, amtool=amtool_checked, amtool_swapped=swapped, rule_tests=tested, warnings=warnings)
+
+
+def _team_rules(objects: Sequence[Dict[str, Any]], written: bool) -> List[Dict[str, Any]]:
+    """The rules of a scope's PrometheusRules: those the team wrote itself (`written`), or those the platform generated."""
+    return [rule for obj in objects if obj["kind"] == "PrometheusRule"
+            and (obj["metadata"]["labels"].get(COMPONENT_LABEL) == TEAM_RULES_COMPONENT) == written
+            for group in obj["spec"]["groups"] for rule in group["rules"]]
+
+
+def team_rule_name_problems(teams: Sequence[Any], rule_scopes: Mapping[str, List[Dict[str, Any]]], problems: Problems) -> None:
+    """A team's own alert may not take the name of an alert the platform generates for it (or for itself): the
+    catalogue, silences and inhibitions would not tell them apart."""
+    platform = {r["alert"] for r in _team_rules(rule_scopes.get(generators_cluster.PLATFORM_SCOPE, []), False) if "alert" in r}
+    for team in teams:
+        generated = platform | {r["alert"] for r in _team_rules(rule_scopes.get(generators_cluster.team_scope(team.name), []), False)
+                                if "alert" in r}
+        for rule in list(team.rules) + [rule for service in team.services for rule in service.rules]:
+            if rule.kind == "alert" and rule.name in generated:
+                problems.add(join_path(rule.path, "alert"), "%r is the name of an alert the platform generates (%s); choose another"
+                             % (rule.name, "its self-check" if rule.name in platform else "the team's SLO or golden-signal alerts"))
+
+
+def rule_test_problems(teams: Sequence[Any], rule_scopes: Mapping[str, List[Dict[str, Any]]], problems: Problems, mode: str,
+                       warnings: List[str]) -> int:
+    """Each team's promtool unit tests against every rule its objects hold (its own, its SLOs', its golden signals');
+    a failing test is a problem at the test's path. Returns how many ran."""
+    tests = [test for team in teams if generators_cluster.team_scope(team.name) in rule_scopes for test in team.rule_tests]
+    if not tests or mode == "skip":
+        if tests:
+            warnings.append("%d rule_tests not run: observability_promtool is skip" % len(tests))
+        return 0
+    path = toolcheck.find_tool("promtool")
+    if not path:
+        if mode != "require":  # require: rule_problems has said promtool is missing
+            warnings.append("%d rule_tests not run: promtool is not on PATH (Debian: apt-get install prometheus)" % len(tests))
+        return 0
+    for team in teams:
+        scope = generators_cluster.team_scope(team.name)
+        if not team.rule_tests or scope not in rule_scopes:
+            continue  # a team this cluster does not run
+        objects = rule_scopes[scope]
+        groups = [group for obj in objects if obj["kind"] == "PrometheusRule" for group in obj["spec"]["groups"]]
+        failures = toolcheck.promtool_test_rules(groups, {test.path: test.test for test in team.rule_tests}, promtool=path)
+        for label, failure in sorted(failures.items()):
+            problems.add(label, "the test fails (promtool test rules): %s" % failure)
+    return len(tests)
 
 
 def _duplicates(plan_scopes: Dict[str, List[dict]], scope_paths: Dict[str, str], problems: Problems) -> None:
@@ -118,7 +171,9 @@ def alertmanager_config_problems(config: Mapping[str, Any], global_mode: bool, p
 
 
 def rule_problems(objects_by_scope: Dict[str, List[dict]], scope_paths: Dict[str, str], problems: Problems, mode: str,
-                  cache_dir: Optional[str] = None) -> bool:
+                  cache_dir: Optional[str] = None, origins: Optional[Mapping[Tuple[str, str, str], str]] = None) -> bool:
+    """promtool check rules --lint-fatal on every rule object; a failure at the inventory path the object comes from
+    (its `origins` entry: a team's own rules, a service's SLOs), else its scope's."""
     if mode == "skip":
         return False
     path = toolcheck.find_tool("promtool")
@@ -132,10 +187,9 @@ def rule_problems(objects_by_scope: Dict[str, List[dict]], scope_paths: Dict[str
             if obj["kind"] == "PrometheusRule":
                 label = "%s/%s" % (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
                 files[label] = {"groups": obj["spec"]["groups"]}
-                owner[label] = scope
+                owner[label] = (origins or {}).get(_key(obj)) or scope_paths.get(scope, scope)
     for label, failure in sorted(toolcheck.promtool_check_rules(files, promtool=path, cache_dir=cache_dir).items()):
-        scope = owner[label]
-        problems.add(scope_paths.get(scope, scope), "the generated rules fail promtool check rules: %s" % failure)
+        problems.add(owner[label], "the generated rules fail promtool check rules: %s" % failure)
     return True
 
 

@@ -92,6 +92,39 @@ def promtool_check_rules(
     return {label: "\n".join(lines) for label, lines in failures.items()}
 
 
+def promtool_test_rules(groups: List[Any], tests: Mapping[str, Any], promtool: Optional[str] = None,
+                        evaluation_interval: str = "1m") -> Dict[str, str]:
+    """Run `promtool test rules` for each of {label: test group} (promtool's format) against the rule `groups`;
+    return {label: failure text} of the tests that fail.
+
+    Each test is a file of its own and a promtool of its own (a few at once): promtool prints a failure's details on
+    stderr, apart from the file it names on stdout, so one process per test is what ties a failure to its test."""
+    promtool = promtool or find_tool("promtool")
+    if not promtool:
+        raise ToolMissing("promtool was not found on PATH (Debian: apt-get install prometheus)")
+    failures = {}
+    with tempfile.TemporaryDirectory(prefix="vigil-promtool-test-") as tmp:
+        rules = os.path.join(tmp, "rules.yaml")
+        with open(rules, "w", encoding="utf-8") as handle:
+            handle.write(json_text({"groups": list(groups)}, sort_keys=True))
+        files = []
+        for index, (label, test) in enumerate(sorted(tests.items())):
+            path = os.path.join(tmp, "test-%05d.yaml" % index)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(json_text({"rule_files": [rules], "evaluation_interval": evaluation_interval, "tests": [test]}, sort_keys=True))
+            files.append((label, path))
+        for start in range(0, len(files), 4):
+            procs = [(label, subprocess.Popen([promtool, "test", "rules", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                              text=True, cwd=tmp)) for label, path in files[start:start + 4]]
+            for label, proc in procs:
+                out, err = proc.communicate()
+                if proc.returncode != 0:
+                    text = "\n".join(line.rstrip() for line in (out + err).replace(tmp + os.sep, "").splitlines()
+                                     if line.strip() and not line.startswith("Unit Testing:"))
+                    failures[label] = text or "promtool test rules failed (exit status %d)" % proc.returncode
+    return failures
+
+
 def _mark(cache_dir, key):
     try:
         os.makedirs(os.path.join(cache_dir, key[:2]), exist_ok=True)

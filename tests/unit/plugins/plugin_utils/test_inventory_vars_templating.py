@@ -138,3 +138,38 @@ def test_omit_in_a_field_is_no_problem(tmp_path):
     """)
     assert problems == []
     assert values["observability_team_x"] == {"labels": {"b": "kept"}}
+
+
+def test_a_team_rules_prometheus_templates_are_kept_as_written_and_the_rest_templated(tmp_path):
+    # Labels and annotations of a team's rules, and its rule tests, are Prometheus templates: pasted as the team has
+    # them, never read by Jinja. Every other field, the rule's expr and for included, is templated as usual.
+    values, problems, _raw = _resolve(tmp_path, """
+        payments_window: 5m
+        observability_team_payments:
+          rules:
+            - alert: PaymentsDown
+              expr: "up{job=\\"{{ 'payment' }}-service\\"} == 0"
+              for: "{{ payments_window }}"
+              labels: {severity: critical, instance: "{{ $labels.instance }}"}
+              annotations: {description: "{{ $value | humanizePercentage }} {{ with $labels }}{{ .job }}{{ end }}",
+                            raw: "{% raw %}{{ $value }}{% endraw %} of {{ 'requests' }}"}
+          services:
+            - name: api
+              rules: [{alert: A, expr: up, labels: {severity: info}, annotations: {summary: "{{ $labels.job }}"}}]
+          rule_tests:
+            - alert_rule_test: [{alertname: A, exp_alerts: [{exp_annotations: {summary: "{{ not jinja }}"}}]}]
+        observability_teams:
+          - name: search
+            rules: [{alert: B, expr: up, labels: {severity: info}, annotations: {summary: "{{ $value }}"}}]
+    """)
+    assert problems == []
+    rule = values["observability_team_payments"]["rules"][0]
+    assert rule["expr"] == 'up{job="payment-service"} == 0' and rule["for"] == "5m"
+    assert rule["labels"] == {"severity": "critical", "instance": "{{ $labels.instance }}"}
+    # Ansible's own escape still works: Jinja takes the raw block away (and templates the rest of that value).
+    assert rule["annotations"] == {"description": "{{ $value | humanizePercentage }} {{ with $labels }}{{ .job }}{{ end }}",
+                                   "raw": "{{ $value }} of requests"}
+    assert values["observability_team_payments"]["services"][0]["rules"][0]["annotations"] == {"summary": "{{ $labels.job }}"}
+    exp = values["observability_team_payments"]["rule_tests"][0]["alert_rule_test"][0]["exp_alerts"][0]
+    assert exp == {"exp_annotations": {"summary": "{{ not jinja }}"}}
+    assert values["observability_teams"][0]["rules"][0]["annotations"] == {"summary": "{{ $value }}"}

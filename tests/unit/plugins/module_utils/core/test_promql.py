@@ -22,6 +22,7 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.promql im
     Selector,
     SelectorError,
 )
+from ansible_collections.vigil.observability.plugins.module_utils.core import promql
 from ansible_collections.vigil.observability.plugins.module_utils.pipeline.toolcheck import promtool_check_rules
 from ansible_collections.vigil.observability.tests.support.promql_ast import selectors
 
@@ -225,3 +226,76 @@ def test_le_matcher_matches_every_spelling_and_no_other_number(threshold, spelli
 def test_le_matcher_for_a_single_spelling_is_an_equality():
     assert le_matcher(Fraction(1, 2)) == eq("le", "0.5")
     assert le_matcher(1).op == "=~"
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole queries, on Prometheus' parser (what the spec importers count as events)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ('sum(rate(x_total{code=~"5..",job="api"}[{{.window}}]))', 'x_total{code=~"5..",job="api"}'),
+    ('sum(rate(x_total{code=~"5.."}[{{ .window }}]))', 'x_total{code=~"5.."}'),
+    ('(sum(increase(x_total[1h])))', "x_total"),
+    ('sum by () (rate(x_total[5m]))', "x_total"),
+    ('sum(rate(x_total{msg="a)b[c]\\"}"}[5m]))', 'x_total{msg="a)b[c]\\"}"}'),
+    ('sum(rate({__name__="x_total",code="5"}[5m]))', 'x_total{code="5"}'),
+])
+def test_counted_selector_reads_a_sum_of_rates_over_one_selector(query, expected):
+    assert str(promql.counted_selector(promql.parse_query(query))) == expected
+
+
+@pytest.mark.parametrize("query", [
+    "rate(x_total[5m])",  # not summed: one series per label set
+    "sum by (job) (rate(x_total[5m]))",  # grouped: not one number
+    "sum without (job) (rate(x_total[5m]))",
+    "max(rate(x_total[5m]))",
+    "sum(irate(x_total[5m]))",
+    "sum(rate(x_total[5m] offset 1h))",  # another time than the alert's
+    "sum(rate(x_total[5m] @ 100))",
+    "sum(rate(x_total[1h:5m]))",  # a subquery
+    "sum(rate(x_total[5m])) * 2",
+    'sum(rate(x_total{a="1" or b="2"}[5m]))',  # or-matchers: two selectors
+    "sum(x_total)",
+    "topk(1, rate(x_total[5m]))",
+])
+def test_counted_selector_refuses_every_other_query(query):
+    assert promql.counted_selector(promql.parse_query(query)) is None
+
+
+def test_sides_splits_only_a_plain_top_level_operator():
+    tree = promql.parse_query("(sum(rate(a_count[5m])) - sum(rate(a_bucket{le=\"0.5\"}[5m])))")
+    left, right = promql.sides(tree, "-")
+    assert str(promql.counted_selector(left)) == "a_count" and str(promql.counted_selector(right)) == 'a_bucket{le="0.5"}'
+    assert promql.sides(tree, "/") is None
+    assert promql.sides(promql.parse_query("sum(rate(a[5m])) / on() sum(rate(b[5m]))"), "/") is None  # vector matching
+    assert promql.sides(promql.parse_query("sum(rate(a[5m])) > bool 1"), ">") is None
+    # The operator inside a label value is text, not an operator.
+    assert promql.sides(promql.parse_query('sum(rate(a{x="1-2"}[5m]))'), "-") is None
+
+
+def test_vector_selector_keeps_values_exactly_and_refuses_what_prometheus_would():
+    assert promql.vector_selector(promql.parse_query('x{a="\\n\\"q\\"",b!~"[0-9]+"}')) == Selector(
+        "x", (Matcher("a", "=", '\n"q"'), Matcher("b", "!~", "[0-9]+")))
+    assert promql.vector_selector(promql.parse_query("x offset 5m")) is None
+    with pytest.raises(promql.SelectorError):
+        promql.vector_selector(promql.parse_query('x{a=~"a{2000}"}'))  # RE2's repeat limit
+
+
+@pytest.mark.parametrize("text", ["sum(rate(x[5m])", "x{a=}", "", 42])
+def test_parse_query_refuses_what_does_not_parse(text):
+    with pytest.raises(promql.QueryError):
+        promql.parse_query(text)
+
+
+def test_parse_query_says_what_is_missing_without_promql_parser(monkeypatch):
+    monkeypatch.setattr(promql, "_promql", None)
+    with pytest.raises(promql.QueryError, match="needs the Python package promql-parser"):
+        promql.parse_query("sum(rate(x[5m]))")
+
+
+def test_query_selectors_are_every_selector_of_a_query_wherever_it_is():
+    tree = promql.parse_query('sum(rate(a{x="1"}[5m] offset 1h)) / on(job) group_left b{namespace="z"} + max_over_time(c[1h:5m] @ 100)')
+    assert promql.query_selectors(tree) == [Selector("a", (Matcher("x", "=", "1"),)), Selector("b", (Matcher("namespace", "=", "z"),)),
+                                            Selector("c")]
+    with pytest.raises(promql.SelectorError, match="uses `or` between matchers"):
+        promql.query_selectors(promql.parse_query('d{a="1" or b="2"}'))

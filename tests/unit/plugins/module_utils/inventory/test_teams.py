@@ -83,7 +83,7 @@ CASES = [
                  id="team-services-not-list"),
     pytest.param({VAR: {"onwer": "me"}}, None, None, [
         VAR + ".onwer: unknown key (known keys: alerting, clusters, dashboards, instrumentation, labels, manage_namespace, name, "
-        "namespace, namespace_labels, rbac, services, shares_namespace_with, slo_specs)"], id="team-unknown-key"),
+        "namespace, namespace_labels, rbac, rule_tests, rules, services, shares_namespace_with, slo_specs)"], id="team-unknown-key"),
     pytest.param({VAR: {}}, [{"name": "payments"}], None, [
         "observability_teams[0]: duplicate team name 'payments' (also defined by %s)" % VAR], id="team-duplicate-var-and-list"),
     pytest.param({}, [{"name": "a"}, {"name": "a"}], None, [
