@@ -42,7 +42,10 @@ class ActionModule(ActionBase):
         clusters = inventory_vars.groups_of(task_vars, CLUSTER_GROUP)
         variables, problems, raw = inventory_vars.resolve(task_vars, self._templar, self._loader)
         defaults = inventory_vars.resolve_defaults(task_vars, self._templar, self._loader)
-        variables = spec_files.read_spec_files(variables, task_vars.get("inventory_dir"), self._loader)
+        # Spec paths are relative to the inventory, the playbook, or the directory ansible-playbook runs in (the project's
+        # root, as AWX runs it): the layout docs/slo.md gives keeps them out of what Ansible reads as inventory.
+        roots = [task_vars.get("inventory_dir"), task_vars.get("playbook_dir"), os.getcwd()]
+        variables = spec_files.read_spec_files(variables, roots, self._loader)
         # Until the input is known to be valid, anything under a receiver may be a secret, whatever its key.
         broad = inventory_vars.Masker(inventory_vars.broad_secrets(raw, variables))
         if cluster not in clusters:

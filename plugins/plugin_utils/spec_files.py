@@ -1,48 +1,66 @@
 # -*- coding: utf-8 -*-
 # Copyright: Vigil contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read the SLO spec files a team lists in slo_specs (Sloth, OpenSLO), relative to the inventory directory.
+"""Read the SLO spec files a team lists in slo_specs (Sloth, OpenSLO): a file, or a directory of them, relative to the
+inventory directory, the playbook directory or the directory ansible-playbook runs in, the first that has it.
 
-The plan action calls this before the pure core: each file name becomes {__file__, __documents__} (or __error__),
-which inventory/slo_specs.py converts. Files may be vault-encrypted. Errors name the file and a line, never its text.
+The plan action calls this before the pure core: each file becomes {__file__, __documents__} (or __error__), a
+directory {__file__, __files__: [...]} with its *.yaml and *.yml files in name order, which inventory/slo_specs.py
+converts. Files may be vault-encrypted. Errors name the file and a line, never its text. A path may not leave the
+directory it is read from. docs/slo.md gives a layout Ansible does not also read as inventory.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, List, Sequence
 
 import yaml
 
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo_specs import DOCUMENTS_KEY, ERROR_KEY, FILE_KEY
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo_specs import DOCUMENTS_KEY, ERROR_KEY, FILE_KEY, FILES_KEY
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR as TEAM_LIST
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_VAR_PREFIX as TEAM_PREFIX
 
 
-def read_spec_files(variables: Dict[str, Any], inventory_dir: Any, loader: Any) -> Dict[str, Any]:
-    """`variables` with every team's slo_specs file names replaced by their documents."""
+def read_spec_files(variables: Dict[str, Any], roots: Sequence[Any], loader: Any) -> Dict[str, Any]:
+    """`variables` with every team's slo_specs paths replaced by their documents; `roots` are the directories a path
+    is read from, in order (the inventory directory, the playbook directory)."""
+    dirs = [os.path.realpath(root) for root in roots if isinstance(root, str) and root]
+    dirs = [root for i, root in enumerate(dirs) if root not in dirs[:i]]
     out = dict(variables)
     for name, value in variables.items():
         if name.startswith(TEAM_PREFIX) and isinstance(value, dict) and isinstance(value.get("slo_specs"), list):
-            out[name] = dict(value, slo_specs=[_entry(item, inventory_dir, loader) for item in value["slo_specs"]])
+            out[name] = dict(value, slo_specs=[_entry(item, dirs, loader) for item in value["slo_specs"]])
     teams = variables.get(TEAM_LIST)
     if isinstance(teams, list):
-        out[TEAM_LIST] = [dict(team, slo_specs=[_entry(item, inventory_dir, loader) for item in team["slo_specs"]])
+        out[TEAM_LIST] = [dict(team, slo_specs=[_entry(item, dirs, loader) for item in team["slo_specs"]])
                           if isinstance(team, dict) and isinstance(team.get("slo_specs"), list) else team for team in teams]
     return out
 
 
-def _entry(item: Any, inventory_dir: Any, loader: Any) -> Any:
+def _entry(item: Any, roots: List[str], loader: Any) -> Any:
     if not isinstance(item, str):
         return item
-    if not isinstance(inventory_dir, str) or not inventory_dir:
-        return {FILE_KEY: item, ERROR_KEY: "no inventory directory to read it from (an inventory file or directory, not a host list)"}
-    root = os.path.realpath(inventory_dir)
-    path = os.path.realpath(os.path.join(root, item))
-    if os.path.isabs(item) or not path.startswith(root + os.sep):
-        return {FILE_KEY: item, ERROR_KEY: "must be a path inside the inventory directory %s" % inventory_dir}
-    if not os.path.isfile(path):
-        return {FILE_KEY: item, ERROR_KEY: "no such file in the inventory directory %s" % inventory_dir}
+    if not roots:
+        return {FILE_KEY: item, ERROR_KEY: "no directory to read it from"}
+    if os.path.isabs(item):
+        return {FILE_KEY: item, ERROR_KEY: "must be a path relative to the inventory, the playbook or the project directory"}
+    inside = [(root, os.path.realpath(os.path.join(root, item))) for root in roots]
+    inside = [(root, path) for root, path in inside if path.startswith(root + os.sep)]
+    if not inside:
+        return {FILE_KEY: item, ERROR_KEY: "must be a path inside the inventory, the playbook or the project directory"}
+    for root, path in inside:
+        if os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")) and os.path.isfile(os.path.join(path, n)))
+            if not names:
+                return {FILE_KEY: item, ERROR_KEY: "is a directory without *.yaml or *.yml files (%s)" % path}
+            return {FILE_KEY: item, FILES_KEY: [_file(os.path.join(item, n), os.path.join(path, n), loader) for n in names]}
+        if os.path.isfile(path):
+            return _file(item, path, loader)
+    return {FILE_KEY: item, ERROR_KEY: "no such file or directory in %s" % ", ".join(roots)}
+
+
+def _file(item: str, path: str, loader: Any) -> Dict[str, Any]:
     try:
         text = loader.get_text_file_contents(path)
     except Exception as exc:  # pylint: disable=broad-except

@@ -158,11 +158,13 @@ WHERE = TEAM + ".slo_specs[0] (specs.yaml"
      WHERE + ").slos[0].sli.raw.error_ratio_query: is a ratio the collection cannot count as events"),
     ([_sloth_with(sli={"plugin": {"id": "sloth-common/kubernetes/apiserver/availability"}})],
      WHERE + ").slos[0].sli.plugin: SLI plugins run Sloth's Go code"),
-    ([_sloth_with(alerting={"name": "A", "page_alert": {"labels": {"severity": "pageteam"}}})],
-     WHERE + ").slos[0].alerting.page_alert.labels.severity: the collection routes on severity"),
-    ([dict(SLOTH, labels={"cluster": "valhalla"})],
-     WHERE + ").labels.cluster: cluster is the label each Prometheus adds"),
-    ([dict(SLOTH, version="sloth.slok.dev/v1")], WHERE + ").version: 'sloth.slok.dev/v1' is not supported"),
+    ([_sloth_with(alerting={"name": "A", "page_alert": {"labels": {"team": "search"}}})],
+     WHERE + ").slos[0].alerting.page_alert.labels.team: is set by the collection"),
+    ([_sloth_with(labels={"tier": True})],
+     WHERE + ").slos[0].labels.tier: must be a string, got True; YAML read true as a boolean: quote it ('true')"),
+    ([dict(SLOTH, version="sloth.slok.dev/v1")], WHERE + ").version: 'sloth.slok.dev/v1' is not a Sloth version the collection reads"),
+    ([{"apiVersion": "pyrra.dev/v1beta9", "kind": "ServiceLevelObjective"}], WHERE + ").apiVersion: 'pyrra.dev/v1beta9' is not a spec format"),
+    (_openslo_with(budgetingMethod=None), WHERE + ", document 3).spec.budgetingMethod: is required: Occurrences"),
     (_openslo_with(budgetingMethod="Timeslices"),
      WHERE + ", document 3).spec.budgetingMethod: 'Timeslices' cannot be counted"),
     (_openslo_with(timeWindow=[{"duration": "1M", "isRolling": False, "calendar": {"startTime": "2024-01-01 00:00:00", "timeZone": "UTC"}}]),
@@ -233,20 +235,27 @@ def test_convert_reports_every_problem_of_every_document_at_once():
 
 
 # ---------------------------------------------------------------------------------------------
-# As a user runs it: spec files in the inventory directory
+# As a user runs it: spec files in the project, beside the inventory (docs/slo.md's layout), which Ansible does not read
+# as inventory
 
 
-def test_site_yml_reads_spec_files_from_the_inventory_directory(tmp_path):
+def test_site_yml_reads_spec_files_and_directories_from_the_project(tmp_path):
     inventory = copy_example_inventory(tmp_path / "inventory")
-    (inventory / "slo").mkdir()
-    (inventory / "slo" / "checkout-sloth.yaml").write_text(yaml.safe_dump(SLOTH, sort_keys=False), encoding="utf-8")
-    (inventory / "slo" / "checkout-openslo.yaml").write_text(yaml.safe_dump_all(OPENSLO, sort_keys=False), encoding="utf-8")
+    playbook = tmp_path / "site.yml"  # the project's own playbook, running the collection's (its playbook_dir is the collection's)
+    playbook.write_text("- ansible.builtin.import_playbook: %s\n" % (REPO / "playbooks" / "site.yml"), encoding="utf-8")
+    specs = tmp_path / "slo" / "checkout"
+    specs.mkdir(parents=True)
+    (specs / "sloth.yaml").write_text(yaml.safe_dump(SLOTH, sort_keys=False), encoding="utf-8")
+    (specs / "openslo.yml").write_text(yaml.safe_dump_all(OPENSLO, sort_keys=False), encoding="utf-8")
+    (specs / "README.md").write_text("not a spec\n", encoding="utf-8")
     team_file = inventory / "group_vars" / "all" / "team_checkout.yml"
     team = yaml.safe_load(team_file.read_text(encoding="utf-8"))
-    team["observability_team_checkout"]["slo_specs"] = ["slo/checkout-sloth.yaml", "slo/checkout-openslo.yaml"]
+    team["observability_team_checkout"]["slo_specs"] = ["slo/checkout"]  # a directory: its *.yaml and *.yml files
     team_file.write_text(yaml.safe_dump(team, sort_keys=False), encoding="utf-8")
     out = tmp_path / "out"
-    run_playbook(REPO / "playbooks" / "site.yml", inventory, "-e", "observability_render_dir=%s" % out)
+    proc = run_playbook(playbook, inventory, "-e", "observability_render_dir=%s" % out, merge_stderr=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert "not a valid group definition" not in proc.stdout and "Skipping" not in proc.stdout, proc.stdout[-3000:]
     # One PrometheusRule per service: the imported specs' services (myservice, checkout) each get their own.
     groups = []
     for path in sorted((out / "prod-eu" / "manifests" / "checkout").glob("prometheusrule-checkout-*-slos.yaml")):
@@ -256,15 +265,19 @@ def test_site_yml_reads_spec_files_from_the_inventory_directory(tmp_path):
     assert {"slo/checkout/myservice/requests-availability", "slo/checkout/checkout/availability",
             "slo/checkout/checkout/latency"} <= {g["name"] for g in groups}
 
-    # A missing file, a path out of the inventory and a refused SLO: every problem at once, nothing written.
-    (inventory / "slo" / "bad.yaml").write_text(yaml.safe_dump(_sloth_with(sli={"plugin": {"id": "x"}})), encoding="utf-8")
-    team["observability_team_checkout"]["slo_specs"] = ["slo/missing.yaml", "../../etc/passwd", "slo/bad.yaml"]
+    # A missing file, a path out of both directories and a refused SLO: every problem at once, nothing written.
+    (tmp_path / "slo" / "bad.yaml").write_text(yaml.safe_dump(_sloth_with(sli={"plugin": {"id": "x"}})), encoding="utf-8")
+    team["observability_team_checkout"]["slo_specs"] = ["slo/missing.yaml", "../../etc/passwd", "slo/bad.yaml", "/etc/hostname"]
     team_file.write_text(yaml.safe_dump(team, sort_keys=False), encoding="utf-8")
-    proc = run_playbook(REPO / "playbooks" / "site.yml", inventory, "-e", "observability_render_dir=%s" % (tmp_path / "out2"), check=False)
+    proc = run_playbook(playbook, inventory, "-e", "observability_render_dir=%s" % (tmp_path / "out2"), check=False, cwd=tmp_path)
     assert proc.returncode != 0
-    for expected in ("observability_team_checkout.slo_specs[0]: slo/missing.yaml: no such file in the inventory directory",
-                     "observability_team_checkout.slo_specs[1]: ../../etc/passwd: must be a path inside the inventory directory",
-                     "observability_team_checkout.slo_specs[2] (slo/bad.yaml).slos[0].sli.plugin: SLI plugins run Sloth's Go code"):
+    for expected in ("observability_team_checkout.slo_specs[0]: slo/missing.yaml: no such file or directory in %s, %s, %s" % (
+                         inventory.resolve(), REPO / "playbooks", tmp_path.resolve()),
+                     "observability_team_checkout.slo_specs[1]: ../../etc/passwd: must be a path inside the inventory, the playbook or the "
+                     "project directory",
+                     "observability_team_checkout.slo_specs[2] (slo/bad.yaml).slos[0].sli.plugin: SLI plugins run Sloth's Go code",
+                     "observability_team_checkout.slo_specs[3]: /etc/hostname: must be a path relative to the inventory, the playbook or "
+                     "the project directory"):
         assert expected in proc.stdout, proc.stdout[-4000:]
     assert not (tmp_path / "out2").exists()
 
@@ -320,3 +333,67 @@ def test_a_secret_pasted_into_a_spec_is_refused_and_never_echoed():
     found = _problems([spec])
     assert any("a Slack webhook URL" in line and "slo_specs[0]" in line for line in found), found
     assert not any(webhook in line for line in found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sloth as its users have it: the Kubernetes form, their own severities, team and cluster labels
+
+
+def _sloth_as_users_write_it(kubernetes=False):
+    slo = {"name": "requests-availability", "objective": 99.9,
+           "sli": {"events": {"error_query": 'sum(rate(http_requests_total{job="api",code=~"(5..|429)"}[{{.window}}]))',
+                              "total_query": 'sum(rate(http_requests_total{job="api"}[{{.window}}]))'}},
+           "alerting": {"name": "ApiHighErrorRate", "labels": {"category": "availability"},
+                        "page_alert": {"labels": {"severity": "pageteam", "routing_key": "shop"}},
+                        "ticket_alert": {"labels": {"severity": "slack", "slack_channel": "#alerts-shop"}}}}
+    body = {"service": "api", "labels": {"owner": "shop", "team": "shop", "cluster": "valhalla"}, "slos": [slo]}
+    if not kubernetes:
+        return dict(body, version="prometheus/v1")
+    events = slo["sli"]["events"]
+    alerting = slo["alerting"]
+    slo = dict(slo, sli={"events": {"errorQuery": events["error_query"], "totalQuery": events["total_query"]}},
+               alerting={"name": alerting["name"], "labels": alerting["labels"], "pageAlert": alerting["page_alert"],
+                         "ticketAlert": alerting["ticket_alert"]})
+    return {"apiVersion": "sloth.slok.dev/v1", "kind": "PrometheusServiceLevel", "metadata": {"name": "api", "namespace": "monitoring"},
+            "spec": dict(body, slos=[slo])}
+
+
+def test_sloth_specs_import_as_users_have_them_with_their_severities_kept_and_said():
+    plan = plan_helpers.build({TEAM: {"slo_specs": [inline([_sloth_as_users_write_it()])]}})
+    rules = [r for o in plan["scopes"]["team/shop"]["objects"] if o["kind"] == "PrometheusRule" for g in o["spec"]["groups"]
+             for r in g["rules"] if r.get("alert") == "ApiHighErrorRate"]
+    by_severity = {r["labels"]["severity"]: r["labels"] for r in rules}
+    # The collection routes on severity; the spec's own is kept beside it, and no cluster label is set by the rules.
+    assert by_severity["critical"]["sloth_severity"] == "pageteam" and by_severity["critical"]["routing_key"] == "shop"
+    assert by_severity["warning"]["sloth_severity"] == "slack" and by_severity["warning"]["slack_channel"] == "#alerts-shop"
+    assert all(labels["team"] == "shop" and "cluster" not in labels and labels["owner"] == "shop" for labels in by_severity.values())
+    warnings = [w for w in plan["warnings"] if "slo_specs" in w]
+    assert any(w.startswith(WHERE + ").slos[0].alerting.page_alert.labels.severity: 'pageteam' is kept as sloth_severity='pageteam'")
+               for w in warnings), warnings
+    assert any(w.startswith(WHERE + ").labels.cluster: 'valhalla' is left out: cluster is each Prometheus' external label")
+               for w in warnings), warnings
+
+
+def test_the_kubernetes_form_of_a_sloth_spec_is_the_same_slo():
+    as_file = rule_objects({"slo_specs": [inline([_sloth_as_users_write_it()])]})
+    as_crd = rule_objects({"slo_specs": [inline([_sloth_as_users_write_it(kubernetes=True)])]})
+    assert as_file and as_crd == as_file
+    crd = _sloth_as_users_write_it(kubernetes=True)
+    crd["spec"]["slos"][0]["sli"] = {"events": {"error_query": "sum(rate(a[{{.window}}]))"}}
+    crd["spec"]["sloPlugins"] = {"chain": [{"id": "sloth.dev/contrib/denominator_corrected/v1"}]}
+    found = _problems([crd])
+    for expected in (WHERE + ").spec.sloPlugins: SLO plugins run Sloth's Go code",
+                     WHERE + ").spec.slos[0].sli.events: errorQuery and totalQuery must be strings"):
+        assert any(line.startswith(expected) for line in found), (expected, found)
+
+
+def test_every_problem_of_a_spec_file_comes_at_once():
+    spec = _sloth_as_users_write_it()
+    spec["service"] = "Not A Name"
+    spec["slos"][0]["sli"]["events"]["error_query"] = "sum(rate(x[{{.window}}])"
+    spec["slos"][0]["alerting"]["page_alert"]["labels"]["team"] = "payments"
+    spec["slos"][0]["labels"] = {"tier": 1.5, "on_call": True}
+    found = _problems([spec])
+    for expected in (").service: must be a service name", ").slos[0].sli.events.error_query: holds",
+                     ").slos[0].alerting.page_alert.labels.team: is set by the collection", ").slos[0].labels.on_call: must be a string"):
+        assert any(line.startswith(WHERE + expected) for line in found), (expected, found)

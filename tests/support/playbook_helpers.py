@@ -41,7 +41,7 @@ def example_team_vars():
     return team_vars
 
 
-def run_playbook(playbook, inventory, *args, check=True, extra_env=None, merge_stderr=False):
+def run_playbook(playbook, inventory, *args, check=True, extra_env=None, merge_stderr=False, cwd=REPO):
     env = dict(os.environ)
     env.update({
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
@@ -53,7 +53,7 @@ def run_playbook(playbook, inventory, *args, check=True, extra_env=None, merge_s
     cmd = [ansible_playbook(), "-i", str(inventory), str(playbook)] + list(args)
     # merge_stderr keeps warnings (stderr) in order with the task headers (stdout).
     streams = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} if merge_stderr else {"capture_output": True}
-    proc = subprocess.run(cmd, cwd=REPO, env=env, text=True, timeout=600, check=False, **streams)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, text=True, timeout=600, check=False, **streams)
     if check and proc.returncode != 0:
         raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(cmd), proc.returncode, proc.stdout[-20000:], proc.stderr[-5000:]))
     return proc

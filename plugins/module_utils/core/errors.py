@@ -46,6 +46,17 @@ class Problems:
     def __init__(self) -> None:
         self._pairs: List[Problem] = []
         self._seen: set = set()
+        self._warnings: List[str] = []
+
+    def warn(self, path: str, message: str) -> None:
+        """A lint warning at `path`: valid input the run goes on with, said once (it never fails the run)."""
+        text = "%s: %s" % (path, message)
+        if text not in self._warnings:
+            self._warnings.append(text)
+
+    @property
+    def warnings(self) -> List[str]:
+        return list(self._warnings)
 
     def add(self, path: str, message: str) -> None:
         # A shared setting read by several components reports its problem once.

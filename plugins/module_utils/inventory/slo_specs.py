@@ -21,48 +21,73 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.reader im
 
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.common import SpecDocument
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.openslo import OPENSLO_VERSION, openslo_slos
-from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.sloth import sloth_slos
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.sloth import SLOTH_KUBERNETES, sloth_kubernetes_slos, sloth_slos
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import SLO, Settings
 
 FILE_KEY, DOCUMENTS_KEY, ERROR_KEY = "__file__", "__documents__", "__error__"
+FILES_KEY = "__files__"  # a directory entry: each of its spec files, as FILE_KEY entries
+READ = "Sloth (version: prometheus/v1, or apiVersion: %s, kind: %s) and OpenSLO (apiVersion: %s)" % (
+    SLOTH_KUBERNETES[0], SLOTH_KUBERNETES[1], OPENSLO_VERSION)
+_OPENSLO_KINDS = ("Service", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
 
 
-def convert(items: List[Tuple[str, Any]], problems: Problems, settings: Settings) -> List[Tuple[str, SLO]]:
-    """(service name, SLO) of every SLO of a team's slo_specs items; the SLO's path is its place in its spec."""
+def convert(items: List[Tuple[str, Any]], problems: Problems, settings: Settings, team: str = "") -> List[Tuple[str, SLO]]:
+    """(service name, SLO) of every SLO of team `team`'s slo_specs items; the SLO's path is its place in its spec."""
     out: List[Tuple[str, SLO]] = []
     for entry_path, entry in items:
-        file_name, documents = _documents(entry_path, entry, problems)
-        docs = [SpecDocument(entry_path, file_name, i, len(documents), problems) for i in range(len(documents))]
-        openslo = [(d, doc) for d, doc in zip(docs, documents) if isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith("openslo/")]
-        for where, doc in zip(docs, documents):
-            if not isinstance(doc, dict):
-                where.fail("must be a Sloth (version: prometheus/v1) or OpenSLO (apiVersion: openslo/v1) document, got %s" % describe(doc))
-            elif "version" in doc and "apiVersion" not in doc:
-                out.extend(sloth_slos(doc, where, settings))
-            elif "apiVersion" in doc:
-                if doc.get("apiVersion") != OPENSLO_VERSION:
-                    where.fail("%s is not supported: OpenSLO documents must be apiVersion openslo/v1 (Sloth's own converter reads only "
-                               "openslo/v1alpha)" % describe(doc.get("apiVersion")), "apiVersion")
-                elif doc.get("kind") == "SLO":
-                    out.extend(openslo_slos(doc, where, openslo, settings))
-                elif doc.get("kind") not in ("Service", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"):
-                    where.fail("is not an OpenSLO kind the collection reads (Service, SLO, SLI, DataSource), got %s" % describe(doc.get("kind")),
-                               "kind")
-            else:
-                where.fail("names neither a Sloth version (version: prometheus/v1) nor an OpenSLO apiVersion")
+        docs: List[Tuple[SpecDocument, Any]] = []
+        for file_name, documents in _documents(entry_path, entry, problems):
+            docs += [(SpecDocument(entry_path, file_name, i, len(documents), problems), doc) for i, doc in enumerate(documents)]
+        # An OpenSLO SLO names its SLI and alert policies among the documents of its entry (a file, or a directory's files).
+        openslo = [(where, doc) for where, doc in docs if isinstance(doc, dict) and doc.get("apiVersion") == OPENSLO_VERSION]
+        for where, doc in docs:
+            out.extend(_document(doc, where, settings, team, openslo))
     return out
 
 
-def _documents(entry_path: str, entry: Any, problems: Problems) -> Tuple[Optional[str], List[Any]]:
+def _document(doc: Any, where: SpecDocument, settings: Settings, team: str, openslo: List[Tuple[SpecDocument, Any]]) -> List[Tuple[str, SLO]]:
+    if not isinstance(doc, dict):
+        where.fail("must be a %s document, got %s" % (READ, describe(doc)))
+        return []
+    api = doc.get("apiVersion")
+    if "version" in doc and api is None:
+        return sloth_slos(doc, where, settings, team)
+    if api == SLOTH_KUBERNETES[0]:
+        return sloth_kubernetes_slos(doc, where, settings, team)
+    if api == OPENSLO_VERSION:
+        if doc.get("kind") == "SLO":
+            return openslo_slos(doc, where, openslo, settings, team)
+        if doc.get("kind") not in _OPENSLO_KINDS:
+            where.fail("is not an OpenSLO kind the collection reads (SLO, and the SLI, AlertPolicy and AlertCondition it names), "
+                       "got %s" % describe(doc.get("kind")), "kind")
+        return []
+    if api is None:
+        where.fail("names no version or apiVersion: the collection reads %s" % READ)
+    elif isinstance(api, str) and api.startswith("openslo/"):
+        where.fail("%s is not read: OpenSLO documents must be apiVersion %s (Sloth's own converter reads only openslo/v1alpha)"
+                   % (describe(api), OPENSLO_VERSION), "apiVersion")
+    else:
+        where.fail("%s is not a spec format the collection reads: %s" % (describe(api), READ), "apiVersion")
+    return []
+
+
+def _documents(entry_path: str, entry: Any, problems: Problems) -> List[Tuple[Optional[str], List[Any]]]:
+    """(file name, its documents) of an entry: an inline document, a file, or a directory's files."""
+    if isinstance(entry, dict) and FILES_KEY in entry:
+        if entry.get(ERROR_KEY):
+            problems.add(entry_path, "%s: %s" % (entry[FILE_KEY], entry[ERROR_KEY]))
+            return []
+        return [group for item in entry[FILES_KEY] for group in _documents(entry_path, item, problems)]
     if isinstance(entry, dict) and FILE_KEY in entry:
         if entry.get(ERROR_KEY):
             problems.add(entry_path, "%s: %s" % (entry[FILE_KEY], entry[ERROR_KEY]))
-            return entry[FILE_KEY], []
-        return entry[FILE_KEY], [d for d in entry.get(DOCUMENTS_KEY) or [] if d is not None]
+            return []
+        return [(entry[FILE_KEY], [d for d in entry.get(DOCUMENTS_KEY) or [] if d is not None])]
     if isinstance(entry, dict):
-        return None, [entry]
+        return [(None, [entry])]
     if isinstance(entry, str):
-        problems.add(entry_path, "%s: spec files are read by the plan action, relative to the inventory directory" % describe(entry))
-        return None, []
-    problems.add(entry_path, "must be a spec file (a path relative to the inventory directory) or an inline document, got %s" % describe(entry))
-    return None, []
+        problems.add(entry_path, "%s: spec files are read by the plan action, relative to the inventory or playbook directory" % describe(entry))
+        return []
+    problems.add(entry_path, "must be a spec file or directory (a path relative to the inventory or playbook directory) or an inline "
+                 "document, got %s" % describe(entry))
+    return []

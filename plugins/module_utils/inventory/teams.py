@@ -110,7 +110,7 @@ def parse_team(raw: Any, path: str, problems: Problems, settings: Settings, defa
     r.done()
     services = tuple(s for s in (parse_service(item, p, problems, settings, name or "", namespace or "") for p, item in service_items) if s)
     no_duplicate_names(service_items, "service", problems)
-    services = _with_imported(services, slo_specs.convert(spec_items, problems, settings), r.sub("slo_specs"), problems)
+    services = _with_imported(services, slo_specs.convert(spec_items, problems, settings, name or ""), r.sub("slo_specs"), problems)
     if name is None or namespace is None:
         return None
     for service in services:

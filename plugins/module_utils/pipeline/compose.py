@@ -69,6 +69,7 @@ class RunConfig:
     only_teams: Optional[Tuple[str, ...]]  # a run limited to these teams; None: every team
     alertmanager: inventory_alerting.AlertmanagerSettings
     delete_namespaces: bool
+    warnings: Tuple[str, ...]  # what reading the inputs found valid but worth saying (an imported spec's dropped label)
 
 
 class RoleVariables:
@@ -158,7 +159,7 @@ def compose(variables: Mapping[str, Any], defaults: Mapping[str, Any], cluster: 
         kube_prometheus_stack=parsed_kps, datasources=parsed_ds, loki=parsed_loki, tempo=parsed_tempo,
         opentelemetry=parsed_otel, alloy=parsed_alloy, team_settings=team_settings, teams=tuple(teams),
         build_teams=tuple(build_teams), only_teams=tuple(only) if only is not None else None, alertmanager=am_settings,
-        delete_namespaces=delete_namespaces)
+        delete_namespaces=delete_namespaces, warnings=tuple(problems.warnings))
 
 
 def _team_settings(variables: Mapping[str, Any], defaults: Mapping[str, Any], clusters: Sequence[str],

@@ -7,7 +7,7 @@ events (recognised on Prometheus' parser: core.promql), labels.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.errors import Problems, join_path
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import (
@@ -68,16 +68,17 @@ def selector_of(node: Any, where: SpecDocument, *keys: Any, bare: bool = False) 
         return None
 
 
-def counted_events(error_query: Any, total_query: Any, where: SpecDocument, *keys: Any) -> Optional[Dict[str, Any]]:
-    """errors and total, or latency, of Sloth's (or OpenSLO's) error and total queries, as build_slo takes them."""
+def counted_events(error_query: Any, total_query: Any, where: SpecDocument, *keys: Any,
+                   names: Tuple[str, str] = ("error_query", "total_query")) -> Optional[Dict[str, Any]]:
+    """errors and total, or latency, of Sloth's error and total queries (`names`: their fields), as build_slo takes them."""
     if not isinstance(error_query, str) or not isinstance(total_query, str):
-        where.fail("error_query and total_query must be strings", *keys)
+        where.fail("%s and %s must be strings (PromQL queries)" % names, *keys)
         return None
-    error_keys, total_keys = keys + ("error_query",), keys + ("total_query",)
+    error_keys, total_keys = keys + (names[0],), keys + (names[1],)
     error_tree, total_tree = parse(error_query, where, *error_keys), parse(total_query, where, *total_keys)
     total = selector_of(total_tree, where, *total_keys) if total_tree is not None else None
     if total_tree is not None and total is None and where.ok:
-        where.fail(NOT_SUM_RATE % "total_query", *total_keys)
+        where.fail(NOT_SUM_RATE % names[1], *total_keys)
     if error_tree is None:
         return None
     errors = selector_of(error_tree, where, *error_keys)
@@ -132,8 +133,18 @@ def ratio_events(query: Any, where: SpecDocument, *keys: Any) -> Optional[Dict[s
 # Labels and alerts
 
 
-def read_labels(raw: Any, where: SpecDocument, *keys: Any) -> Dict[str, str]:
-    """A spec's labels, as an SLO's alert labels: Prometheus label names, string values, none the collection sets."""
+# A spec's own severity that is not the collection's (Sloth's examples page `pageteam`, ticket `slack`): kept on the
+# alert under this label, beside the `severity` the collection routes on.
+SPEC_SEVERITY_LABEL = "sloth_severity"
+
+
+def read_labels(raw: Any, where: SpecDocument, *keys: Any, team: str = "", severity: str = "") -> Dict[str, str]:
+    """A spec's labels, as an SLO's alert labels: Prometheus label names, string values, none the collection sets.
+
+    What a migrating spec commonly holds is taken over, with a lint warning where it changes: a `severity` equal to
+    the collection's for the alert (`severity`: critical for pages, warning for tickets) is that, another is kept as
+    sloth_severity; a `team` equal to the team's name is the label the platform sets anyway; `cluster` is each
+    Prometheus' external label, so the spec's value is left out."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -141,17 +152,27 @@ def read_labels(raw: Any, where: SpecDocument, *keys: Any) -> Dict[str, str]:
         return {}
     out = {}
     for key, value in raw.items():
-        if key == "severity":
-            where.fail("the collection routes on severity, critical for page alerts and warning for tickets; got %s: route on "
-                       "another label (such as routing_key)" % describe(value), *(keys + (key,)))
-        elif key == "cluster":
-            where.fail("cluster is the label each Prometheus adds (its external label); a spec cannot set it", *(keys + (key,)))
+        at = keys + (str(key),)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            hint = "; YAML read %s as a boolean: quote it (%r)" % (str(value).lower(), str(value).lower()) if isinstance(value, bool) else ""
+            where.fail("must be a string, got %s%s" % (describe(value), hint), *at)
         elif not isinstance(key, str) or not LABEL_NAME_RE.match(key) or key.startswith("__"):
-            where.fail("is not a Prometheus label name the collection lets a spec set", *(keys + (str(key),)))
+            where.fail("is not a Prometheus label name the collection lets a spec set", *at)
+        elif key == "severity":
+            if str(value) != severity:
+                where.problems.warn(where.at(*at), "%s is kept as %s=%s: the collection routes on severity (critical for page "
+                                    "alerts, warning for tickets); match %s in routes that matched severity" % (
+                                        describe(value), SPEC_SEVERITY_LABEL, describe(str(value)), SPEC_SEVERITY_LABEL))
+                out[SPEC_SEVERITY_LABEL] = str(value)
+        elif key == "team" and team and str(value) == team:
+            continue  # the label the platform sets on every alert of the team
+        elif key == "cluster":
+            where.problems.warn(where.at(*at), "%s is left out: cluster is each Prometheus' external label, on every alert already "
+                                "(the cluster's host name in observability_clusters); routes that matched %s match that name" % (
+                                    describe(value), describe(str(value))))
         elif key in RESERVED:
-            where.fail("is set by the collection (routing and identity: %s): a spec cannot set it" % ", ".join(RESERVED), *(keys + (key,)))
-        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            where.fail("must be a string, got %s" % describe(value), *(keys + (key,)))
+            where.fail("is set by the collection (routing and identity: %s)%s" % (
+                ", ".join(RESERVED), "; the spec is imported into team %r" % team if key == "team" and team else ""), *at)
         else:
             out[str(key)] = str(value)
     return out

@@ -28,7 +28,7 @@ OPENSLO_VERSION = "openslo/v1"
 
 
 def openslo_slos(doc: Dict[str, Any], where: SpecDocument, siblings: List[Tuple[SpecDocument, Dict[str, Any]]],
-                 settings: Settings) -> List[Tuple[str, SLO]]:
+                 settings: Settings, team: str = "") -> List[Tuple[str, SLO]]:
     """(service, SLO) of an OpenSLO SLO document (its SLI, AlertPolicies and AlertConditions inline or among `siblings`)."""
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else None
@@ -43,7 +43,10 @@ def openslo_slos(doc: Dict[str, Any], where: SpecDocument, siblings: List[Tuple[
         where.fail("must be a service name (a Kubernetes name), got %s" % describe(service), "spec", "service")
     description = spec.get("description") if isinstance(spec.get("description"), str) else ""
     method = spec.get("budgetingMethod")
-    if method != "Occurrences":
+    if method is None:
+        where.fail("is required: Occurrences, the one method the collection counts (its error budget is a share of events)",
+                   "spec", "budgetingMethod")
+    elif method != "Occurrences":
         where.fail("%s cannot be counted: the collection's error budget is a share of events (Occurrences)" % describe(method),
                    "spec", "budgetingMethod")
     period = _openslo_window(spec.get("timeWindow"), where, settings)
@@ -60,7 +63,7 @@ def openslo_slos(doc: Dict[str, Any], where: SpecDocument, siblings: List[Tuple[
     objective = objectives[0]
     target = _openslo_target(objective, where)
     counted = _openslo_sli(sli, objective, where, sli_keys) if sli is not None else None
-    labels = _openslo_labels(meta.get("labels"), where)
+    labels = _openslo_labels(meta.get("labels"), where, team)
     if not where.ok or counted is None:
         return []
     slo = build_slo(where.at("spec"), where.problems, settings, name=name, objective=target, period=period, tiers=tiers,
@@ -355,7 +358,7 @@ def _openslo_threshold(metric: Dict[str, Any], objective: Dict[str, Any], where:
     return {"latency": Latency(histogram, threshold, Selector(histogram, parsed.matchers))}
 
 
-def _openslo_labels(raw: Any, where: SpecDocument) -> Dict[str, str]:
+def _openslo_labels(raw: Any, where: SpecDocument, team: str = "") -> Dict[str, str]:
     """OpenSLO labels: a value or a list of values per key; a list of more than one cannot be one Prometheus label."""
     if raw is None:
         return {}
@@ -370,4 +373,4 @@ def _openslo_labels(raw: Any, where: SpecDocument) -> Dict[str, str]:
                 continue
             value = value[0]
         flat[key] = value
-    return read_labels(flat, where, "metadata", "labels")
+    return read_labels(flat, where, "metadata", "labels", team=team)
