@@ -271,8 +271,9 @@ def test_site_yml_reads_spec_files_and_directories_from_the_project(tmp_path):
     team_file.write_text(yaml.safe_dump(team, sort_keys=False), encoding="utf-8")
     proc = run_playbook(playbook, inventory, "-e", "observability_render_dir=%s" % (tmp_path / "out2"), check=False, cwd=tmp_path)
     assert proc.returncode != 0
-    for expected in ("observability_team_checkout.slo_specs[0]: slo/missing.yaml: no such file or directory in %s, %s, %s" % (
-                         inventory.resolve(), REPO / "playbooks", tmp_path.resolve()),
+    missing = "observability_team_checkout.slo_specs[0]: slo/missing.yaml: no such file or directory in %s, %s, %s" % (
+        inventory.resolve(), REPO / "playbooks", tmp_path.resolve())
+    for expected in (missing,
                      "observability_team_checkout.slo_specs[1]: ../../etc/passwd: must be a path inside the inventory, the playbook or the "
                      "project directory",
                      "observability_team_checkout.slo_specs[2] (slo/bad.yaml).slos[0].sli.plugin: SLI plugins run Sloth's Go code",
