@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup render test test-unit test-sanity test-lint test-kind test-charts bench ee clean tools control-plane control-plane-stop
+.PHONY: setup render test test-unit test-sanity test-lint test-kind test-charts test-specs bench ee clean tools control-plane control-plane-stop
 
 setup:
 	@bash scripts/setup.sh
@@ -32,6 +32,11 @@ test-lint: setup
 # Needs VIGIL_CHART_SOURCES (assembled by tests/charts/chart_sources.py); helm goes into .cache/tools when missing.
 test-charts: setup
 	VIGIL_REQUIRE_TOOLS=1 VIGIL_HELM=$$(bash scripts/install-helm.sh) $(BIN)/pytest -p no:cacheprovider -v -s tests/charts
+
+# The peers' own example specs (Sloth, Pyrra) imported as a team imports them; VIGIL_SPEC_SOURCES holds them, assembled
+# outside the repository by `python tests/specs/spec_sources.py <git mirrors> <dir>` (docs/testing.md).
+test-specs: setup
+	$(BIN)/pytest -p no:cacheprovider -v -s tests/specs
 
 # The Go tools of the cluster tests (kube-apiserver, kube-controller-manager, etcd, the Prometheus Operator, helm-diff),
 # built from their pinned wrapper modules (tools/go/) into $HOME/.cache/vigil-observability/tools; one line per tool.

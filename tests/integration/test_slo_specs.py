@@ -398,3 +398,61 @@ def test_every_problem_of_a_spec_file_comes_at_once():
     for expected in (").service: must be a service name", ").slos[0].sli.events.error_query: holds",
                      ").slos[0].alerting.page_alert.labels.team: is set by the collection", ").slos[0].labels.on_call: must be a string"):
         assert any(line.startswith(WHERE + expected) for line in found), (expected, found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pyrra's ServiceLevelObjective
+
+
+def _pyrra(indicator, **spec):
+    return {"apiVersion": "pyrra.dev/v1alpha1", "kind": "ServiceLevelObjective",
+            "metadata": {"name": "api-errors", "namespace": "monitoring", "labels": {"prometheus": "k8s", "pyrra.dev/tier": "1"}},
+            "spec": dict({"target": "99.5", "window": "4w", "description": "API errors", "indicator": indicator}, **spec)}
+
+
+PYRRA_RATIO = {"ratio": {"errors": {"metric": 'http_requests_total{job="api",code=~"5.."}'},
+                         "total": {"metric": 'http_requests_total{job="api"}'}}}
+PYRRA_LATENCY = {"latency": {"success": {"metric": 'http_request_duration_seconds_bucket{job="api",le="0.25"}'},
+                             "total": {"metric": 'http_request_duration_seconds_count{job="api"}'}}}
+
+
+@pytest.mark.parametrize("indicator, native", [
+    (PYRRA_RATIO, {"name": "errors", "errors": 'http_requests_total{job="api",code=~"5.."}', "total": 'http_requests_total{job="api"}'}),
+    (PYRRA_LATENCY, {"name": "latency", "latency": {"histogram": "http_request_duration_seconds", "threshold": 0.25, "selector": '{job="api"}'}}),
+], ids=["ratio", "latency"])
+def test_a_pyrra_slo_is_the_same_slo_written_natively(indicator, native):
+    # Service: the object's name; period: its window; labels: its pyrra.dev/ labels; absent alerts on, as Pyrra's.
+    native = dict(native, objective="99.5", period="28d", description="API errors", labels={"tier": "1"}, no_data=True)
+    imported = rule_objects({"slo_specs": [inline([_pyrra(indicator)])]})
+    assert imported == rule_objects({"services": [{"name": "api-errors", **NO_GOLDEN, "slos": [native]}]})
+    assert "shop-api-errors-slos" in [o["metadata"]["name"] for o in imported]
+
+
+def test_pyrra_alerting_maps_to_the_actions_and_its_own_severities_are_kept():
+    doc = _pyrra(PYRRA_RATIO, alerting={"name": "ApiErrorBudgetBurn", "absent": False, "severities": {"fastBurn": "page", "mediumBurn": "page"}})
+    plan = plan_helpers.build({TEAM: {"slo_specs": [inline([doc])]}})
+    alerts = {(r["alert"], r["labels"]["severity"]): r["labels"] for o in plan["scopes"]["team/shop"]["objects"] if o["kind"] == "PrometheusRule"
+              for g in o["spec"]["groups"] for r in g["rules"] if "alert" in r}
+    assert alerts[("ApiErrorBudgetBurn", "critical")]["pyrra_severity"] == "page"
+    assert "pyrra_severity" not in alerts[("ApiErrorBudgetBurn", "warning")]
+    assert not any("NoData" in name or "Missing" in name for name, _severity in alerts)  # absent: false
+    disabled = [o for o in rule_objects({"slo_specs": [inline([_pyrra(PYRRA_RATIO, alerting={"disabled": True})])]})
+                if o["metadata"]["name"] == "shop-api-errors-slos"]
+    assert disabled and not [r for o in disabled for g in o["spec"]["groups"] for r in g["rules"] if "alert" in r]
+
+
+@pytest.mark.parametrize("doc, expected", [
+    (_pyrra({"ratio": dict(PYRRA_RATIO["ratio"], grouping=["handler"])}), ").spec.indicator.ratio.grouping: makes one SLO per value of handler"),
+    (_pyrra({"bool_gauge": {"metric": "probe_success"}}), ").spec.indicator.bool_gauge: a boolean gauge's samples are not events"),
+    (_pyrra({"latencyNative": {"latency": "0.5", "total": {"metric": "h"}}}), ").spec.indicator.latencyNative: native histograms cannot be counted"),
+    (_pyrra({"latency": {"success": {"metric": 'h_bucket{job="a",le="1"}'}, "total": {"metric": 'h_count{job="b"}'}}}),
+     ").spec.indicator.latency.total.metric: must be h_count with the success metric's matchers but le"),
+    (_pyrra(PYRRA_RATIO, target="101"), ").spec.target: must be between 0 and 100"),
+    (_pyrra(PYRRA_RATIO, window="a month"), ").spec.window: "),
+    (_pyrra(PYRRA_RATIO, alerting={"severities": {"fastBurn": "page", "mediumBurn": "critical"}}),
+     ").spec.alerting.severities: fastBurn and mediumBurn hold critical and page"),
+    (dict(_pyrra(PYRRA_RATIO), metadata={"name": "api", "labels": {"pyrra.dev/team": "payments"}}), ").metadata.labels.team: is set by the collection"),
+])
+def test_what_pyrra_says_that_the_model_cannot_count_is_refused_at_its_field(doc, expected):
+    found = _problems([doc])
+    assert any(line.startswith(WHERE + expected) for line in found), (expected, found)

@@ -21,13 +21,14 @@ from ansible_collections.vigil.observability.plugins.module_utils.core.reader im
 
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.common import SpecDocument
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.openslo import OPENSLO_VERSION, openslo_slos
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.pyrra import PYRRA, pyrra_slos
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.sloth import SLOTH_KUBERNETES, sloth_kubernetes_slos, sloth_slos
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import SLO, Settings
 
 FILE_KEY, DOCUMENTS_KEY, ERROR_KEY = "__file__", "__documents__", "__error__"
 FILES_KEY = "__files__"  # a directory entry: each of its spec files, as FILE_KEY entries
-READ = "Sloth (version: prometheus/v1, or apiVersion: %s, kind: %s) and OpenSLO (apiVersion: %s)" % (
-    SLOTH_KUBERNETES[0], SLOTH_KUBERNETES[1], OPENSLO_VERSION)
+READ = "Sloth (version: prometheus/v1, or apiVersion: %s, kind: %s), Pyrra (apiVersion: %s, kind: %s) and OpenSLO (apiVersion: %s)" % (
+    SLOTH_KUBERNETES[0], SLOTH_KUBERNETES[1], PYRRA[0], PYRRA[1], OPENSLO_VERSION)
 _OPENSLO_KINDS = ("Service", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
 
 
@@ -54,6 +55,8 @@ def _document(doc: Any, where: SpecDocument, settings: Settings, team: str, open
         return sloth_slos(doc, where, settings, team)
     if api == SLOTH_KUBERNETES[0]:
         return sloth_kubernetes_slos(doc, where, settings, team)
+    if api == PYRRA[0]:
+        return pyrra_slos(doc, where, settings, team)
     if api == OPENSLO_VERSION:
         if doc.get("kind") == "SLO":
             return openslo_slos(doc, where, openslo, settings, team)

@@ -138,12 +138,13 @@ def ratio_events(query: Any, where: SpecDocument, *keys: Any) -> Optional[Dict[s
 SPEC_SEVERITY_LABEL = "sloth_severity"
 
 
-def read_labels(raw: Any, where: SpecDocument, *keys: Any, team: str = "", severity: str = "") -> Dict[str, str]:
+def read_labels(raw: Any, where: SpecDocument, *keys: Any, team: str = "", severity: str = "",
+                kept_as: str = SPEC_SEVERITY_LABEL) -> Dict[str, str]:
     """A spec's labels, as an SLO's alert labels: Prometheus label names, string values, none the collection sets.
 
     What a migrating spec commonly holds is taken over, with a lint warning where it changes: a `severity` equal to
     the collection's for the alert (`severity`: critical for pages, warning for tickets) is that, another is kept as
-    sloth_severity; a `team` equal to the team's name is the label the platform sets anyway; `cluster` is each
+    `kept_as` (sloth_severity, pyrra_severity); a `team` equal to the team's name is the label the platform sets anyway; `cluster` is each
     Prometheus' external label, so the spec's value is left out."""
     if raw is None:
         return {}
@@ -162,8 +163,8 @@ def read_labels(raw: Any, where: SpecDocument, *keys: Any, team: str = "", sever
             if str(value) != severity:
                 where.problems.warn(where.at(*at), "%s is kept as %s=%s: the collection routes on severity (critical for page "
                                     "alerts, warning for tickets); match %s in routes that matched severity" % (
-                                        describe(value), SPEC_SEVERITY_LABEL, describe(str(value)), SPEC_SEVERITY_LABEL))
-                out[SPEC_SEVERITY_LABEL] = str(value)
+                                        describe(value), kept_as, describe(str(value)), kept_as))
+                out[kept_as] = str(value)
         elif key == "team" and team and str(value) == team:
             continue  # the label the platform sets on every alert of the team
         elif key == "cluster":
