@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Sequence
 import yaml
 
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo_specs import DOCUMENTS_KEY, ERROR_KEY, FILE_KEY, FILES_KEY
+from ansible_collections.vigil.observability.plugins.module_utils.inventory.teams import PLATFORM_SLO_SPECS_VAR as PLATFORM_SPECS
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_LIST_VAR as TEAM_LIST
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import TEAM_VAR_PREFIX as TEAM_PREFIX
 
@@ -31,6 +32,8 @@ def read_spec_files(variables: Dict[str, Any], roots: Sequence[Any], loader: Any
     for name, value in variables.items():
         if name.startswith(TEAM_PREFIX) and isinstance(value, dict) and isinstance(value.get("slo_specs"), list):
             out[name] = dict(value, slo_specs=[_entry(item, dirs, loader) for item in value["slo_specs"]])
+    if isinstance(variables.get(PLATFORM_SPECS), list):
+        out[PLATFORM_SPECS] = [_entry(item, dirs, loader) for item in variables[PLATFORM_SPECS]]
     teams = variables.get(TEAM_LIST)
     if isinstance(teams, list):
         out[TEAM_LIST] = [dict(team, slo_specs=[_entry(item, dirs, loader) for item in team["slo_specs"]])

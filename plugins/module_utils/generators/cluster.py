@@ -146,6 +146,24 @@ def platform_objects(settings: Settings) -> List[Dict[str, Any]]:
                             golden.self_check_groups(settings))]
 
 
+def platform_slo_objects(team: Team, settings: Settings, measured: Optional[Dict[Tuple[str, str, str], int]] = None,
+                         ) -> List[Tuple[Dict[str, Any], str]]:
+    """The platform's own SLOs (a team of the platform namespace): each service's SLO rules and its monitor, with the
+    inventory path each comes from."""
+    out = []
+    for service in team.services:
+        for obj in rule_objects(team, service, "slos", "slo", slo_rules.service_groups(team, service, settings), measured):
+            out.append((obj, join_path(service.path, "slos")))
+        for obj in rule_objects(team, service, "golden-signals", "golden-signals", golden.service_groups(team, service, settings), measured):
+            out.append((obj, join_path(service.path, "golden_signals")))
+        spec = generators_monitors.monitor_spec(team, service)
+        if spec:
+            kind, name, body = spec
+            out.append((k8s_object(inventory_monitors.API_VERSION, kind, name, team.namespace, labels_for(team, "monitor"), body),
+                        join_path(service.path, "monitor")))
+    return out
+
+
 ALERTMANAGER_FILE = "alertmanager/alertmanager.yaml"
 SECRET_KEYS_FILE = "alertmanager/secrets.yaml"
 
@@ -200,6 +218,7 @@ def build_cluster(
     only_teams: Optional[Any] = None,
     alerting: Optional[Any] = None,
     alertmanager_namespace: Optional[Any] = None,
+    platform_team: Optional[Team] = None,
 ) -> Bundle:
     """The bundle of one cluster: each selected team's objects, with lint warnings.
 
@@ -213,6 +232,10 @@ def build_cluster(
     bundle.warnings.extend(lint_cluster(cluster, teams, settings, only_teams))
     for obj in platform_objects(settings):
         bundle.add(PLATFORM_SCOPE, obj)
+    if platform_team is not None:
+        for obj, path in platform_slo_objects(platform_team, settings, bundle.rule_spec_bounds):
+            bundle.add(PLATFORM_SCOPE, obj)
+            bundle.origins[object_key(obj)] = path
     if alerting is not None:
         built = {scope.split("/", 1)[1] for scope in bundle.scopes if scope.startswith("team/")}
         _add_alerting(bundle, [t for t in teams if t.on_cluster(cluster)], settings, alerting, built,

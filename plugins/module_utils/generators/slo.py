@@ -209,6 +209,11 @@ class _Counts:
         return "sum(%s) - sum(increase(%s[%s]))" % (self.sel(count_name(REQUESTS, "increase%s" % window)), self.texts["good"], window)
 
 
+def _scoped(selector: Selector, team: Team) -> Selector:
+    """A team's selector read in its namespace; the platform's own SLOs (cluster components) read where they are."""
+    return selector if team.reads_all_namespaces else selector.in_namespace(team.namespace)
+
+
 _PLACEHOLDERS = {key: "\x00%s\x00" % key for key in ("ident", "total", "errors", "count", "good")}
 
 
@@ -216,12 +221,12 @@ def _texts(team: Team, service: Service, slo: SLO) -> Dict[str, str]:
     """What differs between SLOs of one shape: the identity matchers and the raw selectors, scoped to the namespace."""
     texts = {"ident": _identity_text(team.namespace, service.name, slo.name, team.name)}
     if slo.latency:
-        scoped = slo.latency.selector.in_namespace(team.namespace)
+        scoped = _scoped(slo.latency.selector, team)
         texts["count"] = str(Selector(slo.latency.histogram + "_count", scoped.matchers))
         texts["good"] = str(Selector(slo.latency.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(slo.latency.threshold)))
     else:
-        texts["total"] = str(slo.total.in_namespace(team.namespace))
-        texts["errors"] = str(slo.errors.in_namespace(team.namespace))
+        texts["total"] = str(_scoped(slo.total, team))
+        texts["errors"] = str(_scoped(slo.errors, team))
     return texts
 
 
@@ -289,7 +294,7 @@ def _raw_rates(team: Team, service: Service, slo: SLO, window: Duration) -> Tupl
     """(requests, errors) per second at the base window, read from the raw series (the dashboards' SLI)."""
     if slo.latency:
         lat = slo.latency
-        scoped = lat.selector.in_namespace(team.namespace)
+        scoped = _scoped(lat.selector, team)
         count = Selector(lat.histogram + "_count", scoped.matchers)
         good = Selector(lat.histogram + "_bucket", scoped.matchers).with_matchers(le_matcher(lat.threshold))
         requests = "sum(rate(%s[%s]))" % (count, window)
@@ -297,10 +302,10 @@ def _raw_rates(team: Team, service: Service, slo: SLO, window: Duration) -> Tupl
         # leaves errors absent, so the no-data alert can catch a wrong threshold.
         errors = "sum(%s) - sum(rate(%s[%s]))" % (_sel(record_name("requests_per_second", window), team, service, slo), good, window)
         return requests, errors
-    requests = "sum(rate(%s[%s]))" % (slo.total.in_namespace(team.namespace), window)
+    requests = "sum(rate(%s[%s]))" % (_scoped(slo.total, team), window)
     # An error counter that has not been created yet means zero errors, with the SLO's labels; the
     # zero comes from the requests series this group has just recorded, not a second read of the raw series.
-    errors = "sum(rate(%s[%s])) or 0 * sum(%s)" % (slo.errors.in_namespace(team.namespace), window,
+    errors = "sum(rate(%s[%s])) or 0 * sum(%s)" % (_scoped(slo.errors, team), window,
                                                    _sel(record_name("requests_per_second", window), team, service, slo))
     return requests, errors
 

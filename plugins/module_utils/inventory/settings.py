@@ -72,7 +72,7 @@ class PlatformSettings:
 
 # Keys read elsewhere: the teams (observability_team_*, observability_teams), the Alertmanager block
 # and the SLO tiers (parsed with the teams), the cluster connection (read by the apply tasks).
-_READ_ELSEWHERE = ("teams", "alertmanager", "slo_tiers", "kubeconfig", "kube_context")
+_READ_ELSEWHERE = ("teams", "alertmanager", "slo_tiers", "kubeconfig", "kube_context", "platform_slos", "platform_slo_specs")
 
 
 def platform_variables(variables: Mapping[str, Any]) -> Dict[str, Any]:

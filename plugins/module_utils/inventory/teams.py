@@ -176,6 +176,34 @@ def _own_namespace_selectors(service: Service, namespace: str, problems: Problem
                              "namespace %r (see docs/tenancy.md)" % (quote(namespace), namespace))
 
 
+# The platform team: the name its SLOs' rules and alerts carry (no team may use the platform namespace).
+PLATFORM_TEAM = "platform"
+PLATFORM_SLOS_VAR, PLATFORM_SLO_SPECS_VAR = "observability_platform_slos", "observability_platform_slo_specs"
+
+
+def parse_platform_team(variables: Mapping[str, Any], settings: Settings, problems: Problems) -> Optional[Team]:
+    """The platform's own SLOs (observability_platform_slos, observability_platform_slo_specs) as a team of their own,
+    in the platform namespace, whose selectors read the components' series wherever they are; None without any."""
+    r = Reader({"slos": variables.get(PLATFORM_SLOS_VAR) or [], "specs": variables.get(PLATFORM_SLO_SPECS_VAR) or []}, "", problems,
+               paths={"slos": PLATFORM_SLOS_VAR, "specs": PLATFORM_SLO_SPECS_VAR})
+    items, spec_items = r.items("slos"), r.items("specs")
+    if not items and not spec_items:
+        return None
+    services = []
+    for path, raw in items:
+        if isinstance(raw, dict) and "golden_signals" not in raw:
+            # Golden signals read a service's HTTP series in its namespace; a component's are its own: off unless asked.
+            raw = dict(raw, golden_signals={signal: False for signal in GOLDEN_SIGNALS})
+        service = parse_service(raw, path, problems, settings, PLATFORM_TEAM, settings.platform_namespace)
+        if service is not None:
+            services.append(service)
+    no_duplicate_names(items, "service", problems)
+    services = _with_imported(tuple(services), slo_specs.convert(spec_items, problems, settings, PLATFORM_TEAM), PLATFORM_SLO_SPECS_VAR,
+                              problems)
+    return Team(name=PLATFORM_TEAM, namespace=settings.platform_namespace, services=tuple(sorted(services, key=lambda s: s.name)),
+                path=PLATFORM_SLOS_VAR, reads_all_namespaces=True)
+
+
 def collect_team_inputs(variables: Mapping[str, Any], team_list: Any = None) -> List[Tuple[str, Any, Any]]:
     """Pair every team definition with its variable path.
 

@@ -243,6 +243,8 @@ class Team:
     shares_namespace_with: tuple = ()  # sorted names of the teams the owner lets use its namespace
     rules: tuple = ()  # TeamRule of the team as a whole
     rule_tests: tuple = ()  # RuleTest, run against every rule the team's objects hold
+    # The platform's own SLOs (observability_platform_slos): rules in the platform namespace, selectors not scoped.
+    reads_all_namespaces: bool = False
 
     def on_cluster(self, cluster: str) -> bool:
         return self.clusters is None or cluster in self.clusters

@@ -65,6 +65,7 @@ class RunConfig:
     alloy: alloy.AlloySettings
     team_settings: Settings
     teams: Tuple[Team, ...]  # every team of the inventory
+    platform_team: Optional[Team]  # the platform's own SLOs (observability_platform_slos), None without any
     build_teams: Tuple[Team, ...]  # the teams this run builds (less those being offboarded)
     only_teams: Optional[Tuple[str, ...]]  # a run limited to these teams; None: every team
     alertmanager: inventory_alerting.AlertmanagerSettings
@@ -138,6 +139,7 @@ def compose(variables: Mapping[str, Any], defaults: Mapping[str, Any], cluster: 
         {k: v for k, v in variables.items() if k.startswith("observability_team_") and k != TEAM_LIST_VAR},
         variables.get(TEAM_LIST_VAR, []))
     teams = inventory_teams.parse_teams(inputs, team_settings, problems)
+    platform_team = inventory_teams.parse_platform_team(variables, team_settings, problems)
     am_settings = inventory_alerting.parse_alertmanager(variables.get(inventory_alerting.ALERTMANAGER_VAR) or {}, problems,
                                                         platform.alertmanager_mode)
     inventory_alerting.check_teams(teams, am_settings, problems)
@@ -157,7 +159,7 @@ def compose(variables: Mapping[str, Any], defaults: Mapping[str, Any], cluster: 
         cluster=cluster, clusters=tuple(clusters), platform=platform,
         releases={component: spec for component, spec in releases.items() if spec is not None},
         kube_prometheus_stack=parsed_kps, datasources=parsed_ds, loki=parsed_loki, tempo=parsed_tempo,
-        opentelemetry=parsed_otel, alloy=parsed_alloy, team_settings=team_settings, teams=tuple(teams),
+        opentelemetry=parsed_otel, alloy=parsed_alloy, team_settings=team_settings, teams=tuple(teams), platform_team=platform_team,
         build_teams=tuple(build_teams), only_teams=tuple(only) if only is not None else None, alertmanager=am_settings,
         delete_namespaces=delete_namespaces, warnings=tuple(problems.warnings))
 

@@ -39,7 +39,8 @@ def generate(config: RunConfig, problems: Problems) -> Generated:
     platform, releases = config.platform, config.releases
     bundle = generators_cluster.build_cluster(config.cluster, list(config.build_teams), config.team_settings,
                                               list(config.only_teams) if config.only_teams is not None else None, config.alertmanager,
-                                              alertmanager_namespace=releases["kube_prometheus_stack"].namespace)
+                                              alertmanager_namespace=releases["kube_prometheus_stack"].namespace,
+                                              platform_team=config.platform_team)
     bundle.warnings.extend(config.warnings)
     for name in platform.offboard_teams:
         bundle.scopes.setdefault(generators_cluster.team_scope(name), [])
