@@ -39,10 +39,16 @@ def _import(name, documents):
     return [o for o in plan["scopes"]["team/shop"]["objects"] if o["kind"] == "PrometheusRule"], None
 
 
-def _sloth_files():
-    root = SOURCES / "sloth" / "examples"
+def _examples(peer):
+    """The examples/ directory of `peer` (sloth, pyrra) in VIGIL_SPEC_SOURCES; the gate fails without it."""
+    root = SOURCES / peer / "examples"
     if not root.is_dir():
-        pytest.fail("VIGIL_SPEC_SOURCES=%s holds no sloth/examples: run tests/specs/spec_sources.py first" % SOURCES)
+        pytest.fail("VIGIL_SPEC_SOURCES=%s holds no %s/examples: run tests/specs/spec_sources.py first" % (SOURCES, peer))
+    return root
+
+
+def _sloth_files():
+    root = _examples("sloth")
     out = []
     for path in sorted(root.glob("*.y*ml")):
         documents = _documents(path)
@@ -95,9 +101,7 @@ def test_every_sloth_spec_imports_but_those_needing_its_go_plugins_or_another_ba
 
 
 def _pyrra_documents():
-    root = SOURCES / "pyrra" / "examples"
-    if not root.is_dir():
-        pytest.fail("VIGIL_SPEC_SOURCES=%s holds no pyrra/examples: run tests/specs/spec_sources.py first" % SOURCES)
+    root = _examples("pyrra")
     out = []
     for path in sorted(root.rglob("*.yaml")):
         try:

@@ -96,13 +96,20 @@ def latency_events(error_tree: Any, total: Optional[Selector], where: SpecDocume
     if parts is None or total is None:
         return None
     count, bucket = (selector_of(part, where, *keys) for part in parts)
-    if count is None or bucket is None:
+    read = bucket_at_threshold(bucket) if count is not None and bucket is not None else None
+    if read is None:
         return None
-    if not (count.metric.endswith("_count") and bucket.metric == count.metric[:-len("_count")] + "_bucket" and total.metric == count.metric):
+    histogram, threshold, rest = read
+    if count.metric != histogram + "_count" or total.metric != count.metric or not rest == frozenset(count.matchers) == frozenset(total.matchers):
         return None
+    return {"latency": Latency(histogram, threshold, Selector(histogram, tuple(sorted(rest))))}
+
+
+def bucket_at_threshold(bucket: Selector) -> Optional[Tuple[str, Any, frozenset]]:
+    """(histogram, threshold, the other matchers) of `<histogram>_bucket{...,le="<seconds>"}` (one le, a number of
+    seconds, at least 0); None for any other selector. The latency SLO's good events, as Sloth and Pyrra write them."""
     les = [m for m in bucket.matchers if m.name == "le"]
-    rest = frozenset(m for m in bucket.matchers if m.name != "le")
-    if len(les) != 1 or les[0].op != "=" or rest != frozenset(count.matchers) or rest != frozenset(total.matchers):
+    if not bucket.metric.endswith("_bucket") or len(les) != 1 or les[0].op != "=":
         return None
     try:
         threshold = to_fraction(les[0].value)
@@ -110,8 +117,7 @@ def latency_events(error_tree: Any, total: Optional[Selector], where: SpecDocume
         threshold = None
     if threshold is None or threshold < 0:
         return None
-    histogram = count.metric[:-len("_count")]
-    return {"latency": Latency(histogram, threshold, Selector(histogram, tuple(sorted(count.matchers))))}
+    return bucket.metric[:-len("_bucket")], threshold, frozenset(m for m in bucket.matchers if m.name != "le")
 
 
 def ratio_events(query: Any, where: SpecDocument, *keys: Any) -> Optional[Dict[str, Any]]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.vigil.observability.plugins.module_utils.core.promql import Selector
-from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe, to_fraction
+from ansible_collections.vigil.observability.plugins.module_utils.core.reader import Reader, describe
 from ansible_collections.vigil.observability.plugins.module_utils.core.naming import is_dns_label
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.slo import build_slo
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.specs.common import (
-    SpecDocument, parse, read_labels, selector_of)
+    SpecDocument, bucket_at_threshold, parse, read_labels, selector_of)
 from ansible_collections.vigil.observability.plugins.module_utils.inventory.types import PAGE, SLO, SLOAlert, TICKET, Latency, Settings
 
 PYRRA = ("pyrra.dev/v1alpha1", "ServiceLevelObjective")
@@ -120,21 +120,14 @@ def _metric(raw: Any, where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Se
 
 def _latency(success: Selector, total: Selector, where: SpecDocument, keys: Tuple[Any, ...]) -> Optional[Dict[str, Any]]:
     """success h_bucket{m, le="T"} over total h_count{m}: the latency SLO of histogram h at threshold T."""
-    les = [m for m in success.matchers if m.name == "le"]
-    rest = frozenset(m for m in success.matchers if m.name != "le")
-    if not success.metric.endswith("_bucket") or len(les) != 1 or les[0].op != "=":
-        where.fail("must be a histogram's bucket at the threshold, <name>_bucket{...,le=\"<seconds>\"}", *(keys + ("success", "metric")))
+    read = bucket_at_threshold(success)
+    if read is None:
+        where.fail("must be a histogram's bucket at the threshold, <name>_bucket{...,le=\"<seconds>\"}, a number of seconds",
+                   *(keys + ("success", "metric")))
         return None
-    histogram = success.metric[:-len("_bucket")]
+    histogram, threshold, rest = read
     if total.metric != histogram + "_count" or frozenset(total.matchers) != rest:
         where.fail("must be %s_count with the success metric's matchers but le" % histogram, *(keys + ("total", "metric")))
-        return None
-    try:
-        threshold = to_fraction(les[0].value)
-    except OverflowError:
-        threshold = None
-    if threshold is None or threshold < 0:
-        where.fail("le must be a number of seconds, got %s" % describe(les[0].value), *(keys + ("success", "metric")))
         return None
     return {"latency": Latency(histogram, threshold, Selector(histogram, tuple(sorted(rest))))}
 
